@@ -1,0 +1,43 @@
+package v1alpha1
+
+// Condition types, following kstatus conventions.
+const (
+	// ConditionReady is True while the Secret holds an unexpired access token written by this FigmaToken.
+	ConditionReady = "Ready"
+	// ConditionStalled is True when nothing will improve without a person.
+	ConditionStalled = "Stalled"
+	// ConditionReconciling is True while a refresh is retried after a transient failure.
+	ConditionReconciling = "Reconciling"
+)
+
+// Condition reasons. Ready=False takes the first of these that applies, in this order.
+const (
+	ReasonRefreshed           = "Refreshed"
+	ReasonSuspended           = "Suspended"
+	ReasonSecretNotFound      = "SecretNotFound"
+	ReasonSecretConflict      = "SecretConflict"
+	ReasonRefreshTokenMissing = "RefreshTokenMissing"
+	ReasonAWSAccessDenied     = "AWSAccessDenied"
+	ReasonRefreshRejected     = "RefreshRejected"
+	ReasonRefreshFailed       = "RefreshFailed"
+	ReasonExpired             = "Expired"
+	ReasonPending             = "Pending"
+	// ReasonSecretWriteFailed marks Reconciling while writing the Secret is retried.
+	ReasonSecretWriteFailed = "SecretWriteFailed"
+)
+
+// Annotations. The Secret's annotations are the operator's source of truth: they are
+// written in the same update as the access token, so they survive a restart.
+const (
+	// AnnotationRefreshRequestedAt on a FigmaToken: any new value asks for one refresh now.
+	AnnotationRefreshRequestedAt = "figma.tokenops.dev/refresh-requested-at"
+
+	AnnotationOwner                 = "figma.tokenops.dev/owner"
+	AnnotationExpiresAt             = "figma.tokenops.dev/expires-at"
+	AnnotationRefreshedAt           = "figma.tokenops.dev/refreshed-at"
+	AnnotationRefreshTokenHash      = "figma.tokenops.dev/refresh-token-hash"
+	AnnotationHandledRefreshRequest = "figma.tokenops.dev/handled-refresh-request"
+
+	// AnnotationPrefix is reserved for the operator on the Secrets it writes.
+	AnnotationPrefix = "figma.tokenops.dev/"
+)

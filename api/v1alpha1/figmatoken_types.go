@@ -1,0 +1,167 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SecretRef names the Secret, in the FigmaToken's own namespace, that holds the refresh token.
+// +kubebuilder:validation:XValidation:rule="self.refreshTokenKey != self.accessTokenKey",message="refreshTokenKey and accessTokenKey must differ"
+// +kubebuilder:validation:XValidation:rule="!has(self.expiresAtKey) || self.expiresAtKey == '' || (self.expiresAtKey != self.refreshTokenKey && self.expiresAtKey != self.accessTokenKey)",message="expiresAtKey must differ from refreshTokenKey and accessTokenKey"
+type SecretRef struct {
+	// name of the Secret, a DNS subdomain. Example: figma-credentials.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// refreshTokenKey is the key that holds the Figma refresh token. It is read, never modified.
+	// Default: refreshToken.
+	// +optional
+	// +kubebuilder:default=refreshToken
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +kubebuilder:validation:XValidation:rule="self != '.' && !self.startsWith('..')",message="must be a valid Secret key: not '.' and not starting with '..'"
+	RefreshTokenKey string `json:"refreshTokenKey,omitempty"`
+
+	// accessTokenKey is the key the access token is written to. Default: accessToken.
+	// +optional
+	// +kubebuilder:default=accessToken
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +kubebuilder:validation:XValidation:rule="self != '.' && !self.startsWith('..')",message="must be a valid Secret key: not '.' and not starting with '..'"
+	AccessTokenKey string `json:"accessTokenKey,omitempty"`
+
+	// expiresAtKey, when set, is a key the access token's expiry (RFC 3339, UTC) is written to.
+	// Example: expiresAt. Default: empty, expiry only in the Secret's annotations.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^([-._a-zA-Z0-9]+)?$`
+	// +kubebuilder:validation:XValidation:rule="self != '.' && !self.startsWith('..')",message="must be a valid Secret key: not '.' and not starting with '..'"
+	ExpiresAtKey string `json:"expiresAtKey,omitempty"`
+}
+
+// TargetSecret is a separate Secret that receives only the access token.
+// +kubebuilder:validation:XValidation:rule="!has(self.labels) || self.labels.all(k, !k.startsWith('figma.tokenops.dev/'))",message="target labels must not use the figma.tokenops.dev/ prefix"
+// +kubebuilder:validation:XValidation:rule="!has(self.annotations) || self.annotations.all(k, !k.startsWith('figma.tokenops.dev/'))",message="target annotations must not use the figma.tokenops.dev/ prefix"
+type TargetSecret struct {
+	// name of the target Secret, a DNS subdomain, created and owned by the FigmaToken.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+
+	// labels are copied onto the target Secret.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// annotations are copied onto the target Secret.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// FigmaTokenSpec says which Secret to keep fresh and how.
+type FigmaTokenSpec struct {
+	// secretRef names the Secret holding the refresh token, in this FigmaToken's namespace.
+	// +required
+	SecretRef SecretRef `json:"secretRef"`
+
+	// clientId is sent to RefreshToken as clientId. Example: my-figma-client.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	ClientID string `json:"clientId,omitempty"`
+
+	// refreshBefore is how long before expiry to refresh, a Go duration > 0. Example: 20m.
+	// Default: one third of the token's lifetime.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="refreshBefore must be a positive Go duration such as 20m"
+	RefreshBefore string `json:"refreshBefore,omitempty"`
+
+	// suspend stops upstream calls and Secret writes while true. Default: false.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+
+	// target, when set, receives the access token instead of the Secret in secretRef.
+	// +optional
+	Target *TargetSecret `json:"target,omitempty"`
+}
+
+// FigmaTokenStatus mirrors what the Secret's annotations record, plus the failure state.
+type FigmaTokenStatus struct {
+	// observedGeneration is the generation this status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready, Stalled and Reconciling, following kstatus conventions.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// secretName is the Secret that holds the access token (target.name when set).
+	// +optional
+	SecretName string `json:"secretName,omitempty"`
+
+	// expiresAt is when the current access token expires.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+
+	// lastRefreshTime is when the current access token was obtained.
+	// +optional
+	LastRefreshTime *metav1.Time `json:"lastRefreshTime,omitempty"`
+
+	// nextRefreshTime is when the operator will refresh next.
+	// +optional
+	NextRefreshTime *metav1.Time `json:"nextRefreshTime,omitempty"`
+
+	// failedAttempts counts consecutive failed refreshes; 0 after a success.
+	// +optional
+	FailedAttempts int32 `json:"failedAttempts,omitempty"`
+
+	// lastFailureTime is when the last refresh failed.
+	// +optional
+	LastFailureTime *metav1.Time `json:"lastFailureTime,omitempty"`
+
+	// lastHandledRefreshRequest is the last refresh-requested-at value acted on.
+	// +optional
+	LastHandledRefreshRequest string `json:"lastHandledRefreshRequest,omitempty"`
+}
+
+// FigmaToken keeps a Figma access token in a Secret fresh.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=ft,categories=all
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.status.secretName`
+// +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.status.expiresAt`
+// +kubebuilder:printcolumn:name="Next-Refresh",type=string,JSONPath=`.status.nextRefreshTime`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type FigmaToken struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec FigmaTokenSpec `json:"spec"`
+
+	// +optional
+	Status FigmaTokenStatus `json:"status,omitempty"`
+}
+
+// FigmaTokenList is a list of FigmaTokens.
+// +kubebuilder:object:root=true
+type FigmaTokenList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []FigmaToken `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&FigmaToken{}, &FigmaTokenList{})
+}

@@ -1,0 +1,43 @@
+// Package tokensecret holds the rules for the Secrets the operator writes: who may write
+// the access token, and the annotations that record a refresh in the same update.
+package tokensecret
+
+// Claim is what a Secret says about who owns its access token.
+type Claim struct {
+	// Owner is the figma.tokenops.dev/owner annotation, "" when absent.
+	Owner string
+	// AccessTokenSet is true when the access token key holds a non-empty value.
+	AccessTokenSet bool
+	// Immutable Secrets cannot be updated at all.
+	Immutable bool
+	// OwnerStillClaims is true when the FigmaToken named by Owner exists and still
+	// references this Secret.
+	OwnerStillClaims bool
+}
+
+// Verdict says whether a FigmaToken may write and, if not, why.
+type Verdict struct {
+	Allowed bool
+	// Why explains a refusal, for a condition message.
+	Why string
+}
+
+// MayWrite applies the ownership rule for the FigmaToken named self: it writes when the
+// Secret is unclaimed and its access token key is free, when it owns the Secret, or when
+// the owner has gone or moved on. Everything else belongs to someone else.
+func MayWrite(c Claim, self string) Verdict {
+	switch {
+	case c.Immutable:
+		return Verdict{Why: "the Secret is immutable"}
+	case c.Owner == self:
+		return Verdict{Allowed: true}
+	case c.Owner == "" && c.AccessTokenSet:
+		return Verdict{Why: "the access token key already holds a value not written by a FigmaToken"}
+	case c.Owner == "":
+		return Verdict{Allowed: true}
+	case c.OwnerStillClaims:
+		return Verdict{Why: "the Secret is owned by FigmaToken " + c.Owner}
+	default:
+		return Verdict{Allowed: true}
+	}
+}

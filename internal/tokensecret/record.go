@@ -1,0 +1,84 @@
+package tokensecret
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+)
+
+// Record is what a Secret's annotations say about the last refresh written into it.
+type Record struct {
+	Owner string
+	// ExpiresAt and RefreshedAt are zero when absent or unreadable.
+	ExpiresAt   time.Time
+	RefreshedAt time.Time
+	// RefreshTokenHash is the Fingerprint of the refresh token used.
+	RefreshTokenHash string
+	// HandledRefreshRequest is the refresh-requested-at value this refresh answered.
+	HandledRefreshRequest string
+}
+
+// ReadRecord reads the operator's annotations from a Secret's annotations.
+func ReadRecord(annotations map[string]string) Record {
+	return Record{
+		Owner:                 annotations[figmav1alpha1.AnnotationOwner],
+		ExpiresAt:             parseTime(annotations[figmav1alpha1.AnnotationExpiresAt]),
+		RefreshedAt:           parseTime(annotations[figmav1alpha1.AnnotationRefreshedAt]),
+		RefreshTokenHash:      annotations[figmav1alpha1.AnnotationRefreshTokenHash],
+		HandledRefreshRequest: annotations[figmav1alpha1.AnnotationHandledRefreshRequest],
+	}
+}
+
+// Keys names the Secret keys a FigmaToken writes.
+type Keys struct {
+	AccessToken string
+	// ExpiresAt is optional; "" writes the expiry to the annotations only.
+	ExpiresAt string
+}
+
+// Write puts the access token and the record into the Secret, leaving every other key,
+// label and annotation as it was. It changes the object in memory only.
+func Write(secret *corev1.Secret, keys Keys, accessToken string, r Record) {
+	if secret.Data == nil {
+		secret.Data = map[string][]byte{}
+	}
+	secret.Data[keys.AccessToken] = []byte(accessToken)
+	if keys.ExpiresAt != "" {
+		secret.Data[keys.ExpiresAt] = []byte(formatTime(r.ExpiresAt))
+	}
+	if secret.Annotations == nil {
+		secret.Annotations = map[string]string{}
+	}
+	secret.Annotations[figmav1alpha1.AnnotationOwner] = r.Owner
+	secret.Annotations[figmav1alpha1.AnnotationExpiresAt] = formatTime(r.ExpiresAt)
+	secret.Annotations[figmav1alpha1.AnnotationRefreshedAt] = formatTime(r.RefreshedAt)
+	secret.Annotations[figmav1alpha1.AnnotationRefreshTokenHash] = r.RefreshTokenHash
+	if r.HandledRefreshRequest == "" {
+		delete(secret.Annotations, figmav1alpha1.AnnotationHandledRefreshRequest)
+	} else {
+		secret.Annotations[figmav1alpha1.AnnotationHandledRefreshRequest] = r.HandledRefreshRequest
+	}
+}
+
+// Fingerprint tells refresh tokens apart without revealing them: the first 16 hex digits
+// of an HMAC-SHA256 of the token keyed by the FigmaToken's UID.
+func Fingerprint(uid, refreshToken string) string {
+	mac := hmac.New(sha256.New, []byte(uid))
+	_, _ = mac.Write([]byte(refreshToken))
+	return hex.EncodeToString(mac.Sum(nil))[:16]
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}

@@ -1,0 +1,89 @@
+package tokensecret
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func TestMayWrite(t *testing.T) {
+	tests := []struct {
+		name  string
+		claim Claim
+		want  bool
+	}{
+		{"fresh Secret with only a refresh token", Claim{}, true},
+		{"empty access token key is free", Claim{AccessTokenSet: false}, true},
+		{"foreign access token without owner is left alone", Claim{AccessTokenSet: true}, false},
+		{"owned by this FigmaToken", Claim{Owner: "me", AccessTokenSet: true}, true},
+		{"owned by another FigmaToken that still claims it", Claim{Owner: "other", AccessTokenSet: true, OwnerStillClaims: true}, false},
+		{"owned by a FigmaToken that is gone or moved on", Claim{Owner: "other", AccessTokenSet: true}, true},
+		{"immutable Secret, even if owned", Claim{Owner: "me", Immutable: true}, false},
+		{"immutable fresh Secret", Claim{Immutable: true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := MayWrite(tt.claim, "me")
+			if got.Allowed != tt.want {
+				t.Fatalf("MayWrite(%+v) = %+v, want allowed=%v", tt.claim, got, tt.want)
+			}
+			if !got.Allowed && got.Why == "" {
+				t.Fatal("a refusal must say why")
+			}
+		})
+	}
+}
+
+func TestWriteKeepsEverythingElse(t *testing.T) {
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Labels:      map[string]string{"app": "web"},
+			Annotations: map[string]string{"team": "design", "figma.tokenops.dev/handled-refresh-request": "old"},
+		},
+		Data: map[string][]byte{"refreshToken": []byte("r1"), "other": []byte("x"), "accessToken": []byte("a0")},
+	}
+	expires := time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC)
+	rec := Record{Owner: "ft", ExpiresAt: expires, RefreshedAt: expires.Add(-time.Hour), RefreshTokenHash: "0123456789abcdef"}
+	Write(secret, Keys{AccessToken: "accessToken", ExpiresAt: "expiresAt"}, "a1", rec)
+
+	if got := string(secret.Data["accessToken"]); got != "a1" {
+		t.Errorf("accessToken = %q", got)
+	}
+	if got := string(secret.Data["expiresAt"]); got != "2026-11-25T11:00:00Z" {
+		t.Errorf("expiresAt = %q", got)
+	}
+	if string(secret.Data["refreshToken"]) != "r1" || string(secret.Data["other"]) != "x" {
+		t.Errorf("other keys changed: %v", secret.Data)
+	}
+	if secret.Labels["app"] != "web" || secret.Annotations["team"] != "design" {
+		t.Errorf("labels or annotations lost: %v %v", secret.Labels, secret.Annotations)
+	}
+	if _, ok := secret.Annotations["figma.tokenops.dev/handled-refresh-request"]; ok {
+		t.Error("a handled request from an earlier refresh was kept")
+	}
+	if got := ReadRecord(secret.Annotations); got != rec {
+		t.Errorf("ReadRecord = %+v, want %+v", got, rec)
+	}
+}
+
+func TestReadRecordToleratesGarbage(t *testing.T) {
+	got := ReadRecord(map[string]string{"figma.tokenops.dev/expires-at": "tomorrow"})
+	if !got.ExpiresAt.IsZero() {
+		t.Fatalf("unreadable expiry parsed as %v", got.ExpiresAt)
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	a := Fingerprint("uid-1", "refresh-token")
+	if len(a) != 16 {
+		t.Fatalf("fingerprint %q is not 16 hex digits", a)
+	}
+	if a != Fingerprint("uid-1", "refresh-token") {
+		t.Fatal("fingerprint is not stable")
+	}
+	if a == Fingerprint("uid-1", "other-token") || a == Fingerprint("uid-2", "refresh-token") {
+		t.Fatal("fingerprint does not tell tokens or owners apart")
+	}
+}
