@@ -1,0 +1,176 @@
+package amplify_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+)
+
+var testCreds = aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret-test"}
+
+func newClient(t *testing.T, endpoint string, creds aws.Credentials, timeout time.Duration) *amplify.Client {
+	t.Helper()
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	c, err := amplify.New(context.Background(), amplify.Options{
+		Endpoint:    endpoint,
+		Region:      "us-east-1",
+		CallTimeout: timeout,
+		// Keep the SDK's retry pauses short so the tests stay quick.
+		MaxRetryBackoff: 50 * time.Millisecond,
+		ExtraConfig: []func(*config.LoadOptions) error{
+			config.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: creds}),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func startFake(t *testing.T) (*fakeamplify.Server, string) {
+	t.Helper()
+	fake := fakeamplify.New(fakeamplify.Options{Credentials: testCreds, Region: "us-east-1", Lifetime: time.Hour})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	return fake, srv.URL
+}
+
+func TestRefreshSucceeds(t *testing.T) {
+	fake, url := startFake(t)
+	c := newClient(t, url, testCreds, 5*time.Second)
+	got, err := c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: "refresh-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ExpiresIn != 3600 || got.AccessToken != fake.Issued()[0] {
+		t.Fatalf("Refresh = %+v, issued %v", got, fake.Issued())
+	}
+	if fake.Calls("refresh-1") != 1 {
+		t.Fatalf("calls = %d, want 1", fake.Calls("refresh-1"))
+	}
+}
+
+func TestRefreshErrors(t *testing.T) {
+	const token = "refresh-secret-value"
+	tests := []struct {
+		name     string
+		program  func(*fakeamplify.Server)
+		creds    aws.Credentials
+		wantKind amplify.Kind
+		wantCode string
+		wantText string
+		// wantCalls is how many calls the SDK makes, its modest retries included.
+		wantCalls int
+	}{
+		{
+			name:     "bad refresh token is rejected, and the echoed token is dropped",
+			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Reject: true}) },
+			wantKind: amplify.Rejected, wantCode: "InvalidParameterException", wantText: "HTTP 400", wantCalls: 1,
+		},
+		{
+			name:     "5xx is transient after the SDK's retries",
+			program:  func(f *fakeamplify.Server) { f.FailNext(token, 5, 500, "InternalServerException") },
+			wantKind: amplify.Transient, wantCode: "InternalServerException", wantText: "HTTP 500", wantCalls: 3,
+		},
+		{
+			name:     "throttling on HTTP 400 is transient",
+			program:  func(f *fakeamplify.Server) { f.FailNext(token, 5, 400, "ThrottlingException") },
+			wantKind: amplify.Transient, wantCode: "ThrottlingException", wantCalls: 3,
+		},
+		{
+			name:     "429 is transient",
+			program:  func(f *fakeamplify.Server) { f.FailNext(token, 5, 429, "TooManyRequestsException") },
+			wantKind: amplify.Transient, wantText: "HTTP 429", wantCalls: 3,
+		},
+		{
+			name:     "wrong credentials are access denied",
+			program:  func(*fakeamplify.Server) {},
+			creds:    aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "wrong"},
+			wantKind: amplify.AccessDenied, wantCode: "InvalidSignatureException", wantCalls: 0,
+		},
+		{
+			name:     "malformed JSON is transient",
+			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Body: `{"accessToken": "figat-partial`}) },
+			wantKind: amplify.Transient, wantText: "unreadable answer", wantCalls: 1,
+		},
+		{
+			name:     "missing accessToken is transient",
+			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Body: `{"expiresIn": 3600}`}) },
+			wantKind: amplify.Transient, wantText: "no accessToken", wantCalls: 1,
+		},
+		{
+			name:     "missing expiresIn is transient",
+			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Body: `{"accessToken": "figat-x"}`}) },
+			wantKind: amplify.Transient, wantText: "no expiresIn", wantCalls: 1,
+		},
+		{
+			name:     "a hung endpoint is cut by the deadline",
+			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Delay: time.Minute}) },
+			wantKind: amplify.Transient, wantText: "timeout", wantCalls: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake, url := startFake(t)
+			tt.program(fake)
+			creds := tt.creds
+			if creds.AccessKeyID == "" {
+				creds = testCreds
+			}
+			c := newClient(t, url, creds, time.Second)
+			_, err := c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: token})
+			var aerr *amplify.Error
+			if !errors.As(err, &aerr) {
+				t.Fatalf("error %v is not an *amplify.Error", err)
+			}
+			if aerr.Kind != tt.wantKind || aerr.Code != tt.wantCode && tt.wantCode != "" {
+				t.Fatalf("got %+v, want kind %v code %q", aerr, tt.wantKind, tt.wantCode)
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Fatalf("message %q lacks %q", err, tt.wantText)
+			}
+			if strings.Contains(err.Error(), token) || strings.Contains(err.Error(), "figat-") {
+				t.Fatalf("message %q leaks a token", err)
+			}
+			if got := fake.Calls(token); got != tt.wantCalls {
+				t.Fatalf("calls = %d, want %d", got, tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestRefreshConnectionRefusedIsTransient(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String()
+	_ = l.Close()
+	c := newClient(t, url, testCreds, 5*time.Second)
+	_, err = c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: "refresh"})
+	var aerr *amplify.Error
+	if !errors.As(err, &aerr) || aerr.Kind != amplify.Transient || aerr.Detail != "network error" {
+		t.Fatalf("connection refused gave %#v", err)
+	}
+}
+
+func TestRefreshWithoutCredentialsIsAccessDenied(t *testing.T) {
+	_, url := startFake(t)
+	c := newClient(t, url, aws.Credentials{}, 5*time.Second)
+	_, err := c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: "refresh"})
+	var aerr *amplify.Error
+	if !errors.As(err, &aerr) || aerr.Kind != amplify.AccessDenied {
+		t.Fatalf("no credentials gave %#v", err)
+	}
+}

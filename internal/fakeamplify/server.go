@@ -1,0 +1,214 @@
+// Package fakeamplify is a stand-in for the AWS Amplify UI Builder token endpoint: an
+// http.Handler that tests, the demo and the benchmarks share. It serves RefreshToken in the
+// AWS REST-JSON shape, checks SigV4 signatures, can be programmed per refresh token and
+// counts every call.
+package fakeamplify
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// RefreshPath is where RefreshToken is served.
+const RefreshPath = "/tokens/figma/refresh"
+
+// Options configure a Server.
+type Options struct {
+	// Credentials are the AWS credentials requests must be signed with.
+	Credentials aws.Credentials
+	// Region, when set, must match the signature's credential scope.
+	Region string
+	// Lifetime is the expiresIn of issued tokens unless a token's Behavior says otherwise.
+	Lifetime time.Duration
+}
+
+// Behavior programs the answers for one refresh token.
+type Behavior struct {
+	// Lifetime overrides the server's Lifetime.
+	Lifetime time.Duration
+	// ExpiresIn, when set, is sent as is (0, negative, an epoch time...).
+	ExpiresIn *int64
+	// Delay holds each answer back, for timeouts.
+	Delay time.Duration
+	// Reject answers every call with 400 InvalidParameterException.
+	Reject bool
+	// Body, when set, is sent verbatim as the 200 answer (malformed JSON, missing fields).
+	Body string
+}
+
+// Failure is one programmed error answer.
+type Failure struct {
+	Status int
+	// Code is sent in X-Amzn-Errortype, e.g. ThrottlingException.
+	Code string
+}
+
+// Server is the fake endpoint. The zero value is not usable; call New.
+type Server struct {
+	opts Options
+
+	mu        sync.Mutex
+	behaviors map[string]Behavior
+	failures  map[string][]Failure
+	calls     map[string]int
+	issued    []string
+	total     atomic.Int64
+	requests  atomic.Int64
+}
+
+// New returns a Server.
+func New(opts Options) *Server {
+	if opts.Lifetime <= 0 {
+		opts.Lifetime = time.Hour
+	}
+	return &Server{
+		opts:      opts,
+		behaviors: map[string]Behavior{},
+		failures:  map[string][]Failure{},
+		calls:     map[string]int{},
+	}
+}
+
+// SetBehavior programs the answers for a refresh token.
+func (s *Server) SetBehavior(refreshToken string, b Behavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.behaviors[refreshToken] = b
+}
+
+// FailNext makes the next n calls with refreshToken fail with status and code.
+func (s *Server) FailNext(refreshToken string, n int, status int, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.failures[refreshToken] = append(s.failures[refreshToken], Failure{Status: status, Code: code})
+	}
+}
+
+// Calls is the number of well-formed, correctly signed calls made with refreshToken.
+func (s *Server) Calls(refreshToken string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[refreshToken]
+}
+
+// TotalCalls is the number of well-formed, correctly signed calls.
+func (s *Server) TotalCalls() int { return int(s.total.Load()) }
+
+// Requests is the number of HTTP requests received, valid or not.
+func (s *Server) Requests() int { return int(s.requests.Load()) }
+
+// Issued returns every access token handed out, oldest first.
+func (s *Server) Issued() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
+}
+
+type refreshBody struct {
+	ClientID string `json:"clientId"`
+	Token    string `json:"token"`
+}
+
+// ServeHTTP implements RefreshToken.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	w.Header().Set("X-Amzn-Requestid", newID())
+	if r.URL.Path != RefreshPath {
+		writeError(w, http.StatusNotFound, "UnknownOperationException", "no such operation")
+		return
+	}
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowedException", "use POST")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "SerializationException", "unreadable body")
+		return
+	}
+	if err := verifySignature(r, body, s.opts.Credentials, s.opts.Region); err != nil {
+		writeError(w, http.StatusForbidden, "InvalidSignatureException", err.Error())
+		return
+	}
+	var req refreshBody
+	if err := json.Unmarshal(body, &req); err != nil || req.Token == "" {
+		writeError(w, http.StatusBadRequest, "InvalidParameterException", "token is required")
+		return
+	}
+
+	behavior, failure, failing := s.record(req.Token)
+	if behavior.Delay > 0 {
+		select {
+		case <-time.After(behavior.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	switch {
+	case failing:
+		writeError(w, failure.Status, failure.Code, "programmed failure")
+	case behavior.Reject:
+		// Echo the token like careless servers do: the operator must never repeat it.
+		writeError(w, http.StatusBadRequest, "InvalidParameterException", "invalid refresh token "+req.Token)
+	case behavior.Body != "":
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, behavior.Body)
+	default:
+		s.issue(w, behavior)
+	}
+}
+
+// record counts a call and takes the programmed failure, if any, for it.
+func (s *Server) record(token string) (Behavior, Failure, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.total.Add(1)
+	s.calls[token]++
+	queue := s.failures[token]
+	if len(queue) == 0 {
+		return s.behaviors[token], Failure{}, false
+	}
+	s.failures[token] = queue[1:]
+	return s.behaviors[token], queue[0], true
+}
+
+func (s *Server) issue(w http.ResponseWriter, b Behavior) {
+	lifetime := b.Lifetime
+	if lifetime <= 0 {
+		lifetime = s.opts.Lifetime
+	}
+	expiresIn := int64(lifetime / time.Second)
+	if b.ExpiresIn != nil {
+		expiresIn = *b.ExpiresIn
+	}
+	token := "figat-" + newID()
+	s.mu.Lock()
+	s.issued = append(s.issued, token)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = fmt.Fprintf(w, `{"accessToken":%s,"expiresIn":%s}`, strconv.Quote(token), strconv.FormatInt(expiresIn, 10))
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-Errortype", code)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": message})
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
