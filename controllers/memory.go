@@ -1,0 +1,79 @@
+package controllers
+
+import (
+	"sync"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+)
+
+// failureMemory keeps each FigmaToken's latest failure streak in memory. Status holds the
+// same streak, but the cache may not show a status write yet when the next reconcile runs;
+// without this, that reconcile would retry at once. It also remembers which refresh token
+// failed, which status does not say.
+type failureMemory struct {
+	mu      sync.Mutex
+	streaks map[types.NamespacedName]rememberedFailure
+}
+
+type rememberedFailure struct {
+	uid types.UID
+	failureState
+}
+
+// latest returns the newer of the remembered streak and the one in status.
+func (m *failureMemory) latest(ft *figmav1alpha1.FigmaToken) failureState {
+	fromStatus := failureFromStatus(ft)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	kept, ok := m.streaks[types.NamespacedName{Namespace: ft.Namespace, Name: ft.Name}]
+	if !ok || kept.uid != ft.UID || kept.Last.Before(fromStatus.Last) {
+		return fromStatus
+	}
+	return kept.failureState
+}
+
+// remember stores a streak; a zero streak (after a success) clears it.
+func (m *failureMemory) remember(ft *figmav1alpha1.FigmaToken, f failureState) {
+	key := types.NamespacedName{Namespace: ft.Namespace, Name: ft.Name}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if f.Attempts == 0 {
+		delete(m.streaks, key)
+		return
+	}
+	if m.streaks == nil {
+		m.streaks = map[types.NamespacedName]rememberedFailure{}
+	}
+	m.streaks[key] = rememberedFailure{uid: ft.UID, failureState: f}
+}
+
+func (m *failureMemory) forget(key types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.streaks, key)
+}
+
+// ownWrites records the resourceVersion of each Secret the operator wrote last, so the
+// watch event of that very write does not start another reconcile.
+type ownWrites struct {
+	mu       sync.Mutex
+	versions map[types.NamespacedName]string
+}
+
+func (w *ownWrites) note(key types.NamespacedName, resourceVersion string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.versions == nil {
+		w.versions = map[types.NamespacedName]string{}
+	}
+	w.versions[key] = resourceVersion
+}
+
+// isOwn reports whether this resourceVersion of the Secret is the operator's own write.
+func (w *ownWrites) isOwn(key types.NamespacedName, resourceVersion string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.versions[key] == resourceVersion
+}

@@ -1,0 +1,121 @@
+package controllers
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/tokensecret"
+)
+
+// observe reads the FigmaToken's Secret straight from the API server and gathers what
+// decide needs. The Secret is nil when it does not exist.
+func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.FigmaToken) (observation, *corev1.Secret, error) {
+	refreshBefore, _ := time.ParseDuration(ft.Spec.RefreshBefore) // validated by the API server
+	obs := observation{
+		now:           r.Clock.Now(),
+		self:          ft.Name,
+		uid:           string(ft.UID),
+		generation:    ft.Generation,
+		suspended:     ft.Spec.Suspend,
+		refreshBefore: refreshBefore,
+		request:       ft.Annotations[figmav1alpha1.AnnotationRefreshRequestedAt],
+		failure:       r.failures.latest(ft),
+	}
+
+	secret := &corev1.Secret{}
+	key := types.NamespacedName{Namespace: ft.Namespace, Name: ft.Spec.SecretRef.Name}
+	if err := r.SecretReader.Get(ctx, key, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return obs, nil, nil
+		}
+		return obs, nil, err
+	}
+	if err := r.see(ctx, ft, secret, &obs); err != nil {
+		return obs, nil, err
+	}
+	// A streak that ended with a refresh written since then is over, whatever a stale
+	// cache still says.
+	if obs.owned() && !obs.failure.Last.After(obs.record.RefreshedAt) {
+		obs.failure = failureState{}
+	}
+	return obs, secret, nil
+}
+
+// see fills in what the Secret says. It is also used after re-reading on a write conflict.
+func (r *FigmaTokenReconciler) see(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *observation) error {
+	keys := ft.Spec.SecretRef
+	obs.secretFound = true
+	obs.record = tokensecret.ReadRecord(secret.Annotations)
+	obs.accessTokenSet = len(secret.Data[keys.AccessTokenKey]) > 0
+	obs.refreshTokenHash = ""
+	if token := strings.TrimSpace(string(secret.Data[keys.RefreshTokenKey])); token != "" {
+		obs.refreshTokenHash = tokensecret.Fingerprint(obs.uid, token)
+	}
+	claims, err := r.ownerStillClaims(ctx, ft.Namespace, obs.record.Owner, secret.Name)
+	if err != nil {
+		return err
+	}
+	obs.claim = tokensecret.MayWrite(tokensecret.Claim{
+		Owner:            obs.record.Owner,
+		AccessTokenSet:   obs.accessTokenSet,
+		Immutable:        secret.Immutable != nil && *secret.Immutable,
+		OwnerStillClaims: claims,
+	}, ft.Name)
+	return nil
+}
+
+// ownerStillClaims reports whether the FigmaToken named in a Secret's owner annotation
+// exists and still references that Secret.
+func (r *FigmaTokenReconciler) ownerStillClaims(ctx context.Context, namespace, owner, secretName string) (bool, error) {
+	if owner == "" {
+		return false, nil
+	}
+	other := &figmav1alpha1.FigmaToken{}
+	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: owner}, other); err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return other.DeletionTimestamp.IsZero() && other.Spec.SecretRef.Name == secretName, nil
+}
+
+// failureFromStatus reads a failure streak back from status, as after a restart. The
+// refresh token of the failed attempt is not in status, so it is unknown ("").
+func failureFromStatus(ft *figmav1alpha1.FigmaToken) failureState {
+	st := ft.Status
+	if st.FailedAttempts == 0 {
+		return failureState{}
+	}
+	f := failureState{
+		Attempts:   st.FailedAttempts,
+		Reason:     figmav1alpha1.ReasonRefreshFailed,
+		Generation: st.ObservedGeneration,
+		Request:    st.LastHandledRefreshRequest,
+	}
+	if st.LastFailureTime != nil {
+		f.Last = st.LastFailureTime.Time
+	}
+	for _, t := range []string{figmav1alpha1.ConditionStalled, figmav1alpha1.ConditionReconciling} {
+		if c := meta.FindStatusCondition(st.Conditions, t); c != nil && failureReasons[c.Reason] {
+			f.Reason, f.Message = c.Reason, c.Message
+			break
+		}
+	}
+	return f
+}
+
+// failureReasons are the reasons a refresh attempt can fail with.
+var failureReasons = map[string]bool{
+	figmav1alpha1.ReasonRefreshFailed:     true,
+	figmav1alpha1.ReasonAWSAccessDenied:   true,
+	figmav1alpha1.ReasonRefreshRejected:   true,
+	figmav1alpha1.ReasonSecretWriteFailed: true,
+}

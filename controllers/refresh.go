@@ -1,0 +1,166 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/metrics"
+	"github.com/tokenops/figma-token-operator/internal/schedule"
+	"github.com/tokenops/figma-token-operator/internal/tokensecret"
+)
+
+// refresh calls upstream once and writes the new access token into the Secret. It returns
+// the observation and decision as they stand afterwards.
+func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs observation) (observation, decision) {
+	logger := log.FromContext(ctx)
+	keys := ft.Spec.SecretRef
+	sentAt := r.Clock.Now()
+
+	result, err := r.Upstream.Refresh(ctx, amplify.RefreshRequest{
+		ClientID:     ft.Spec.ClientID,
+		RefreshToken: string(secret.Data[keys.RefreshTokenKey]),
+	})
+	took := r.Clock.Since(sentAt)
+	var expiresAt time.Time
+	if err == nil {
+		expiresAt, err = schedule.Expiry(sentAt, r.Clock.Now(), result.ExpiresIn)
+		if err != nil {
+			err = &amplify.Error{Kind: amplify.Transient, HTTPStatus: 200, Detail: err.Error()}
+		}
+	}
+	metrics.ObserveRefresh(ft.Namespace, ft.Name, refreshResult(err), took)
+	if err != nil {
+		logger.Info("refresh failed", "error", err.Error())
+		return r.failed(ft, obs, failureFromError(err, secret.Name, keys.RefreshTokenKey))
+	}
+
+	rec := tokensecret.Record{
+		Owner:                 ft.Name,
+		ExpiresAt:             expiresAt,
+		RefreshedAt:           sentAt.UTC().Truncate(time.Second),
+		RefreshTokenHash:      obs.refreshTokenHash,
+		HandledRefreshRequest: obs.request,
+	}
+	if rec.HandledRefreshRequest == "" {
+		rec.HandledRefreshRequest = obs.record.HandledRefreshRequest
+	}
+	written, err := r.writeSecret(ctx, ft, secret, result.AccessToken, rec, &obs)
+	if err != nil {
+		logger.Info("writing the Secret failed", "secret", secret.Name, "error", err.Error())
+		return r.failed(ft, obs, failureState{
+			Reason:  figmav1alpha1.ReasonSecretWriteFailed,
+			Message: fmt.Sprintf("Writing Secret %s failed (%s); retrying.", secret.Name, apierrors.ReasonForError(err)),
+		})
+	}
+	if !written {
+		// Someone else claimed the Secret between the read and the write.
+		return obs, decide(obs)
+	}
+
+	obs.record, obs.accessTokenSet, obs.failure = rec, true, failureState{}
+	r.failures.remember(ft, failureState{})
+	logger.V(1).Info("access token refreshed", "secret", secret.Name, "expiresAt", expiresAt)
+	r.Recorder.Eventf(ft, nil, corev1.EventTypeNormal, figmav1alpha1.ReasonRefreshed, "Refresh",
+		"Refreshed the access token in Secret %s; it expires at %s.", secret.Name, expiresAt.Format(time.RFC3339))
+	return obs, decide(obs)
+}
+
+// writeSecret updates the Secret in place with the resourceVersion that was read. On a
+// conflict it re-reads, re-checks ownership and writes the token it already holds; it
+// reports false, with obs updated, when the Secret is no longer this FigmaToken's to write.
+func (r *FigmaTokenReconciler) writeSecret(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret,
+	accessToken string, rec tokensecret.Record, obs *observation) (bool, error) {
+	key := types.NamespacedName{Namespace: secret.Namespace, Name: secret.Name}
+	keys := tokensecret.Keys{AccessToken: ft.Spec.SecretRef.AccessTokenKey, ExpiresAt: ft.Spec.SecretRef.ExpiresAtKey}
+	current := secret.DeepCopy()
+	allowed := true
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		tokensecret.Write(current, keys, accessToken, rec)
+		err := r.Client.Update(ctx, current)
+		if !apierrors.IsConflict(err) {
+			return err
+		}
+		current = &corev1.Secret{}
+		if err := r.SecretReader.Get(ctx, key, current); err != nil {
+			return err
+		}
+		if err := r.see(ctx, ft, current, obs); err != nil {
+			return err
+		}
+		if allowed = obs.claim.Allowed; !allowed {
+			return nil
+		}
+		return err
+	})
+	if err != nil || !allowed {
+		return false, err
+	}
+	r.ownWrites.note(key, current.ResourceVersion)
+	return true, nil
+}
+
+// failed extends the failure streak and records the failure.
+func (r *FigmaTokenReconciler) failed(ft *figmav1alpha1.FigmaToken, obs observation, f failureState) (observation, decision) {
+	f.Attempts = obs.failure.Attempts + 1
+	f.Last = r.Clock.Now()
+	f.Generation = obs.generation
+	f.RefreshTokenHash = obs.refreshTokenHash
+	f.Request = obs.request
+	if f.Request == "" {
+		f.Request = obs.failure.Request
+	}
+	obs.failure = f
+	r.failures.remember(ft, f)
+	r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, eventReason(f.Reason), "Refresh", "%s", f.Message)
+	return obs, decide(obs)
+}
+
+// failureFromError turns an upstream error into a failure with a message that says what
+// to do next. The message carries the AWS error code, HTTP status and request ID only.
+func failureFromError(err error, secretName, refreshTokenKey string) failureState {
+	var aerr *amplify.Error
+	if !errors.As(err, &aerr) {
+		aerr = &amplify.Error{Kind: amplify.Transient, Detail: "request failed"}
+	}
+	switch aerr.Kind {
+	case amplify.Rejected:
+		return failureState{Reason: figmav1alpha1.ReasonRefreshRejected, Message: fmt.Sprintf(
+			"%s. The refresh token was refused: put a valid Figma refresh token in Secret %s under key %s.", aerr, secretName, refreshTokenKey)}
+	case amplify.AccessDenied:
+		return failureState{Reason: figmav1alpha1.ReasonAWSAccessDenied, Message: fmt.Sprintf(
+			"%s. AWS refused the operator's credentials: grant its identity amplifyuibuilder:RefreshToken; retrying.", aerr)}
+	default:
+		return failureState{Reason: figmav1alpha1.ReasonRefreshFailed, Message: fmt.Sprintf("%s. Retrying with backoff.", aerr)}
+	}
+}
+
+func refreshResult(err error) string {
+	var aerr *amplify.Error
+	switch {
+	case err == nil:
+		return metrics.ResultSuccess
+	case errors.As(err, &aerr) && aerr.Kind == amplify.Rejected:
+		return metrics.ResultRejected
+	default:
+		return metrics.ResultError
+	}
+}
+
+// eventReason maps a failure reason to its Event reason; a failed Secret write is reported
+// as a failed refresh.
+func eventReason(reason string) string {
+	if reason == figmav1alpha1.ReasonSecretWriteFailed {
+		return figmav1alpha1.ReasonRefreshFailed
+	}
+	return reason
+}

@@ -1,0 +1,80 @@
+package controllers
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+)
+
+// secretRefIndex indexes FigmaTokens by the name of the Secret they reference.
+const secretRefIndex = ".spec.secretRef.name"
+
+// SetupWithManager registers the reconciler. Secrets are watched by metadata only, so no
+// Secret data is cached; the few Secrets needed are read directly in observe.
+func (r *FigmaTokenReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrentReconciles int) error {
+	err := mgr.GetFieldIndexer().IndexField(context.Background(), &figmav1alpha1.FigmaToken{}, secretRefIndex,
+		func(obj client.Object) []string {
+			return []string{obj.(*figmav1alpha1.FigmaToken).Spec.SecretRef.Name}
+		})
+	if err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("figmatoken").
+		// Spec and annotation (refresh-requested-at) changes; status-only updates are ours.
+		For(&figmav1alpha1.FigmaToken{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		// A FigmaToken that goes away or moves on hands its Secret to the others naming it.
+		Watches(&figmav1alpha1.FigmaToken{}, handler.EnqueueRequestsFromMapFunc(r.siblingsOf),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing),
+			builder.WithPredicates(r.notOwnWrite())).
+		WithOptions(controller.Options{MaxConcurrentReconciles: maxConcurrentReconciles}).
+		Complete(r)
+}
+
+// referencing maps a Secret to the FigmaTokens that reference it.
+func (r *FigmaTokenReconciler) referencing(ctx context.Context, secret client.Object) []reconcile.Request {
+	return r.byIndex(ctx, secret.GetNamespace(), secret.GetName(), "")
+}
+
+// siblingsOf maps a FigmaToken to the other FigmaTokens that reference the same Secret.
+func (r *FigmaTokenReconciler) siblingsOf(ctx context.Context, obj client.Object) []reconcile.Request {
+	ft := obj.(*figmav1alpha1.FigmaToken)
+	return r.byIndex(ctx, ft.Namespace, ft.Spec.SecretRef.Name, ft.Name)
+}
+
+func (r *FigmaTokenReconciler) byIndex(ctx context.Context, namespace, secretName, except string) []reconcile.Request {
+	var list figmav1alpha1.FigmaTokenList
+	if err := r.Client.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{secretRefIndex: secretName}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing FigmaTokens by Secret", "secret", secretName)
+		return nil
+	}
+	requests := make([]reconcile.Request, 0, len(list.Items))
+	for _, ft := range list.Items {
+		if ft.Name != except {
+			requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ft.Namespace, Name: ft.Name}})
+		}
+	}
+	return requests
+}
+
+// notOwnWrite drops the Secret update events caused by the operator's own writes: the
+// Secret already says what the reconcile that wrote it knew.
+func (r *FigmaTokenReconciler) notOwnWrite() predicate.Predicate {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		key := types.NamespacedName{Namespace: e.ObjectNew.GetNamespace(), Name: e.ObjectNew.GetName()}
+		return !r.ownWrites.isOwn(key, e.ObjectNew.GetResourceVersion())
+	}}
+}

@@ -1,0 +1,91 @@
+// Package manager wires the controller-runtime manager the way the operator runs it, so that
+// main.go and the tests start the very same thing.
+package manager
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/controllers"
+	"github.com/tokenops/figma-token-operator/internal/amplify"
+)
+
+// LeaderElectionID names the Lease replicas compete for.
+const LeaderElectionID = "figma-token-operator.figma.tokenops.dev"
+
+// lastAppliedAnnotation is kubectl's copy of an applied object; for a Secret it holds the
+// Secret's data, so it is never kept in the cache.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// Options are the manager's settings, from the command line.
+type Options struct {
+	MetricsAddr             string
+	ProbeAddr               string
+	LeaderElect             bool
+	LeaderElectionNamespace string
+	MaxConcurrentReconciles int
+}
+
+// New builds a manager running the FigmaToken reconciler against upstream.
+func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk clock.PassiveClock) (ctrl.Manager, error) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := figmav1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:                        scheme,
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:        opts.ProbeAddr,
+		LeaderElection:                opts.LeaderElect,
+		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         cache.Options{DefaultTransform: stripBulkyMetadata},
+		// Secrets are never cached: the reconciler reads the few it needs directly.
+		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	reconciler := &controllers.FigmaTokenReconciler{
+		Client:       mgr.GetClient(),
+		SecretReader: mgr.GetAPIReader(),
+		Upstream:     upstream,
+		Recorder:     mgr.GetEventRecorder("figma-token-operator"),
+		Clock:        clk,
+	}
+	if err := reconciler.SetupWithManager(mgr, max(opts.MaxConcurrentReconciles, 1)); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+// stripBulkyMetadata keeps cached objects small: no managedFields, no last-applied copy.
+func stripBulkyMetadata(obj any) (any, error) {
+	if o, ok := obj.(client.Object); ok {
+		o.SetManagedFields(nil)
+		if a := o.GetAnnotations(); a[lastAppliedAnnotation] != "" {
+			delete(a, lastAppliedAnnotation)
+			o.SetAnnotations(a)
+		}
+	}
+	return obj, nil
+}
