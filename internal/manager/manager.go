@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -33,6 +34,8 @@ type Options struct {
 	LeaderElect             bool
 	LeaderElectionNamespace string
 	MaxConcurrentReconciles int
+	// SkipNameValidation lets one process start the manager more than once (tests do).
+	SkipNameValidation bool
 }
 
 // New builds a manager running the FigmaToken reconciler against upstream.
@@ -53,6 +56,7 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         cache.Options{DefaultTransform: stripBulkyMetadata},
+		Controller:                    config.Controller{SkipNameValidation: &opts.SkipNameValidation},
 		// Secrets are never cached: the reconciler reads the few it needs directly.
 		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 	})

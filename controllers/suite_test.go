@@ -1,0 +1,117 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"go.uber.org/zap/zapcore"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+	"github.com/tokenops/figma-token-operator/internal/manager"
+	"github.com/tokenops/figma-token-operator/internal/testenv"
+)
+
+// The suite runs a real kube-apiserver and etcd, the real manager, and the fake Amplify
+// endpoint over HTTP; tests assert through a direct (uncached) client.
+var (
+	restConfig *rest.Config
+	k8s        client.Client
+	fake       *fakeamplify.Server
+	upstream   amplify.Refresher
+	logs       = &syncBuffer{}
+	stopMgr    atomic.Pointer[func()]
+)
+
+var awsCreds = aws.Credentials{AccessKeyID: "AKIDENVTEST", SecretAccessKey: "envtest-secret"}
+
+func TestMain(m *testing.M) {
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	// Debug-level logs are kept so tests can check that no token reaches them.
+	log.SetLogger(zap.New(zap.WriteTo(logs), zap.UseDevMode(true), zap.Level(zapcore.Level(-10))))
+
+	env, cfg, err := testenv.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+	restConfig = cfg
+
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = figmav1alpha1.AddToScheme(scheme)
+	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+
+	fake = fakeamplify.New(fakeamplify.Options{Credentials: awsCreds, Region: "us-east-1", Lifetime: time.Hour})
+	server := httptest.NewServer(fake)
+	defer server.Close()
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	upstream, err = amplify.New(context.Background(), amplify.Options{
+		Endpoint: server.URL, Region: "us-east-1", CallTimeout: 5 * time.Second, MaxRetryBackoff: 50 * time.Millisecond,
+		ExtraConfig: []func(*config.LoadOptions) error{
+			config.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: awsCreds}),
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+
+	if err := startManager(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { (*stopMgr.Load())() }()
+	return m.Run()
+}
+
+// startManager starts the operator's manager; stopMgr stops it and waits until it has.
+func startManager() error {
+	mgr, err := manager.New(restConfig, manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SkipNameValidation: true}, upstream, clock.RealClock{})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+	}()
+	stop := func() { cancel(); <-done }
+	stopMgr.Store(&stop)
+	return nil
+}
+
+// restartManager stops the running manager and starts a new one, as a restart would.
+func restartManager(t *testing.T) {
+	t.Helper()
+	(*stopMgr.Load())()
+	if err := startManager(); err != nil {
+		t.Fatal(err)
+	}
+}
