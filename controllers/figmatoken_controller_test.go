@@ -217,7 +217,9 @@ func TestRefreshRequestedAnnotationRefreshesOncePerValue(t *testing.T) {
 	f.waitReady("force")
 	f.g.Expect(fake.Calls(rt)).To(Equal(1))
 
-	f.update(ft, func() { ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "2026-11-25T10:00:00Z"} })
+	f.update(ft, func() {
+		ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "2026-11-25T10:00:00Z"}
+	})
 	f.g.Eventually(func() int { return fake.Calls(rt) }).Should(Equal(2))
 	f.g.Eventually(func() string { return f.figmaToken("force").Status.LastHandledRefreshRequest }).Should(Equal("2026-11-25T10:00:00Z"))
 	f.g.Expect(f.secret("creds").Annotations).To(HaveKeyWithValue(figmav1alpha1.AnnotationHandledRefreshRequest, "2026-11-25T10:00:00Z"))

@@ -6,7 +6,7 @@ import (
 
 // SecretRef names the Secret, in the FigmaToken's own namespace, that holds the refresh token.
 // +kubebuilder:validation:XValidation:rule="self.refreshTokenKey != self.accessTokenKey",message="refreshTokenKey and accessTokenKey must differ"
-// +kubebuilder:validation:XValidation:rule="!has(self.expiresAtKey) || self.expiresAtKey == '' || (self.expiresAtKey != self.refreshTokenKey && self.expiresAtKey != self.accessTokenKey)",message="expiresAtKey must differ from refreshTokenKey and accessTokenKey"
+// +kubebuilder:validation:XValidation:rule="!has(self.expiresAtKey) || self.expiresAtKey.size() == 0 || (self.expiresAtKey != self.refreshTokenKey && self.expiresAtKey != self.accessTokenKey)",message="expiresAtKey must differ from refreshTokenKey and accessTokenKey"
 type SecretRef struct {
 	// name of the Secret, a DNS subdomain. Example: figma-credentials.
 	// +required

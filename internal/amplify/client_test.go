@@ -100,8 +100,10 @@ func TestRefreshErrors(t *testing.T) {
 			wantKind: amplify.AccessDenied, wantCode: "InvalidSignatureException", wantCalls: 0,
 		},
 		{
-			name:     "malformed JSON is transient",
-			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Body: `{"accessToken": "figat-partial`}) },
+			name: "malformed JSON is transient",
+			program: func(f *fakeamplify.Server) {
+				f.SetBehavior(token, fakeamplify.Behavior{Body: `{"accessToken": "figat-partial`})
+			},
 			wantKind: amplify.Transient, wantText: "unreadable answer", wantCalls: 1,
 		},
 		{
@@ -110,8 +112,10 @@ func TestRefreshErrors(t *testing.T) {
 			wantKind: amplify.Transient, wantText: "no accessToken", wantCalls: 1,
 		},
 		{
-			name:     "missing expiresIn is transient",
-			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Body: `{"accessToken": "figat-x"}`}) },
+			name: "missing expiresIn is transient",
+			program: func(f *fakeamplify.Server) {
+				f.SetBehavior(token, fakeamplify.Behavior{Body: `{"accessToken": "figat-x"}`})
+			},
 			wantKind: amplify.Transient, wantText: "no expiresIn", wantCalls: 1,
 		},
 		{
