@@ -49,9 +49,11 @@ test: manifests generate fmt vet ## Run every test: unit, envtest and end-to-end
 	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}"; \
 	go test ./... -race -count=1 -timeout 40m
 
-.PHONY: verify-generated
-verify-generated: manifests generate ## Fail when committed generated files differ from a fresh generation.
+.PHONY: verify
+verify: manifests generate ## Fail when generated files or formatting differ from what is committed.
 	@git diff --exit-code -- config/crd config/rbac api || { echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- config/crd config/rbac api)" || { echo "untracked generated files: commit them"; exit 1; }
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt: run 'make fmt' and commit"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 ##@ Build
 

@@ -1,0 +1,37 @@
+package controllers_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/testenv"
+)
+
+func TestSamplesWorkTogether(t *testing.T) {
+	f := newFixture(t)
+	root, err := testenv.RepoRoot()
+	f.g.Expect(err).NotTo(HaveOccurred())
+	read := func(name string, into any) {
+		data, err := os.ReadFile(filepath.Join(root, "config", "samples", name))
+		f.g.Expect(err).NotTo(HaveOccurred())
+		f.g.Expect(yaml.UnmarshalStrict(data, into)).To(Succeed())
+	}
+	secret := &corev1.Secret{}
+	read("figma-credentials-secret.yaml", secret)
+	ft := &figmav1alpha1.FigmaToken{}
+	read("figma_v1alpha1_figmatoken.yaml", ft)
+	secret.Namespace, ft.Namespace = f.ns, f.ns
+
+	f.g.Expect(k8s.Create(context.Background(), secret)).To(Succeed())
+	f.g.Expect(k8s.Create(context.Background(), ft)).To(Succeed())
+	f.waitReady(ft.Name)
+	f.g.Expect(f.secret(secret.Name).Data).To(HaveKey("accessToken"))
+	f.g.Expect(f.secret(secret.Name).Data).To(HaveKey("expiresAt"))
+}
