@@ -62,6 +62,7 @@ type Server struct {
 	failures  map[string][]Failure
 	calls     map[string]int
 	issued    []string
+	issuedFor map[string][]string
 	total     atomic.Int64
 	requests  atomic.Int64
 }
@@ -76,6 +77,7 @@ func New(opts Options) *Server {
 		behaviors: map[string]Behavior{},
 		failures:  map[string][]Failure{},
 		calls:     map[string]int{},
+		issuedFor: map[string][]string{},
 	}
 }
 
@@ -107,6 +109,13 @@ func (s *Server) TotalCalls() int { return int(s.total.Load()) }
 
 // Requests is the number of HTTP requests received, valid or not.
 func (s *Server) Requests() int { return int(s.requests.Load()) }
+
+// IssuedFor returns the access tokens handed out for one refresh token, oldest first.
+func (s *Server) IssuedFor(refreshToken string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issuedFor[refreshToken]...)
+}
 
 // Issued returns every access token handed out, oldest first.
 func (s *Server) Issued() []string {
@@ -165,7 +174,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, behavior.Body)
 	default:
-		s.issue(w, behavior)
+		s.issue(w, req.Token, behavior)
 	}
 }
 
@@ -183,7 +192,7 @@ func (s *Server) record(token string) (Behavior, Failure, bool) {
 	return s.behaviors[token], queue[0], true
 }
 
-func (s *Server) issue(w http.ResponseWriter, b Behavior) {
+func (s *Server) issue(w http.ResponseWriter, refreshToken string, b Behavior) {
 	lifetime := b.Lifetime
 	if lifetime <= 0 {
 		lifetime = s.opts.Lifetime
@@ -195,6 +204,7 @@ func (s *Server) issue(w http.ResponseWriter, b Behavior) {
 	token := "figat-" + newID()
 	s.mu.Lock()
 	s.issued = append(s.issued, token)
+	s.issuedFor[refreshToken] = append(s.issuedFor[refreshToken], token)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = fmt.Fprintf(w, `{"accessToken":%s,"expiresIn":%s}`, strconv.Quote(token), strconv.FormatInt(expiresIn, 10))

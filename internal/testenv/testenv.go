@@ -49,18 +49,28 @@ func Assets() (string, error) {
 
 // Start starts kube-apiserver and etcd with the CRDs from config/crd/bases installed.
 func Start() (*envtest.Environment, *rest.Config, error) {
-	assets, err := Assets()
+	root, err := RepoRoot()
 	if err != nil {
 		return nil, nil, err
 	}
-	root, err := RepoRoot()
+	return start(filepath.Join(root, "config", "crd", "bases"))
+}
+
+// StartBare starts kube-apiserver and etcd with nothing installed, for suites that install
+// the CRDs themselves, as users do.
+func StartBare() (*envtest.Environment, *rest.Config, error) {
+	return start()
+}
+
+func start(crdPaths ...string) (*envtest.Environment, *rest.Config, error) {
+	assets, err := Assets()
 	if err != nil {
 		return nil, nil, err
 	}
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
+		CRDDirectoryPaths:     crdPaths,
+		ErrorIfCRDPathMissing: len(crdPaths) > 0,
 	}
 	cfg, err := env.Start()
 	if err != nil {
