@@ -61,6 +61,11 @@ verify: manifests generate ## Fail when generated files or formatting differ fro
 build: manifests generate fmt vet ## Build the manager binary.
 	go build -o bin/manager .
 
+.PHONY: demo
+demo: ## Run the operator on a local control plane with a fake Amplify endpoint (DURATION=90s to stop by itself).
+	go build -o bin/demo ./hack/demo
+	bin/demo $(if $(DURATION),-duration $(DURATION))
+
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the current kubeconfig.
 	go run . $(ARGS)

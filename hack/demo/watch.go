@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+)
+
+// summary is what the demo saw.
+type summary struct {
+	refreshesSeen int
+	expired       int
+	calls, issued int
+}
+
+func (s summary) print() {
+	fmt.Println()
+	fmt.Println("Summary")
+	fmt.Printf("  refreshes made:      %d (upstream calls %d, failed %d)\n", s.issued, s.calls, s.calls-s.issued)
+	fmt.Printf("  tokens seen written: %d\n", s.refreshesSeen)
+	fmt.Printf("  tokens that lapsed:  %d\n", s.expired)
+}
+
+// watch polls the FigmaToken and its Secret and narrates every change, until ctx ends.
+func watch(ctx context.Context, c client.Client, namespace, name, secretName string) summary {
+	var (
+		s                          summary
+		lastToken, lastReady, next string
+	)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return s
+		case <-tick.C:
+		}
+		secret := &corev1.Secret{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: secretName}, secret); err == nil {
+			if token := string(secret.Data["accessToken"]); token != "" && token != lastToken {
+				lastToken = token
+				s.refreshesSeen++
+				say("refreshed: Secret %s now holds access token %s, expires %s",
+					secretName, mask(token), clock(secret.Annotations[figmav1alpha1.AnnotationExpiresAt]))
+			}
+		}
+		ft := &figmav1alpha1.FigmaToken{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, ft); err != nil {
+			continue
+		}
+		if ready := meta.FindStatusCondition(ft.Status.Conditions, figmav1alpha1.ConditionReady); ready != nil {
+			state := string(ready.Status) + "/" + ready.Reason
+			if state != lastReady {
+				lastReady = state
+				if ready.Reason == figmav1alpha1.ReasonExpired {
+					s.expired++
+				}
+				say("%s Ready=%s (%s): %s", name, ready.Status, ready.Reason, ready.Message)
+			}
+		}
+		if n := ft.Status.NextRefreshTime; n != nil && n.UTC().Format(time.RFC3339) != next {
+			next = n.UTC().Format(time.RFC3339)
+			say("next refresh at %s (in %s)", n.Local().Format("15:04:05"), time.Until(n.Time).Round(time.Second))
+		}
+	}
+}
+
+// mask shows a token only as a short fingerprint.
+func mask(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return "sha256:" + hex.EncodeToString(sum[:4]) + "…"
+}
+
+// clock shows an RFC 3339 time as local wall-clock time.
+func clock(rfc3339 string) string {
+	t, err := time.Parse(time.RFC3339, rfc3339)
+	if err != nil {
+		return rfc3339
+	}
+	return t.Local().Format("15:04:05")
+}
