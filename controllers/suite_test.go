@@ -3,7 +3,8 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
+	"net"
+	"net/http"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -37,7 +38,28 @@ var (
 	upstream   amplify.Refresher
 	logs       = &syncBuffer{}
 	stopMgr    atomic.Pointer[func()]
+	endpoint   = &restartableEndpoint{}
 )
+
+// restartableEndpoint serves the fake on a fixed loopback address that tests can take down
+// (connections refused) and bring back.
+type restartableEndpoint struct {
+	addr   string
+	server *http.Server
+}
+
+func (e *restartableEndpoint) start(addr string) error {
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	e.addr = listener.Addr().String()
+	e.server = &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = e.server.Serve(listener) }()
+	return nil
+}
+
+func (e *restartableEndpoint) stop() { _ = e.server.Close() }
 
 var awsCreds = aws.Credentials{AccessKeyID: "AKIDENVTEST", SecretAccessKey: "envtest-secret"}
 
@@ -66,11 +88,14 @@ func runSuite(m *testing.M) int {
 	}
 
 	fake = fakeamplify.New(fakeamplify.Options{Credentials: awsCreds, Region: "us-east-1", Lifetime: time.Hour})
-	server := httptest.NewServer(fake)
-	defer server.Close()
+	if err := endpoint.start("127.0.0.1:0"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer endpoint.stop()
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	upstream, err = amplify.New(context.Background(), amplify.Options{
-		Endpoint: server.URL, Region: "us-east-1", CallTimeout: 5 * time.Second, MaxRetryBackoff: 50 * time.Millisecond,
+		Endpoint: "http://" + endpoint.addr, Region: "us-east-1", CallTimeout: 5 * time.Second, MaxRetryBackoff: 50 * time.Millisecond,
 		ExtraConfig: []func(*config.LoadOptions) error{
 			config.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: awsCreds}),
 		},

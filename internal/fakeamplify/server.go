@@ -97,6 +97,14 @@ func (s *Server) FailNext(refreshToken string, n int, status int, code string) {
 	}
 }
 
+// Heal forgets what was programmed for a refresh token: its calls succeed again.
+func (s *Server) Heal(refreshToken string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.behaviors, refreshToken)
+	delete(s.failures, refreshToken)
+}
+
 // Calls is the number of well-formed, correctly signed calls made with refreshToken.
 func (s *Server) Calls(refreshToken string) int {
 	s.mu.Lock()
