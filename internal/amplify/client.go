@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -146,13 +147,25 @@ func sanitize(err error) *Error {
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		e.Code = apiErr.ErrorCode()
+		e.Code = safeCode(apiErr.ErrorCode())
 	}
 	e.Kind = Classify(e.Code, e.HTTPStatus)
 	if e.Code == "" {
 		e.Detail = describe(err)
 	}
 	return e
+}
+
+// errorCodePattern is the shape of AWS error codes (type names such as ThrottlingException).
+var errorCodePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._]{0,99}$`)
+
+// safeCode keeps an error code only when it looks like one, so a server cannot put free text
+// into condition messages through it.
+func safeCode(code string) string {
+	if code == "" || errorCodePattern.MatchString(code) {
+		return code
+	}
+	return "UnrecognizedErrorCode"
 }
 
 // describe names a failure without an AWS error code in a fixed phrase.

@@ -19,7 +19,7 @@ import (
 
 var testCreds = aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret-test"}
 
-func newClient(t *testing.T, endpoint string, creds aws.Credentials, timeout time.Duration) *amplify.Client {
+func newClient(t testing.TB, endpoint string, creds aws.Credentials, timeout time.Duration) *amplify.Client {
 	t.Helper()
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	c, err := amplify.New(context.Background(), amplify.Options{
@@ -38,7 +38,7 @@ func newClient(t *testing.T, endpoint string, creds aws.Credentials, timeout tim
 	return c
 }
 
-func startFake(t *testing.T) (*fakeamplify.Server, string) {
+func startFake(t testing.TB) (*fakeamplify.Server, string) {
 	t.Helper()
 	fake := fakeamplify.New(fakeamplify.Options{Credentials: testCreds, Region: "us-east-1", Lifetime: time.Hour})
 	srv := httptest.NewServer(fake)

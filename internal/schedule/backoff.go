@@ -33,10 +33,11 @@ func Backoff(kind Failure, failedAttempts int32, seed string) time.Duration {
 	if failedAttempts < 1 {
 		failedAttempts = 1
 	}
-	delay := bounds.max
-	if shift := failedAttempts - 1; shift < 30 && bounds.first<<shift < bounds.max {
-		delay = bounds.first << shift
+	delay := bounds.first
+	for i := int32(1); i < failedAttempts && delay < bounds.max; i++ {
+		delay *= 2 // stops at the cap long before it could overflow
 	}
+	delay = min(delay, bounds.max)
 	jitter := float64(delay) * maxBackoffJitterFraction * unitFraction(seed+"/"+strconv.Itoa(int(failedAttempts)))
 	return delay - time.Duration(jitter)
 }
