@@ -298,11 +298,3 @@ func TestImmutableSecretConflicts(t *testing.T) {
 	f.g.Eventually(f.condition("frozen", figmav1alpha1.ConditionStalled)).Should(Equal("True/SecretConflict"))
 	f.g.Expect(fake.Calls(rt)).To(BeZero())
 }
-
-func TestMissingRefreshTokenStalls(t *testing.T) {
-	f := newFixture(t)
-	f.createSecret("creds", map[string]string{"refreshToken": "   "})
-	f.createFigmaToken("empty", "creds")
-	f.g.Eventually(f.condition("empty", figmav1alpha1.ConditionStalled)).Should(Equal("True/RefreshTokenMissing"))
-	f.g.Eventually(f.eventReasons).Should(ContainElement(figmav1alpha1.ReasonRefreshTokenMissing))
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -55,7 +56,7 @@ func (r *FigmaTokenReconciler) see(ctx context.Context, ft *figmav1alpha1.FigmaT
 	obs.record = tokensecret.ReadRecord(secret.Annotations)
 	obs.accessTokenSet = len(secret.Data[keys.AccessTokenKey]) > 0
 	obs.refreshTokenHash = ""
-	if token := strings.TrimSpace(string(secret.Data[keys.RefreshTokenKey])); token != "" {
+	if token := refreshToken(secret, keys.RefreshTokenKey); token != "" {
 		obs.refreshTokenHash = tokensecret.Fingerprint(obs.uid, token)
 	}
 	claims, err := r.ownerStillClaims(ctx, ft.Namespace, obs.record.Owner, secret.Name)
@@ -69,6 +70,16 @@ func (r *FigmaTokenReconciler) see(ctx context.Context, ft *figmav1alpha1.FigmaT
 		OwnerStillClaims: claims,
 	}, ft.Name)
 	return nil
+}
+
+// refreshToken is the usable refresh token in the Secret: text, without the surrounding
+// whitespace a file-made Secret often has; "" when there is none.
+func refreshToken(secret *corev1.Secret, key string) string {
+	raw := secret.Data[key]
+	if !utf8.Valid(raw) {
+		return ""
+	}
+	return strings.TrimSpace(string(raw))
 }
 
 // ownerStillClaims reports whether the FigmaToken named in a Secret's owner annotation

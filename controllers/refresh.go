@@ -28,7 +28,7 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 
 	result, err := r.Upstream.Refresh(ctx, amplify.RefreshRequest{
 		ClientID:     ft.Spec.ClientID,
-		RefreshToken: string(secret.Data[keys.RefreshTokenKey]),
+		RefreshToken: refreshToken(secret, keys.RefreshTokenKey),
 	})
 	took := r.Clock.Since(sentAt)
 	var expiresAt time.Time

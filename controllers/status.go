@@ -31,7 +31,8 @@ func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.Fig
 	}
 	patched := ft.DeepCopy()
 	patched.Status = status
-	return r.Client.Status().Patch(ctx, patched, client.MergeFrom(ft))
+	// A FigmaToken deleted meanwhile has no status left to record.
+	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, patched, client.MergeFrom(ft)))
 }
 
 // desiredStatus is the status that mirrors the Secret's record and the failure streak.
@@ -72,7 +73,7 @@ func currentProblem(ft *figmav1alpha1.FigmaToken, obs observation, d decision) p
 		return problem{d.blocker, fmt.Sprintf("Not writing Secret %s: %s. To hand it over to this FigmaToken: kubectl annotate secret %s %s=%s --overwrite",
 			ref.Name, obs.claim.Why, ref.Name, figmav1alpha1.AnnotationOwner, ft.Name)}
 	case figmav1alpha1.ReasonRefreshTokenMissing:
-		return problem{d.blocker, fmt.Sprintf("Secret %s has no refresh token under key %s: put the Figma refresh token there.", ref.Name, ref.RefreshTokenKey)}
+		return problem{d.blocker, fmt.Sprintf("Secret %s has no usable refresh token under key %s (missing, empty or not text): put the Figma refresh token there.", ref.Name, ref.RefreshTokenKey)}
 	}
 	if obs.failure.Attempts > 0 {
 		return problem{obs.failure.Reason, obs.failure.Message}
