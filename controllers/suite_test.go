@@ -114,8 +114,9 @@ func runSuite(m *testing.M) int {
 }
 
 // startManager starts the operator's manager; stopMgr stops it and waits until it has.
-func startManager() error {
-	mgr, err := manager.New(restConfig, manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SkipNameValidation: true}, upstream, clock.RealClock{})
+func startManager(watchNamespaces ...string) error {
+	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SkipNameValidation: true, WatchNamespaces: watchNamespaces}
+	mgr, err := manager.New(restConfig, opts, upstream, clock.RealClock{})
 	if err != nil {
 		return err
 	}

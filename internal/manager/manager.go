@@ -34,6 +34,8 @@ type Options struct {
 	LeaderElect             bool
 	LeaderElectionNamespace string
 	MaxConcurrentReconciles int
+	// WatchNamespaces narrows the operator to these namespaces; empty means all.
+	WatchNamespaces []string
 	// SkipNameValidation lets one process start the manager more than once (tests do).
 	SkipNameValidation bool
 }
@@ -55,7 +57,7 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cache.Options{DefaultTransform: stripBulkyMetadata},
+		Cache:                         cacheOptions(opts.WatchNamespaces),
 		Controller:                    config.Controller{SkipNameValidation: &opts.SkipNameValidation},
 		// Secrets are never cached: the reconciler reads the few it needs directly.
 		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
@@ -80,6 +82,19 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// cacheOptions limits the cache (and so the watches, Secret metadata included) to the
+// watched namespaces.
+func cacheOptions(namespaces []string) cache.Options {
+	opts := cache.Options{DefaultTransform: stripBulkyMetadata}
+	if len(namespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range namespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return opts
 }
 
 // stripBulkyMetadata keeps cached objects small: no managedFields, no last-applied copy.
