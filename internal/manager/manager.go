@@ -3,6 +3,8 @@
 package manager
 
 import (
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -33,7 +35,10 @@ type Options struct {
 	ProbeAddr               string
 	LeaderElect             bool
 	LeaderElectionNamespace string
-	MaxConcurrentReconciles int
+	// LeaseDuration, RenewDeadline and RetryPeriod tune leader election; zero keeps
+	// controller-runtime's defaults (15 s, 10 s, 2 s).
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	MaxConcurrentReconciles                   int
 	// WatchNamespaces narrows the operator to these namespaces; empty means all.
 	WatchNamespaces []string
 	// SkipNameValidation lets one process start the manager more than once (tests do).
@@ -57,6 +62,9 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 nonZero(opts.LeaseDuration),
+		RenewDeadline:                 nonZero(opts.RenewDeadline),
+		RetryPeriod:                   nonZero(opts.RetryPeriod),
 		Cache:                         cacheOptions(opts.WatchNamespaces),
 		Controller:                    config.Controller{SkipNameValidation: &opts.SkipNameValidation},
 		// Secrets are never cached: the reconciler reads the few it needs directly.
@@ -82,6 +90,13 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		return nil, err
 	}
 	return mgr, nil
+}
+
+func nonZero(d time.Duration) *time.Duration {
+	if d == 0 {
+		return nil
+	}
+	return &d
 }
 
 // cacheOptions limits the cache (and so the watches, Secret metadata included) to the

@@ -83,6 +83,8 @@ func (m *managerProcess) start() error {
 		"--amplify-endpoint", fakeURL,
 		"--aws-region", "us-east-1",
 		"--leader-elect", "--leader-election-namespace", "system",
+		// Short leases so that a killed leader is replaced within seconds.
+		"--leader-elect-lease-duration", "4s", "--leader-elect-renew-deadline", "3s", "--leader-elect-retry-period", "500ms",
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
 		"--zap-log-level", "debug",
 	)
