@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
@@ -28,6 +29,10 @@ var (
 	kubectlBin      string
 	adminKubeconfig string
 	fake            *fakeamplify.Server
+	// operatorKubeconfig and operatorUserConfig are the operator user's: bound to the
+	// generated RBAC only.
+	operatorKubeconfig string
+	operatorUserConfig *rest.Config
 	fakeURL         string
 	operator        *managerProcess
 )
@@ -67,8 +72,7 @@ func runSuite(m *testing.M) (int, error) {
 	if err := build(filepath.Join(work, "manager"), root, "."); err != nil {
 		return 1, err
 	}
-	operatorKubeconfig, err := installLikeAUser(env)
-	if err != nil {
+	if operatorKubeconfig, err = installLikeAUser(env); err != nil {
 		return 1, err
 	}
 
@@ -107,6 +111,7 @@ func installLikeAUser(env *envtest.Environment) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	operatorUserConfig = user.Config()
 	kubeconfig, err := user.KubeConfig()
 	if err != nil {
 		return "", err
