@@ -110,7 +110,12 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	defer func() { (*stopMgr.Load())() }()
-	return m.Run()
+	code := m.Run()
+	if err := findLeaks(); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		return 1
+	}
+	return code
 }
 
 // startManager starts the operator's manager; stopMgr stops it and waits until it has.

@@ -125,6 +125,17 @@ func (s *Server) IssuedFor(refreshToken string) []string {
 	return append([]string(nil), s.issuedFor[refreshToken]...)
 }
 
+// RefreshTokens returns every refresh token received in a well-formed call.
+func (s *Server) RefreshTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tokens := make([]string, 0, len(s.calls))
+	for t := range s.calls {
+		tokens = append(tokens, t)
+	}
+	return tokens
+}
+
 // Issued returns every access token handed out, oldest first.
 func (s *Server) Issued() []string {
 	s.mu.Lock()

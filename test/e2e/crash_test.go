@@ -15,18 +15,8 @@ import (
 // token and status converges from the Secret's own annotations.
 func TestCrashBetweenWrites(t *testing.T) {
 	proxy := newAPIProxy(t, operatorUserConfig)
-	operator.stop() // graceful: it hands its lease back
 	crashy := &managerProcess{binary: operator.binary, kubeconfig: proxy.kubeconfig, logPath: filepath.Join(work, "crashy.log")}
-	t.Cleanup(func() {
-		crashy.stop()
-		operator = &managerProcess{binary: crashy.binary, kubeconfig: operatorKubeconfig, logPath: filepath.Join(work, "manager.log")}
-		if err := operator.start(); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if err := crashy.start(); err != nil {
-		t.Fatal(err)
-	}
+	replaceOperator(t, crashy)
 
 	t.Run("between the upstream answer and the Secret write", func(t *testing.T) {
 		g := newGomega(t)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,9 +21,18 @@ import (
 
 // kubectl runs the suite's kubectl as the cluster admin; stdin may be nil.
 func kubectl(stdin io.Reader, args ...string) (string, error) {
+	return run(stdin, adminKubeconfig, args...)
+}
+
+// kubectlWith runs kubectl with another kubeconfig.
+func kubectlWith(kubeconfig string, args ...string) (string, error) {
+	return run(nil, kubeconfig, args...)
+}
+
+func run(stdin io.Reader, kubeconfig string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, kubectlBin, append([]string{"--kubeconfig", adminKubeconfig}, args...)...)
+	cmd := exec.CommandContext(ctx, kubectlBin, append([]string{"--kubeconfig", kubeconfig}, args...)...)
 	cmd.Stdin = stdin
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -69,6 +79,7 @@ func figmaTokenYAML(name, secret string) string {
 // managerProcess is the operator's manager binary running as its own process.
 type managerProcess struct {
 	binary, kubeconfig, logPath string
+	extraArgs                   []string
 	cmd                         *exec.Cmd
 	exited                      chan struct{}
 }
@@ -88,6 +99,7 @@ func (m *managerProcess) start() error {
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
 		"--zap-log-level", "debug",
 	)
+	m.cmd.Args = append(m.cmd.Args, m.extraArgs...)
 	m.cmd.Env = append(os.Environ(),
 		"AWS_ACCESS_KEY_ID="+awsCreds.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY="+awsCreds.SecretAccessKey,
@@ -106,6 +118,23 @@ func (m *managerProcess) start() error {
 		close(m.exited)
 	}()
 	return nil
+}
+
+// replaceOperator stops the suite's manager for the rest of a test and starts m instead;
+// the suite's manager comes back when the test ends.
+func replaceOperator(t *testing.T, m *managerProcess) {
+	t.Helper()
+	operator.stop() // graceful: it hands its lease back
+	t.Cleanup(func() {
+		m.stop()
+		operator = &managerProcess{binary: m.binary, kubeconfig: operatorKubeconfig, logPath: filepath.Join(work, "manager.log")}
+		if err := operator.start(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err := m.start(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // kill ends the manager at once, as a crash or a node failure would: no lease release.

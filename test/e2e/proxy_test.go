@@ -21,8 +21,8 @@ type apiProxy struct {
 	server     *httptest.Server
 	kubeconfig string
 
-	mu   sync.Mutex
-	hold func(*http.Request) bool
+	mu     sync.Mutex
+	hold   func(*http.Request) bool
 	held   chan *http.Request
 	closed chan struct{}
 }

@@ -33,8 +33,8 @@ var (
 	// generated RBAC only.
 	operatorKubeconfig string
 	operatorUserConfig *rest.Config
-	fakeURL         string
-	operator        *managerProcess
+	fakeURL            string
+	operator           *managerProcess
 )
 
 var awsCreds = aws.Credentials{AccessKeyID: "AKIDE2E", SecretAccessKey: "e2e-secret"}
