@@ -3,22 +3,26 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/rest"
 )
 
 // apiProxy stands between a manager and the API server so that a test can hold a chosen
-// request, e.g. to kill the manager between two of its writes.
+// request (e.g. to kill the manager between two of its writes) or make the API server
+// unreachable for a while, as a restart of it would.
 type apiProxy struct {
-	server     *httptest.Server
+	addr       string
+	handler    http.Handler
+	server     *http.Server
 	kubeconfig string
 
 	mu     sync.Mutex
@@ -42,8 +46,8 @@ func newAPIProxy(t *testing.T, user *rest.Config) *apiProxy {
 	forward.Transport = transport
 	forward.FlushInterval = -1 // stream watches
 
-	p := &apiProxy{held: make(chan *http.Request, 16), closed: make(chan struct{})}
-	p.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p := &apiProxy{held: make(chan *http.Request, 16), closed: make(chan struct{}), addr: "127.0.0.1:0"}
+	p.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		hold := p.hold != nil && p.hold(r)
 		p.mu.Unlock()
@@ -58,10 +62,13 @@ func newAPIProxy(t *testing.T, user *rest.Config) *apiProxy {
 			return
 		}
 		forward.ServeHTTP(w, r)
-	}))
+	})
+	if err := p.up(); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		close(p.closed)
-		p.server.Close()
+		p.down()
 	})
 
 	p.kubeconfig = filepath.Join(work, "proxy-"+t.Name()+".kubeconfig")
@@ -71,7 +78,7 @@ clusters: [{name: proxy, cluster: {server: %q}}]
 users: [{name: proxy, user: {}}]
 contexts: [{name: proxy, context: {cluster: proxy, user: proxy}}]
 current-context: proxy
-`, p.server.URL)
+`, "http://"+p.addr)
 	if err := os.WriteFile(p.kubeconfig, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -84,3 +91,18 @@ func (p *apiProxy) holdRequests(match func(*http.Request) bool) {
 	defer p.mu.Unlock()
 	p.hold = match
 }
+
+// up starts serving on the proxy's address (the same one again after down).
+func (p *apiProxy) up() error {
+	listener, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		return err
+	}
+	p.addr = listener.Addr().String()
+	p.server = &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = p.server.Serve(listener) }()
+	return nil
+}
+
+// down closes every connection, watches included, and refuses new ones.
+func (p *apiProxy) down() { _ = p.server.Close() }
