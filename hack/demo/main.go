@@ -2,8 +2,8 @@
 // etcd on loopback, the fake Amplify endpoint issuing short-lived tokens, and the operator's
 // own manager binary; it applies config/samples/ and shows each refresh live.
 //
-//	go run ./hack/demo                 # until Ctrl-C
-//	go run ./hack/demo -duration 90s   # stops by itself and prints a summary
+//	make demo                 # until Ctrl-C
+//	make demo DURATION=90s    # stops by itself and prints a summary
 package main
 
 import (
@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/tokenops/figma-token-operator/internal/devenv"
 )
 
 func main() {
@@ -33,59 +35,61 @@ func main() {
 // run sets everything up, then shows the refreshes for duration (0: until Ctrl-C). The
 // duration starts once the operator runs, not during the first build.
 func run(ctx context.Context, lifetime, duration time.Duration) error {
-	root, err := os.Getwd()
+	root, err := devenv.RepoRoot()
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(root, "PROJECT")); err != nil {
-		return fmt.Errorf("run the demo from the repository's top folder (make demo)")
-	}
-
-	assets, err := controlPlaneBinaries(ctx, root)
+	assets, err := devenv.ControlPlaneBinaries(ctx, root, func(elapsed time.Duration) {
+		say("still building the control plane (%s so far)...", elapsed.Round(time.Second))
+	})
 	if err != nil {
 		return err
 	}
 	managerBinary := filepath.Join(root, "bin", "manager")
-	if err := goBuild(ctx, root, managerBinary, "."); err != nil {
+	say("building the operator into bin/manager...")
+	if err := devenv.GoBuild(ctx, root, managerBinary, "."); err != nil {
 		return err
 	}
 
-	cluster, err := startCluster(ctx, root, assets)
+	say("starting etcd and kube-apiserver on loopback, installing the CRD from config/crd...")
+	cluster, err := devenv.StartCluster(root, assets, filepath.Join(root, "bin", "demo.kubeconfig"))
 	if err != nil {
 		return err
 	}
-	defer cluster.stop()
+	defer cluster.Stop()
 
-	upstream, err := startFakeAmplify(lifetime)
+	upstream, err := devenv.StartFakeAmplify(lifetime)
 	if err != nil {
 		return err
 	}
-	defer upstream.stop()
+	defer upstream.Stop()
+	say("fake Amplify endpoint at %s issues tokens valid for %s", upstream.URL, lifetime)
 
-	operator, err := startOperator(root, managerBinary, cluster.kubeconfig, upstream.url)
+	operator, err := devenv.StartOperator(managerBinary, cluster.Kubeconfig, upstream.URL, filepath.Join(root, "bin", "demo-manager.log"))
 	if err != nil {
 		return err
 	}
-	defer operator.stop()
+	defer operator.Stop()
+	say("operator started (bin/manager, pid %d)", operator.Pid())
 
-	if err := cluster.kubectl(ctx, "apply", "-n", "default", "-k", filepath.Join(root, "config", "samples")); err != nil {
+	if err := cluster.Kubectl(ctx, "apply", "-n", "default", "-k", filepath.Join(root, "config", "samples")); err != nil {
 		return err
 	}
 
 	rel := func(p string) string { r, _ := filepath.Rel(root, p); return r }
 	say("The operator is running. From a second terminal:")
-	say("  %s --kubeconfig %s get figmatokens -w", rel(cluster.kubectlPath), rel(cluster.kubeconfig))
+	say("  %s --kubeconfig %s get figmatokens -w", rel(cluster.KubectlPath), rel(cluster.Kubeconfig))
 	say("  %s --kubeconfig %s annotate figmatoken design-system figma.tokenops.dev/refresh-requested-at=$(date -u +%%FT%%TZ) --overwrite",
-		rel(cluster.kubectlPath), rel(cluster.kubeconfig))
-	say("Operator log: %s. Tokens are issued for %s; Ctrl-C stops everything.", rel(operator.logPath), lifetime)
+		rel(cluster.KubectlPath), rel(cluster.Kubeconfig))
+	say("Operator log: %s. Tokens are issued for %s; Ctrl-C stops everything.", rel(operator.LogPath), lifetime)
 
 	if duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, duration)
 		defer cancel()
 	}
-	summary := watch(ctx, cluster.client, "default", "design-system", "figma-credentials")
-	summary.calls, summary.issued = upstream.server.TotalCalls(), len(upstream.server.Issued())
+	summary := watch(ctx, cluster.Client, "default", "design-system", "figma-credentials")
+	summary.calls, summary.issued = upstream.Server.TotalCalls(), len(upstream.Server.Issued())
 	summary.print()
 	return nil
 }
