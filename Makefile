@@ -66,6 +66,13 @@ demo: ## Run the operator on a local control plane with a fake Amplify endpoint 
 	go build -o bin/demo ./hack/demo
 	bin/demo $(if $(DURATION),-duration $(DURATION))
 
+N ?= 1000
+UNRELATED ?= 5000
+.PHONY: bench
+bench: ## Measure at scale; writes docs/benchmarks.{md,json} (N, UNRELATED, CURVE=100,1000,5000).
+	go build -o bin/bench ./hack/bench
+	bin/bench -n $(N) -unrelated $(UNRELATED) $(if $(CURVE),-curve $(CURVE))
+
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the current kubeconfig.
 	go run . $(ARGS)

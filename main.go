@@ -40,11 +40,11 @@ func main() {
 			}
 			return nil
 		})
-	flag.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "FigmaTokens reconciled in parallel.")
+	flag.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", manager.DefaultMaxConcurrentReconciles, "FigmaTokens reconciled in parallel.")
 	flag.StringVar(&amplifyOpts.Endpoint, "amplify-endpoint", "", "Amplify UI Builder endpoint URL; default: AWS_ENDPOINT_URL_AMPLIFYUIBUILDER, AWS_ENDPOINT_URL, else the regional endpoint.")
 	flag.StringVar(&amplifyOpts.Region, "aws-region", "", "AWS region; default: AWS_REGION or the shared config.")
-	flag.Float64Var(&kubeAPIQPS, "kube-api-qps", 50, "Requests per second to the Kubernetes API server.")
-	flag.IntVar(&kubeAPIBurst, "kube-api-burst", 100, "Burst of requests to the Kubernetes API server.")
+	flag.Float64Var(&kubeAPIQPS, "kube-api-qps", manager.DefaultQPS, "Requests per second to the Kubernetes API server.")
+	flag.IntVar(&kubeAPIBurst, "kube-api-burst", manager.DefaultBurst, "Burst of requests to the Kubernetes API server.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()

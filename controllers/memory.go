@@ -55,25 +55,30 @@ func (m *failureMemory) forget(key types.NamespacedName) {
 	delete(m.streaks, key)
 }
 
-// ownWrites records the resourceVersion of each Secret the operator wrote last, so the
-// watch event of that very write does not start another reconcile.
+// ownWrites records, per Secret, the refreshed-at annotation of the operator's last write,
+// before the write is sent, so that the watch event of that very write does not start
+// another reconcile, however early it arrives.
 type ownWrites struct {
-	mu       sync.Mutex
-	versions map[types.NamespacedName]string
+	mu          sync.Mutex
+	refreshedAt map[types.NamespacedName]string
 }
 
-func (w *ownWrites) note(key types.NamespacedName, resourceVersion string) {
+func (w *ownWrites) note(key types.NamespacedName, refreshedAt string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.versions == nil {
-		w.versions = map[types.NamespacedName]string{}
+	if w.refreshedAt == nil {
+		w.refreshedAt = map[types.NamespacedName]string{}
 	}
-	w.versions[key] = resourceVersion
+	w.refreshedAt[key] = refreshedAt
 }
 
-// isOwn reports whether this resourceVersion of the Secret is the operator's own write.
-func (w *ownWrites) isOwn(key types.NamespacedName, resourceVersion string) bool {
+// isOwn reports whether an update of the Secret's metadata is the operator's own write: the
+// one that set refreshed-at to the value the operator wrote last. (A user's edit of the data
+// leaves the annotation as it was.)
+func (w *ownWrites) isOwn(key types.NamespacedName, oldAnnotations, newAnnotations map[string]string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.versions[key] == resourceVersion
+	written, ok := w.refreshedAt[key]
+	return ok && newAnnotations[figmav1alpha1.AnnotationRefreshedAt] == written &&
+		oldAnnotations[figmav1alpha1.AnnotationRefreshedAt] != written
 }

@@ -86,6 +86,7 @@ func (r *FigmaTokenReconciler) writeSecret(ctx context.Context, ft *figmav1alpha
 	allowed := true
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		tokensecret.Write(current, keys, accessToken, rec)
+		r.ownWrites.note(key, current.Annotations[figmav1alpha1.AnnotationRefreshedAt])
 		err := r.Client.Update(ctx, current)
 		if !apierrors.IsConflict(err) {
 			return err
@@ -105,7 +106,6 @@ func (r *FigmaTokenReconciler) writeSecret(ctx context.Context, ft *figmav1alpha
 	if err != nil || !allowed {
 		return false, err
 	}
-	r.ownWrites.note(key, current.ResourceVersion)
 	return true, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tokenops/figma-token-operator/internal/devenv"
+	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
 )
 
 func main() {
@@ -58,7 +59,7 @@ func run(ctx context.Context, lifetime, duration time.Duration) error {
 	}
 	defer cluster.Stop()
 
-	upstream, err := devenv.StartFakeAmplify(lifetime)
+	upstream, err := devenv.StartFakeAmplify(fakeamplify.Options{Lifetime: lifetime})
 	if err != nil {
 		return err
 	}

@@ -137,14 +137,15 @@ type FakeAmplify struct {
 	http   *http.Server
 }
 
-// StartFakeAmplify serves a fake endpoint issuing tokens valid for lifetime.
-func StartFakeAmplify(lifetime time.Duration) (*FakeAmplify, error) {
+// StartFakeAmplify serves a fake endpoint; the credentials and region are devenv's.
+func StartFakeAmplify(opts fakeamplify.Options) (*FakeAmplify, error) {
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
+	opts.Credentials, opts.Region = Credentials, Region
 	f := &FakeAmplify{
-		Server: fakeamplify.New(fakeamplify.Options{Credentials: Credentials, Region: Region, Lifetime: lifetime}),
+		Server: fakeamplify.New(opts),
 		URL:    "http://" + listener.Addr().String(),
 	}
 	f.http = &http.Server{Handler: f.Server, ReadHeaderTimeout: 10 * time.Second}

@@ -30,6 +30,8 @@ type Options struct {
 	Region string
 	// Lifetime is the expiresIn of issued tokens unless a token's Behavior says otherwise.
 	Lifetime time.Duration
+	// OnCall, when set, is told of every well-formed, correctly signed call as it arrives.
+	OnCall func(refreshToken string, at time.Time)
 }
 
 // Behavior programs the answers for one refresh token.
@@ -95,6 +97,13 @@ func (s *Server) FailNext(refreshToken string, n int, status int, code string) {
 	for range n {
 		s.failures[refreshToken] = append(s.failures[refreshToken], Failure{Status: status, Code: code})
 	}
+}
+
+// SetLifetime changes the lifetime of the tokens issued from now on.
+func (s *Server) SetLifetime(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Lifetime = d
 }
 
 // Heal forgets what was programmed for a refresh token: its calls succeed again.
@@ -175,6 +184,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.opts.OnCall != nil {
+		s.opts.OnCall(req.Token, time.Now())
+	}
 	behavior, failure, failing := s.record(req.Token)
 	if behavior.Delay > 0 {
 		select {
@@ -214,7 +226,9 @@ func (s *Server) record(token string) (Behavior, Failure, bool) {
 func (s *Server) issue(w http.ResponseWriter, refreshToken string, b Behavior) {
 	lifetime := b.Lifetime
 	if lifetime <= 0 {
+		s.mu.Lock()
 		lifetime = s.opts.Lifetime
+		s.mu.Unlock()
 	}
 	expiresIn := int64(lifetime / time.Second)
 	if b.ExpiresIn != nil {

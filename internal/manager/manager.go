@@ -22,6 +22,15 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/amplify"
 )
 
+// Client rate limits towards the API server, the defaults of --kube-api-qps and --kube-api-burst.
+const (
+	DefaultQPS   = 100
+	DefaultBurst = 200
+)
+
+// DefaultMaxConcurrentReconciles is the default of --max-concurrent-reconciles.
+const DefaultMaxConcurrentReconciles = 4
+
 // LeaderElectionID names the Lease replicas compete for.
 const LeaderElectionID = "figma-token-operator.figma.tokenops.dev"
 

@@ -1,0 +1,52 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+)
+
+// A tiny run of make bench (N = 20) keeps the benchmark working; its figures are not
+// asserted as goals here, only what must hold at any size.
+func TestBenchSmoke(t *testing.T) {
+	g := newGomega(t)
+	bench := filepath.Join(work, "bench")
+	g.Expect(build(bench, root, "./hack/bench")).To(Succeed())
+	out := filepath.Join(work, "benchmarks")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bench, "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-out", out)
+	cmd.Dir = root
+	output, err := cmd.CombinedOutput()
+	g.Expect(err).NotTo(HaveOccurred(), "%s", output)
+
+	data, err := os.ReadFile(out + ".json")
+	g.Expect(err).NotTo(HaveOccurred())
+	var r struct {
+		UpstreamCalls int     `json:"upstream_calls"`
+		SecretWrites  float64 `json:"secret_writes_per_refresh"`
+		StatusWrites  float64 `json:"status_writes_per_refresh"`
+		IdleCalls     int     `json:"idle_upstream_calls"`
+		IdleWrites    int     `json:"idle_writes"`
+		Expired       int     `json:"expired_tokens"`
+		OperatorSecs  float64 `json:"operator_seconds"`
+		BaselineSecs  float64 `json:"baseline_seconds"`
+	}
+	g.Expect(json.Unmarshal(data, &r)).To(Succeed())
+	g.Expect(r.UpstreamCalls).To(Equal(20), "one upstream call per token, no duplicates")
+	g.Expect(r.SecretWrites).To(Equal(1.0))
+	g.Expect(r.StatusWrites).To(Equal(1.0))
+	g.Expect(r.IdleCalls).To(BeZero())
+	g.Expect(r.IdleWrites).To(BeZero())
+	g.Expect(r.Expired).To(BeZero())
+	g.Expect(r.OperatorSecs).To(BeNumerically(">", 0))
+	g.Expect(r.BaselineSecs).To(BeNumerically(">", 0))
+	g.Expect(out + ".md").To(BeAnExistingFile())
+}
