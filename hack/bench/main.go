@@ -62,20 +62,12 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config) error {
-	root, err := devenv.RepoRoot()
+	bins, err := devenv.Build(ctx, logf)
 	if err != nil {
 		return err
 	}
-	assets, err := devenv.ControlPlaneBinaries(ctx, root, func(elapsed time.Duration) {
-		logf("still building the control plane (%s so far)...", elapsed.Round(time.Second))
-	})
-	if err != nil {
-		return err
-	}
-	env := &bench{root: root, assets: assets, manager: filepath.Join(root, "bin", "manager")}
-	if err := devenv.GoBuild(ctx, root, env.manager, "."); err != nil {
-		return err
-	}
+	root := bins.Root
+	env := &bench{root: root, assets: bins.Assets, manager: bins.Manager}
 
 	result, err := env.full(ctx, cfg)
 	if err != nil {

@@ -36,21 +36,11 @@ func main() {
 // run sets everything up, then shows the refreshes for duration (0: until Ctrl-C). The
 // duration starts once the operator runs, not during the first build.
 func run(ctx context.Context, lifetime, duration time.Duration) error {
-	root, err := devenv.RepoRoot()
+	bins, err := devenv.Build(ctx, say)
 	if err != nil {
 		return err
 	}
-	assets, err := devenv.ControlPlaneBinaries(ctx, root, func(elapsed time.Duration) {
-		say("still building the control plane (%s so far)...", elapsed.Round(time.Second))
-	})
-	if err != nil {
-		return err
-	}
-	managerBinary := filepath.Join(root, "bin", "manager")
-	say("building the operator into bin/manager...")
-	if err := devenv.GoBuild(ctx, root, managerBinary, "."); err != nil {
-		return err
-	}
+	root, assets, managerBinary := bins.Root, bins.Assets, bins.Manager
 
 	say("starting etcd and kube-apiserver on loopback, installing the CRD from config/crd...")
 	cluster, err := devenv.StartCluster(root, assets, filepath.Join(root, "bin", "demo.kubeconfig"))

@@ -45,6 +45,33 @@ func RepoRoot() (string, error) {
 	return root, nil
 }
 
+// Binaries are what a local run needs, built.
+type Binaries struct {
+	Root string // the repository
+	// Assets holds kube-apiserver, etcd and kubectl.
+	Assets string
+	// Manager is the operator's binary, bin/manager.
+	Manager string
+}
+
+// Build finds the repository, the control-plane binaries (building them on first use) and
+// builds bin/manager; say narrates the minutes-long first build.
+func Build(ctx context.Context, say func(format string, args ...any)) (Binaries, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return Binaries{}, err
+	}
+	assets, err := ControlPlaneBinaries(ctx, root, func(elapsed time.Duration) {
+		say("still building the control plane (%s so far)...", elapsed.Round(time.Second))
+	})
+	if err != nil {
+		return Binaries{}, err
+	}
+	b := Binaries{Root: root, Assets: assets, Manager: filepath.Join(root, "bin", "manager")}
+	say("building the operator into bin/manager...")
+	return b, GoBuild(ctx, root, b.Manager, ".")
+}
+
 // ControlPlaneBinaries returns KUBEBUILDER_ASSETS or builds the binaries with
 // hack/envtest.sh, calling progress every 15 s while the first, minutes-long build runs.
 func ControlPlaneBinaries(ctx context.Context, root string, progress func(elapsed time.Duration)) (string, error) {
