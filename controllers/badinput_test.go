@@ -91,10 +91,7 @@ func TestSecretWriteConflictKeepsTheEditAndMakesNoSecondCall(t *testing.T) {
 
 func TestSecretDeletedAndRecreated(t *testing.T) {
 	f := newFixture(t)
-	rt := uniqueToken("recreate")
-	f.createSecret("creds", map[string]string{"refreshToken": rt})
-	f.createFigmaToken("recreate", "creds")
-	f.waitReady("recreate")
+	_, rt := f.readyFigmaToken("recreate")
 
 	f.g.Expect(k8s.Delete(context.Background(), f.secret("creds"))).To(Succeed())
 	f.g.Eventually(f.condition("recreate", figmav1alpha1.ConditionReady)).Should(Equal("False/SecretNotFound"))

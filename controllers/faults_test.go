@@ -70,10 +70,7 @@ func TestUnreachableEndpointIsRetriedUntilItIsBack(t *testing.T) {
 // the token in the Secret is untouched, that retries back off, and that it recovers.
 func checkFault(t *testing.T, fault upstreamFault) {
 	f := newFixture(t)
-	rt := uniqueToken("fault")
-	f.createSecret("creds", map[string]string{"refreshToken": rt})
-	ft := f.createFigmaToken("faulty", "creds")
-	f.waitReady("faulty")
+	ft, rt := f.readyFigmaToken("faulty")
 	before := f.secret("creds")
 
 	fault.inject(rt)

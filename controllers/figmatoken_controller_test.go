@@ -193,10 +193,7 @@ func TestForeignAccessTokenIsLeftUntouched(t *testing.T) {
 
 func TestSecondFigmaTokenOnOneSecretConflicts(t *testing.T) {
 	f := newFixture(t)
-	rt := uniqueToken("shared")
-	f.createSecret("creds", map[string]string{"refreshToken": rt})
-	f.createFigmaToken("first", "creds")
-	f.waitReady("first")
+	f.readyFigmaToken("first")
 	f.createFigmaToken("second", "creds")
 
 	f.g.Eventually(f.condition("second", figmav1alpha1.ConditionStalled)).Should(Equal("True/SecretConflict"))
@@ -211,10 +208,7 @@ func TestSecondFigmaTokenOnOneSecretConflicts(t *testing.T) {
 
 func TestRefreshRequestedAnnotationRefreshesOncePerValue(t *testing.T) {
 	f := newFixture(t)
-	rt := uniqueToken("force")
-	f.createSecret("creds", map[string]string{"refreshToken": rt})
-	ft := f.createFigmaToken("force", "creds")
-	f.waitReady("force")
+	ft, rt := f.readyFigmaToken("force")
 	f.g.Expect(fake.Calls(rt)).To(Equal(1))
 
 	f.update(ft, func() {
@@ -247,10 +241,7 @@ func TestSuspendStopsCallsAndWrites(t *testing.T) {
 
 func TestDeletingTheFigmaTokenLeavesTheSecret(t *testing.T) {
 	f := newFixture(t)
-	rt := uniqueToken("delete")
-	f.createSecret("creds", map[string]string{"refreshToken": rt})
-	ft := f.createFigmaToken("gone", "creds")
-	f.waitReady("gone")
+	ft, rt := f.readyFigmaToken("gone")
 	accessToken := f.secret("creds").Data["accessToken"]
 
 	f.g.Expect(k8s.Delete(context.Background(), ft)).To(Succeed())
@@ -263,11 +254,8 @@ func TestDeletingTheFigmaTokenLeavesTheSecret(t *testing.T) {
 
 func TestRestartMakesNoCallAndStatusConvergesFromTheSecret(t *testing.T) {
 	f := newFixture(t)
-	rt := uniqueToken("restart")
-	f.createSecret("creds", map[string]string{"refreshToken": rt})
-	ft := f.createFigmaToken("survivor", "creds")
-	f.waitReady("survivor")
-	expiresAt := f.figmaToken("survivor").Status.ExpiresAt
+	ft, rt := f.readyFigmaToken("survivor")
+	expiresAt := ft.Status.ExpiresAt
 
 	// Lose the status while the operator is down: the Secret alone must bring it back.
 	(*stopMgr.Load())()

@@ -116,6 +116,16 @@ func (f *fixture) condition(name, condType string) func() string {
 	}
 }
 
+// readyFigmaToken creates a Secret "creds" holding a refresh token no other test uses and a
+// FigmaToken named name on it, and waits until it is Ready. It returns the refresh token.
+func (f *fixture) readyFigmaToken(name string) (*figmav1alpha1.FigmaToken, string) {
+	f.t.Helper()
+	rt := uniqueToken(name)
+	f.createSecret("creds", map[string]string{"refreshToken": rt})
+	f.createFigmaToken(name, "creds")
+	return f.waitReady(name), rt
+}
+
 func (f *fixture) waitReady(name string) *figmav1alpha1.FigmaToken {
 	f.t.Helper()
 	f.g.Eventually(f.condition(name, figmav1alpha1.ConditionReady)).Should(Equal("True/Refreshed"))

@@ -18,48 +18,59 @@ func TestCrashBetweenWrites(t *testing.T) {
 	crashy := &managerProcess{binary: operator.binary, kubeconfig: proxy.kubeconfig, logPath: filepath.Join(work, "crashy.log")}
 	replaceOperator(t, crashy)
 
-	t.Run("between the upstream answer and the Secret write", func(t *testing.T) {
-		g := newGomega(t)
-		ns := newNamespace(t)
-		rt := "crash-before-write-" + rand.String(12)
-		proxy.holdRequests(func(r *http.Request) bool {
-			return r.Method == http.MethodPut && r.URL.Path == "/api/v1/namespaces/"+ns+"/secrets/creds"
+	tests := []struct {
+		name string
+		// held is the request the manager is killed in.
+		held func(r *http.Request, ns string) bool
+		// afterCrash checks what the crash left behind.
+		afterCrash func(t *testing.T, g Gomega, ns string)
+		// calls is how many upstream calls it takes in all.
+		calls int
+	}{
+		{
+			name: "between the upstream answer and the Secret write",
+			held: func(r *http.Request, ns string) bool {
+				return r.Method == http.MethodPut && r.URL.Path == "/api/v1/namespaces/"+ns+"/secrets/creds"
+			},
+			afterCrash: func(t *testing.T, g Gomega, ns string) {
+				g.Expect(mustKubectl(t, "", "get", "secret", "creds", "-n", ns, "-o", "jsonpath={.data.accessToken}")).To(BeEmpty(), "the write never happened")
+			},
+			// The token in the lost answer is gone with the process: one more call gets another.
+			calls: 2,
+		},
+		{
+			name: "between the Secret write and the status write",
+			held: func(r *http.Request, ns string) bool {
+				return r.Method == http.MethodPatch && r.URL.Path == "/apis/figma.tokenops.dev/v1alpha1/namespaces/"+ns+"/figmatokens/crash/status"
+			},
+			afterCrash: func(t *testing.T, g Gomega, ns string) {
+				g.Expect(mustKubectl(t, "", "get", "secret", "creds", "-n", ns, "-o", "jsonpath={.data.accessToken}")).NotTo(BeEmpty(), "the Secret was written")
+				g.Expect(mustKubectl(t, "", "get", "figmatoken", "crash", "-n", ns, "-o", "jsonpath={.status}")).To(BeEmpty(), "the status write never happened")
+			},
+			// Status converges from the Secret, with no new call.
+			calls: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGomega(t)
+			ns := newNamespace(t)
+			rt := "crash-" + rand.String(12)
+			proxy.holdRequests(func(r *http.Request) bool { return tt.held(r, ns) })
+			mustKubectl(t, secretYAML("creds", rt)+"---\n"+figmaTokenYAML("crash", "creds"), "apply", "-n", ns, "-f", "-")
+			g.Eventually(proxy.held).Should(Receive())
+			g.Expect(fake.Calls(rt)).To(Equal(1), "the upstream answered")
+
+			crashy.kill()
+			proxy.holdRequests(nil)
+			tt.afterCrash(t, g, ns)
+			g.Expect(crashy.start()).To(Succeed())
+
+			mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/crash", "--timeout=90s")
+			expectStatusMirrorsSecret(t, g, ns, "crash")
+			g.Expect(fake.Calls(rt)).To(Equal(tt.calls))
 		})
-		mustKubectl(t, secretYAML("creds", rt)+"---\n"+figmaTokenYAML("crash", "creds"), "apply", "-n", ns, "-f", "-")
-		g.Eventually(proxy.held).Should(Receive())
-		g.Expect(fake.Calls(rt)).To(Equal(1), "the upstream answered")
-
-		crashy.kill()
-		proxy.holdRequests(nil)
-		g.Expect(mustKubectl(t, "", "get", "secret", "creds", "-n", ns, "-o", "jsonpath={.data.accessToken}")).To(BeEmpty(), "the write never happened")
-		g.Expect(crashy.start()).To(Succeed())
-
-		mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/crash", "--timeout=90s")
-		expectStatusMirrorsSecret(t, g, ns, "crash")
-		// The token from the lost answer is gone with the process: one more call gets another.
-		g.Expect(fake.Calls(rt)).To(Equal(2))
-	})
-
-	t.Run("between the Secret write and the status write", func(t *testing.T) {
-		g := newGomega(t)
-		ns := newNamespace(t)
-		rt := "crash-after-write-" + rand.String(12)
-		proxy.holdRequests(func(r *http.Request) bool {
-			return r.Method == http.MethodPatch && r.URL.Path == "/apis/figma.tokenops.dev/v1alpha1/namespaces/"+ns+"/figmatokens/crash/status"
-		})
-		mustKubectl(t, secretYAML("creds", rt)+"---\n"+figmaTokenYAML("crash", "creds"), "apply", "-n", ns, "-f", "-")
-		g.Eventually(proxy.held).Should(Receive())
-		g.Expect(mustKubectl(t, "", "get", "secret", "creds", "-n", ns, "-o", "jsonpath={.data.accessToken}")).NotTo(BeEmpty(), "the Secret was written")
-
-		crashy.kill()
-		proxy.holdRequests(nil)
-		g.Expect(mustKubectl(t, "", "get", "figmatoken", "crash", "-n", ns, "-o", "jsonpath={.status}")).To(BeEmpty(), "the status write never happened")
-		g.Expect(crashy.start()).To(Succeed())
-
-		mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/crash", "--timeout=90s")
-		expectStatusMirrorsSecret(t, g, ns, "crash")
-		g.Expect(fake.Calls(rt)).To(Equal(1), "status converged from the Secret, with no new call")
-	})
+	}
 }
 
 // expectStatusMirrorsSecret checks that status.expiresAt is the Secret's expires-at annotation
