@@ -25,8 +25,11 @@ type observation struct {
 	claim       tokensecret.Verdict
 	// refreshTokenHash is the Fingerprint of the refresh token in the Secret, "" when missing.
 	refreshTokenHash string
-	accessTokenSet   bool
-	record           tokensecret.Record
+	// codeHash is the Fingerprint of the authorization code the Secret holds instead of a
+	// refresh token (with a redirect URI), "" when none.
+	codeHash       string
+	accessTokenSet bool
+	record         tokensecret.Record
 
 	failure failureState
 }
@@ -39,7 +42,8 @@ type failureState struct {
 	Reason  string
 	Message string
 	// Generation, RefreshTokenHash and Request are the inputs of the failed attempt: a
-	// change of any of them is worth an immediate retry. RefreshTokenHash is "" when unknown.
+	// change of any of them is worth an immediate retry. RefreshTokenHash is the credential
+	// used (refresh token or code), "" when unknown.
 	Generation       int64
 	RefreshTokenHash string
 	Request          string
@@ -56,6 +60,15 @@ func (o observation) valid() bool {
 // requestPending reports whether refresh-requested-at holds a value not yet acted on.
 func (o observation) requestPending() bool {
 	return o.request != "" && o.request != o.record.HandledRefreshRequest && o.request != o.failure.Request
+}
+
+// credentialHash is the Fingerprint of what a refresh would send: the refresh token, else
+// the authorization code.
+func (o observation) credentialHash() string {
+	if o.refreshTokenHash != "" {
+		return o.refreshTokenHash
+	}
+	return o.codeHash
 }
 
 // scheduledRefresh is when the current token is due, by the timing rules.
@@ -84,13 +97,13 @@ func decide(o observation) decision {
 		return decision{blocker: figmav1alpha1.ReasonSecretNotFound}
 	case !o.claim.Allowed:
 		return decision{blocker: figmav1alpha1.ReasonSecretConflict}
-	case o.refreshTokenHash == "":
+	case o.credentialHash() == "":
 		return decision{blocker: figmav1alpha1.ReasonRefreshTokenMissing}
 	}
 
 	if f := o.failure; f.Attempts > 0 {
 		inputsChanged := o.generation != f.Generation || o.requestPending() ||
-			(f.RefreshTokenHash != "" && f.RefreshTokenHash != o.refreshTokenHash)
+			(f.RefreshTokenHash != "" && f.RefreshTokenHash != o.credentialHash())
 		retryAt := f.Last.Add(schedule.Backoff(failureSchedule(f.Reason), f.Attempts, o.uid))
 		if inputsChanged || !o.now.Before(retryAt) {
 			return decision{refresh: true}

@@ -25,19 +25,27 @@ type FigmaTokenReconciler struct {
 	// SecretReader reads the few Secrets needed straight from the API server, so that no
 	// Secret data is ever cached.
 	SecretReader client.Reader
-	Upstream     amplify.Refresher
-	Recorder     recorder.EventRecorder
-	Clock        clock.PassiveClock
+	// SecretMetadata lists Secret metadata from the cache, to find the target Secrets a
+	// FigmaToken created.
+	SecretMetadata client.Reader
+	Upstream       amplify.Refresher
+	Recorder       recorder.EventRecorder
+	Clock          clock.PassiveClock
 
 	// failures remembers failure streaks until the cache shows the status written for them.
 	failures failureMemory
+	// exchanges keeps tokens from an authorization code until they are stored.
+	exchanges exchangeMemory
 	// ownWrites lets the Secret watch skip the events of the operator's own writes.
 	ownWrites ownWrites
 }
 
 // +kubebuilder:rbac:groups=figma.tokenops.dev,resources=figmatokens,verbs=get;list;watch
 // +kubebuilder:rbac:groups=figma.tokenops.dev,resources=figmatokens/status,verbs=get;patch
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;update
+// Target Secrets carry an ownerReference with blockOwnerDeletion, which clusters enforcing
+// OwnerReferencesPermissionEnforcement allow only with update on figmatokens/finalizers.
+// +kubebuilder:rbac:groups=figma.tokenops.dev,resources=figmatokens/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile reads the FigmaToken and its Secret, decides whether a refresh is due, refreshes
@@ -55,13 +63,18 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, nil
 	}
 
-	obs, secret, err := r.observe(ctx, ft)
+	obs, secrets, err := r.observe(ctx, ft)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	d := decide(obs)
 	if d.refresh {
-		obs, d = r.refresh(ctx, ft, secret, obs)
+		obs, d = r.refresh(ctx, ft, secrets, obs)
+	} else if err := r.syncTarget(ctx, ft, secrets, obs); err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.deleteStaleTargets(ctx, ft); err != nil {
+		return ctrl.Result{}, err
 	}
 	if err := r.record(ctx, ft, obs, d); err != nil {
 		return ctrl.Result{}, err
@@ -85,6 +98,7 @@ func wakeAfter(o observation, d decision) time.Duration {
 // forget drops what is kept for a deleted FigmaToken. Its Secret is left as it is.
 func (r *FigmaTokenReconciler) forget(key types.NamespacedName) {
 	r.failures.forget(key)
+	r.exchanges.forget(key)
 	metrics.Forget(key.Namespace, key.Name)
 	log.Log.V(1).Info("FigmaToken deleted; its Secret is left as it is", "figmatoken", key)
 }

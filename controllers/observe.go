@@ -15,9 +15,16 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
-// observe reads the FigmaToken's Secret straight from the API server and gathers what
-// decide needs. The Secret is nil when it does not exist.
-func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.FigmaToken) (observation, *corev1.Secret, error) {
+// secrets are the Secrets a reconcile works on. source holds the refresh token; target,
+// when spec.target is set, receives the access token (nil until the operator creates it).
+type secrets struct {
+	source *corev1.Secret
+	target *corev1.Secret
+}
+
+// observe reads the FigmaToken's Secrets straight from the API server and gathers what
+// decide needs. The source is nil when it does not exist.
+func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.FigmaToken) (observation, secrets, error) {
 	refreshBefore, _ := time.ParseDuration(ft.Spec.RefreshBefore) // validated by the API server
 	obs := observation{
 		now:           r.Clock.Now(),
@@ -30,35 +37,60 @@ func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.Fi
 		failure:       r.failures.latest(ft),
 	}
 
-	secret := &corev1.Secret{}
-	key := types.NamespacedName{Namespace: ft.Namespace, Name: ft.Spec.SecretRef.Name}
-	if err := r.SecretReader.Get(ctx, key, secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return obs, nil, nil
-		}
-		return obs, nil, err
+	var s secrets
+	var err error
+	if s.source, err = r.readSecret(ctx, ft.Namespace, ft.Spec.SecretRef.Name); err != nil || s.source == nil {
+		return obs, s, err
 	}
-	if err := r.see(ctx, ft, secret, &obs); err != nil {
-		return obs, nil, err
+	seeSource(ft, s.source, &obs)
+	if ft.Spec.Target == nil {
+		err = r.seeDestination(ctx, ft, s.source, &obs)
+	} else if s.target, err = r.readSecret(ctx, ft.Namespace, ft.Spec.Target.Name); err == nil {
+		seeTarget(ft, s.target, &obs)
+	}
+	if err != nil {
+		return obs, secrets{}, err
 	}
 	// A streak that ended with a refresh written since then is over, whatever a stale
 	// cache still says.
 	if obs.owned() && !obs.failure.Last.After(obs.record.RefreshedAt) {
 		obs.failure = failureState{}
 	}
-	return obs, secret, nil
+	return obs, s, nil
 }
 
-// see fills in what the Secret says. It is also used after re-reading on a write conflict.
-func (r *FigmaTokenReconciler) see(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *observation) error {
-	keys := ft.Spec.SecretRef
-	obs.secretFound = true
-	obs.record = tokensecret.ReadRecord(secret.Annotations)
-	obs.accessTokenSet = len(secret.Data[keys.AccessTokenKey]) > 0
-	obs.refreshTokenHash = ""
-	if token := refreshToken(secret, keys.RefreshTokenKey); token != "" {
-		obs.refreshTokenHash = tokensecret.Fingerprint(obs.uid, token)
+// readSecret reads a Secret from the API server; nil when it does not exist.
+func (r *FigmaTokenReconciler) readSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	if err := r.SecretReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
 	}
+	return secret, nil
+}
+
+// seeSource fills in what the source Secret says about the refresh token or, without one,
+// the authorization code to start from.
+func seeSource(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *observation) {
+	obs.secretFound = true
+	obs.refreshTokenHash, obs.codeHash = "", ""
+	if token := secretText(secret, ft.Spec.SecretRef.RefreshTokenKey); token != "" {
+		obs.refreshTokenHash = tokensecret.Fingerprint(obs.uid, token)
+		return
+	}
+	code := secretText(secret, figmav1alpha1.SecretKeyCode)
+	if code != "" && secretText(secret, figmav1alpha1.SecretKeyRedirectURI) != "" {
+		obs.codeHash = tokensecret.Fingerprint(obs.uid, code)
+	}
+}
+
+// seeDestination fills in what the Secret that receives the access token in place says:
+// its record and who may write it. It is also used after re-reading on a write conflict.
+func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *observation) error {
+	obs.record = tokensecret.ReadRecord(secret.Annotations)
+	obs.accessTokenSet = len(secret.Data[ft.Spec.SecretRef.AccessTokenKey]) > 0
 	claims, err := r.ownerStillClaims(ctx, ft.Namespace, obs.record.Owner, secret.Name)
 	if err != nil {
 		return err
@@ -72,9 +104,9 @@ func (r *FigmaTokenReconciler) see(ctx context.Context, ft *figmav1alpha1.FigmaT
 	return nil
 }
 
-// refreshToken is the usable refresh token in the Secret: text, without the surrounding
+// secretText is a usable Secret value (a token, a code): text, without the surrounding
 // whitespace a file-made Secret often has; "" when there is none.
-func refreshToken(secret *corev1.Secret, key string) string {
+func secretText(secret *corev1.Secret, key string) string {
 	raw := secret.Data[key]
 	if !utf8.Valid(raw) {
 		return ""

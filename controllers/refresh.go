@@ -10,56 +10,59 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/metrics"
-	"github.com/tokenops/figma-token-operator/internal/schedule"
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
 // refresh calls upstream once and writes the new access token into the Secret. It returns
 // the observation and decision as they stand afterwards.
-func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs observation) (observation, decision) {
+func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs observation) (observation, decision) {
 	logger := log.FromContext(ctx)
-	keys := ft.Spec.SecretRef
-	sentAt := r.Clock.Now()
-
-	result, err := r.Upstream.Refresh(ctx, amplify.RefreshRequest{
-		ClientID:     ft.Spec.ClientID,
-		RefreshToken: refreshToken(secret, keys.RefreshTokenKey),
-	})
-	took := r.Clock.Since(sentAt)
-	var expiresAt time.Time
-	if err == nil {
-		expiresAt, err = schedule.Expiry(sentAt, r.Clock.Now(), result.ExpiresIn)
-		if err != nil {
-			err = &amplify.Error{Kind: amplify.Transient, HTTPStatus: 200, Detail: err.Error()}
-		}
-	}
-	metrics.ObserveRefresh(ft.Namespace, ft.Name, refreshResult(err), took)
+	got, err := r.obtain(ctx, ft, s.source, obs)
 	if err != nil {
-		logger.Info("refresh failed", "error", err.Error())
-		return r.failed(ft, obs, failureFromError(err, secret.Name, keys.RefreshTokenKey))
+		logger.Info("refresh failed", "error", err.Error(), "authorizationCode", got.refreshToken == "" && obs.refreshTokenHash == "")
+		return r.failed(ft, obs, failureFromError(err, s.source.Name, ft.Spec.SecretRef.RefreshTokenKey, obs.refreshTokenHash == ""))
 	}
 
 	rec := tokensecret.Record{
 		Owner:                 ft.Name,
-		ExpiresAt:             expiresAt,
-		RefreshedAt:           sentAt.UTC().Truncate(time.Second),
+		ExpiresAt:             got.expiresAt,
+		RefreshedAt:           got.sentAt.UTC().Truncate(time.Second),
 		RefreshTokenHash:      obs.refreshTokenHash,
 		HandledRefreshRequest: obs.request,
+	}
+	if got.refreshToken != "" {
+		rec.RefreshTokenHash = tokensecret.Fingerprint(obs.uid, got.refreshToken)
 	}
 	if rec.HandledRefreshRequest == "" {
 		rec.HandledRefreshRequest = obs.record.HandledRefreshRequest
 	}
-	written, err := r.writeSecret(ctx, ft, secret, result.AccessToken, rec, &obs)
+	destination := destinationName(ft)
+	var written bool
+	switch {
+	case ft.Spec.Target == nil:
+		written, err = r.writeInPlace(ctx, ft, s.source, got, rec, &obs)
+	case got.refreshToken != "":
+		// The refresh token first: the code is spent, and the token is what keeps the target fresh.
+		destination = s.source.Name
+		if err = r.storeRefreshToken(ctx, ft, s.source, got.refreshToken); err == nil {
+			r.exchanges.forget(client.ObjectKeyFromObject(ft))
+			destination = ft.Spec.Target.Name
+			written, err = r.writeTarget(ctx, ft, s.target, got.accessToken, rec, &obs)
+		}
+	default:
+		written, err = r.writeTarget(ctx, ft, s.target, got.accessToken, rec, &obs)
+	}
 	if err != nil {
-		logger.Info("writing the Secret failed", "secret", secret.Name, "error", err.Error())
+		logger.Info("writing the Secret failed", "secret", destination, "error", err.Error())
 		return r.failed(ft, obs, failureState{
 			Reason:  figmav1alpha1.ReasonSecretWriteFailed,
-			Message: fmt.Sprintf("Writing Secret %s failed (%s); retrying.", secret.Name, apierrors.ReasonForError(err)),
+			Message: fmt.Sprintf("Writing Secret %s failed (%s); retrying.", destination, apierrors.ReasonForError(err)),
 		})
 	}
 	if !written {
@@ -69,23 +72,34 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 
 	obs.record, obs.accessTokenSet, obs.failure = rec, true, failureState{}
 	r.failures.remember(ft, failureState{})
-	logger.V(1).Info("access token refreshed", "secret", secret.Name, "expiresAt", expiresAt)
+	logger.V(1).Info("access token refreshed", "secret", destination, "expiresAt", got.expiresAt)
 	r.Recorder.Eventf(ft, nil, corev1.EventTypeNormal, figmav1alpha1.ReasonRefreshed, "Refresh",
-		"Refreshed the access token in Secret %s; it expires at %s.", secret.Name, expiresAt.Format(time.RFC3339))
+		"%s the access token in Secret %s; it expires at %s.", refreshedHow(got), destination, got.expiresAt.Format(time.RFC3339))
 	return obs, decide(obs)
 }
 
-// writeSecret updates the Secret in place with the resourceVersion that was read. On a
+// destinationName is the Secret that receives the access token.
+func destinationName(ft *figmav1alpha1.FigmaToken) string {
+	if ft.Spec.Target != nil {
+		return ft.Spec.Target.Name
+	}
+	return ft.Spec.SecretRef.Name
+}
+
+// writeInPlace updates the source Secret in place with the resourceVersion that was read. On a
 // conflict it re-reads, re-checks ownership and writes the token it already holds; it
 // reports false, with obs updated, when the Secret is no longer this FigmaToken's to write.
-func (r *FigmaTokenReconciler) writeSecret(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret,
-	accessToken string, rec tokensecret.Record, obs *observation) (bool, error) {
+func (r *FigmaTokenReconciler) writeInPlace(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret,
+	got obtained, rec tokensecret.Record, obs *observation) (bool, error) {
 	key := types.NamespacedName{Namespace: secret.Namespace, Name: secret.Name}
-	keys := tokensecret.Keys{AccessToken: ft.Spec.SecretRef.AccessTokenKey, ExpiresAt: ft.Spec.SecretRef.ExpiresAtKey}
+	keys := secretKeys(ft)
 	current := secret.DeepCopy()
 	allowed := true
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		tokensecret.Write(current, keys, accessToken, rec)
+		if got.refreshToken != "" {
+			tokensecret.StoreRefreshToken(current, ft.Spec.SecretRef.RefreshTokenKey, got.refreshToken)
+		}
+		tokensecret.Write(current, keys, got.accessToken, rec)
 		r.ownWrites.note(key, current.Annotations[figmav1alpha1.AnnotationRefreshedAt])
 		err := r.Client.Update(ctx, current)
 		if !apierrors.IsConflict(err) {
@@ -95,7 +109,8 @@ func (r *FigmaTokenReconciler) writeSecret(ctx context.Context, ft *figmav1alpha
 		if err := r.SecretReader.Get(ctx, key, current); err != nil {
 			return err
 		}
-		if err := r.see(ctx, ft, current, obs); err != nil {
+		seeSource(ft, current, obs)
+		if err := r.seeDestination(ctx, ft, current, obs); err != nil {
 			return err
 		}
 		if allowed = obs.claim.Allowed; !allowed {
@@ -106,7 +121,16 @@ func (r *FigmaTokenReconciler) writeSecret(ctx context.Context, ft *figmav1alpha
 	if err != nil || !allowed {
 		return false, err
 	}
+	r.exchanges.forget(client.ObjectKeyFromObject(ft))
 	return true, nil
+}
+
+// refreshedHow says, for the Refreshed Event, where the token came from.
+func refreshedHow(got obtained) string {
+	if got.refreshToken != "" {
+		return "Exchanged the authorization code for a refresh token and"
+	}
+	return "Refreshed"
 }
 
 // failed extends the failure streak and records the failure.
@@ -114,7 +138,7 @@ func (r *FigmaTokenReconciler) failed(ft *figmav1alpha1.FigmaToken, obs observat
 	f.Attempts = obs.failure.Attempts + 1
 	f.Last = r.Clock.Now()
 	f.Generation = obs.generation
-	f.RefreshTokenHash = obs.refreshTokenHash
+	f.RefreshTokenHash = obs.credentialHash()
 	f.Request = obs.request
 	if f.Request == "" {
 		f.Request = obs.failure.Request
@@ -127,10 +151,19 @@ func (r *FigmaTokenReconciler) failed(ft *figmav1alpha1.FigmaToken, obs observat
 
 // failureFromError turns an upstream error into a failure with a message that says what
 // to do next. The message carries the AWS error code, HTTP status and request ID only.
-func failureFromError(err error, secretName, refreshTokenKey string) failureState {
+func failureFromError(err error, secretName, refreshTokenKey string, exchange bool) failureState {
 	var aerr *amplify.Error
 	if !errors.As(err, &aerr) {
 		aerr = &amplify.Error{Kind: amplify.Transient, Detail: "request failed"}
+	}
+	switch {
+	case exchange && aerr.Kind == amplify.Rejected:
+		return failureState{Reason: figmav1alpha1.ReasonRefreshRejected, Message: fmt.Sprintf(
+			"%s. The authorization code in Secret %s (key %s) was refused: a code works once and expires within minutes. Put a new code there, or a refresh token under key %s.",
+			aerr, secretName, figmav1alpha1.SecretKeyCode, refreshTokenKey)}
+	case exchange && aerr.Kind == amplify.AccessDenied:
+		return failureState{Reason: figmav1alpha1.ReasonAWSAccessDenied, Message: fmt.Sprintf(
+			"%s. AWS refused the operator's credentials: grant its identity amplifyuibuilder:ExchangeCodeForToken and amplifyuibuilder:RefreshToken; retrying.", aerr)}
 	}
 	switch aerr.Kind {
 	case amplify.Rejected:

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -17,16 +18,22 @@ import (
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 )
 
-// secretRefIndex indexes FigmaTokens by the name of the Secret they reference.
-const secretRefIndex = ".spec.secretRef.name"
+// Field indexes: FigmaTokens by the Secrets they name (secretRef and target), and Secret
+// metadata by the FigmaToken that controls it (the targets it created).
+const (
+	secretNameIndex  = ".spec.secretNames"
+	targetOwnerIndex = ".metadata.controller.figmatoken"
+)
 
 // SetupWithManager registers the reconciler. Secrets are watched by metadata only, so no
 // Secret data is cached; the few Secrets needed are read directly in observe.
 func (r *FigmaTokenReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrentReconciles int) error {
-	err := mgr.GetFieldIndexer().IndexField(context.Background(), &figmav1alpha1.FigmaToken{}, secretRefIndex,
-		func(obj client.Object) []string {
-			return []string{obj.(*figmav1alpha1.FigmaToken).Spec.SecretRef.Name}
-		})
+	indexer := mgr.GetFieldIndexer()
+	err := indexer.IndexField(context.Background(), &figmav1alpha1.FigmaToken{}, secretNameIndex, secretNames)
+	if err != nil {
+		return err
+	}
+	err = indexer.IndexField(context.Background(), secretMetadata(), targetOwnerIndex, controllingFigmaToken)
 	if err != nil {
 		return err
 	}
@@ -44,7 +51,30 @@ func (r *FigmaTokenReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrentR
 		Complete(r)
 }
 
-// referencing maps a Secret to the FigmaTokens that reference it.
+func secretNames(obj client.Object) []string {
+	spec := obj.(*figmav1alpha1.FigmaToken).Spec
+	if spec.Target != nil && spec.Target.Name != spec.SecretRef.Name {
+		return []string{spec.SecretRef.Name, spec.Target.Name}
+	}
+	return []string{spec.SecretRef.Name}
+}
+
+func controllingFigmaToken(obj client.Object) []string {
+	ref := metav1.GetControllerOf(obj)
+	if ref == nil || ref.Kind != "FigmaToken" || ref.APIVersion != figmav1alpha1.GroupVersion.String() {
+		return nil
+	}
+	return []string{ref.Name}
+}
+
+// secretMetadata is the cache's metadata-only view of a Secret.
+func secretMetadata() *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	return m
+}
+
+// referencing maps a Secret to the FigmaTokens that name it.
 func (r *FigmaTokenReconciler) referencing(ctx context.Context, secret client.Object) []reconcile.Request {
 	return r.byIndex(ctx, secret.GetNamespace(), secret.GetName(), "")
 }
@@ -57,7 +87,7 @@ func (r *FigmaTokenReconciler) siblingsOf(ctx context.Context, obj client.Object
 
 func (r *FigmaTokenReconciler) byIndex(ctx context.Context, namespace, secretName, except string) []reconcile.Request {
 	var list figmav1alpha1.FigmaTokenList
-	if err := r.Client.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{secretRefIndex: secretName}); err != nil {
+	if err := r.Client.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{secretNameIndex: secretName}); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "listing FigmaTokens by Secret", "secret", secretName)
 		return nil
 	}

@@ -40,7 +40,7 @@ func desiredStatus(ft *figmav1alpha1.FigmaToken, obs observation, d decision, p 
 	status := figmav1alpha1.FigmaTokenStatus{
 		ObservedGeneration:        ft.Generation,
 		Conditions:                append([]metav1.Condition(nil), ft.Status.Conditions...),
-		SecretName:                ft.Spec.SecretRef.Name,
+		SecretName:                destinationName(ft),
 		FailedAttempts:            obs.failure.Attempts,
 		LastHandledRefreshRequest: obs.record.HandledRefreshRequest,
 	}
@@ -70,10 +70,14 @@ func currentProblem(ft *figmav1alpha1.FigmaToken, obs observation, d decision) p
 	case figmav1alpha1.ReasonSecretNotFound:
 		return problem{d.blocker, fmt.Sprintf("Secret %s not found in namespace %s: create it with the Figma refresh token under key %s.", ref.Name, ft.Namespace, ref.RefreshTokenKey)}
 	case figmav1alpha1.ReasonSecretConflict:
+		if t := ft.Spec.Target; t != nil {
+			return problem{d.blocker, fmt.Sprintf("Not writing target Secret %s: %s. Delete it so that this FigmaToken creates its own, or set another spec.target.name.", t.Name, obs.claim.Why)}
+		}
 		return problem{d.blocker, fmt.Sprintf("Not writing Secret %s: %s. To hand it over to this FigmaToken: kubectl annotate secret %s %s=%s --overwrite",
 			ref.Name, obs.claim.Why, ref.Name, figmav1alpha1.AnnotationOwner, ft.Name)}
 	case figmav1alpha1.ReasonRefreshTokenMissing:
-		return problem{d.blocker, fmt.Sprintf("Secret %s has no usable refresh token under key %s (missing, empty or not text): put the Figma refresh token there.", ref.Name, ref.RefreshTokenKey)}
+		return problem{d.blocker, fmt.Sprintf("Secret %s has no usable refresh token under key %s (missing, empty or not text): put the Figma refresh token there, or an OAuth authorization code under key %s with its redirect URI under key %s.",
+			ref.Name, ref.RefreshTokenKey, figmav1alpha1.SecretKeyCode, figmav1alpha1.SecretKeyRedirectURI)}
 	}
 	if obs.failure.Attempts > 0 {
 		return problem{obs.failure.Reason, obs.failure.Message}

@@ -52,6 +52,7 @@ func TestAPIServerRefusesInvalidFigmaTokens(t *testing.T) {
 		{"target annotation in the operator's prefix", func(ft *figmav1alpha1.FigmaToken) {
 			ft.Spec.Target = &figmav1alpha1.TargetSecret{Name: "t", Annotations: map[string]string{"figma.tokenops.dev/owner": "y"}}
 		}},
+		{"target name equal to secretRef.name", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.Target = &figmav1alpha1.TargetSecret{Name: "creds"} }},
 		{"target name not a DNS subdomain", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.Target = &figmav1alpha1.TargetSecret{Name: "UPPER"} }},
 	}
 	for _, tt := range tests {

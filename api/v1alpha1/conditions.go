@@ -41,3 +41,11 @@ const (
 	// AnnotationPrefix is reserved for the operator on the Secrets it writes.
 	AnnotationPrefix = "figma.tokenops.dev/"
 )
+
+// Secret keys of the authorization-code bootstrap: a Secret without a refresh token may hold
+// an OAuth authorization code and the redirect URI it was issued for. The operator exchanges
+// the code once, stores the refresh token and removes the code.
+const (
+	SecretKeyCode        = "code"
+	SecretKeyRedirectURI = "redirectUri"
+)

@@ -66,6 +66,7 @@ type TargetSecret struct {
 }
 
 // FigmaTokenSpec says which Secret to keep fresh and how.
+// +kubebuilder:validation:XValidation:rule="!has(self.target) || self.target.name != self.secretRef.name",message="target.name must differ from secretRef.name: the target never holds the refresh token"
 type FigmaTokenSpec struct {
 	// secretRef names the Secret holding the refresh token, in this FigmaToken's namespace.
 	// +required

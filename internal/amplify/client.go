@@ -19,9 +19,25 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// Refresher exchanges a refresh token for a new access token.
+// Refresher obtains access tokens: from a refresh token (RefreshToken) or, once, from an
+// OAuth authorization code (ExchangeCodeForToken).
 type Refresher interface {
 	Refresh(ctx context.Context, req RefreshRequest) (RefreshResult, error)
+	Exchange(ctx context.Context, req ExchangeRequest) (ExchangeResult, error)
+}
+
+// ExchangeRequest is one ExchangeCodeForToken call.
+type ExchangeRequest struct {
+	ClientID    string
+	Code        string
+	RedirectURI string
+}
+
+// ExchangeResult is ExchangeCodeForToken's answer: an access token and the refresh token
+// that keeps it fresh from then on.
+type ExchangeResult struct {
+	RefreshResult
+	RefreshToken string
 }
 
 // RefreshRequest is one RefreshToken call.
@@ -109,14 +125,9 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 func (c *Client) Refresh(ctx context.Context, req RefreshRequest) (RefreshResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-
-	if c.credentials == nil {
-		return RefreshResult{}, &Error{Kind: AccessDenied, Detail: "no AWS credentials configured"}
+	if err := c.checkCredentials(ctx); err != nil {
+		return RefreshResult{}, err
 	}
-	if _, err := c.credentials.Retrieve(ctx); err != nil {
-		return RefreshResult{}, &Error{Kind: AccessDenied, Detail: "AWS credentials could not be loaded"}
-	}
-
 	body := &types.RefreshTokenRequestBody{Token: aws.String(req.RefreshToken)}
 	if req.ClientID != "" {
 		body.ClientId = aws.String(req.ClientID)
@@ -128,13 +139,56 @@ func (c *Client) Refresh(ctx context.Context, req RefreshRequest) (RefreshResult
 	if err != nil {
 		return RefreshResult{}, sanitize(err)
 	}
-	if out.AccessToken == nil || *out.AccessToken == "" {
+	return accessToken(out.AccessToken, out.ExpiresIn)
+}
+
+// Exchange calls ExchangeCodeForToken once, like Refresh. A code can be used only once, so
+// a caller must keep the refresh token it returns.
+func (c *Client) Exchange(ctx context.Context, req ExchangeRequest) (ExchangeResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	if err := c.checkCredentials(ctx); err != nil {
+		return ExchangeResult{}, err
+	}
+	body := &types.ExchangeCodeForTokenRequestBody{Code: aws.String(req.Code), RedirectUri: aws.String(req.RedirectURI)}
+	if req.ClientID != "" {
+		body.ClientId = aws.String(req.ClientID)
+	}
+	out, err := c.api.ExchangeCodeForToken(ctx, &amplifyuibuilder.ExchangeCodeForTokenInput{
+		Provider: types.TokenProvidersFigma,
+		Request:  body,
+	})
+	if err != nil {
+		return ExchangeResult{}, sanitize(err)
+	}
+	if out.RefreshToken == nil || *out.RefreshToken == "" {
+		return ExchangeResult{}, &Error{Kind: Transient, HTTPStatus: 200, Detail: "answer has no refreshToken"}
+	}
+	result, err := accessToken(out.AccessToken, out.ExpiresIn)
+	return ExchangeResult{RefreshResult: result, RefreshToken: *out.RefreshToken}, err
+}
+
+// checkCredentials turns missing or unloadable AWS credentials into AccessDenied before
+// any request is sent.
+func (c *Client) checkCredentials(ctx context.Context) error {
+	if c.credentials == nil {
+		return &Error{Kind: AccessDenied, Detail: "no AWS credentials configured"}
+	}
+	if _, err := c.credentials.Retrieve(ctx); err != nil {
+		return &Error{Kind: AccessDenied, Detail: "AWS credentials could not be loaded"}
+	}
+	return nil
+}
+
+// accessToken checks the access token part of an answer.
+func accessToken(token *string, expiresIn *int32) (RefreshResult, error) {
+	if token == nil || *token == "" {
 		return RefreshResult{}, &Error{Kind: Transient, HTTPStatus: 200, Detail: "answer has no accessToken"}
 	}
-	if out.ExpiresIn == nil {
+	if expiresIn == nil {
 		return RefreshResult{}, &Error{Kind: Transient, HTTPStatus: 200, Detail: "answer has no expiresIn"}
 	}
-	return RefreshResult{AccessToken: *out.AccessToken, ExpiresIn: int64(*out.ExpiresIn)}, nil
+	return RefreshResult{AccessToken: *token, ExpiresIn: int64(*expiresIn)}, nil
 }
 
 // sanitize keeps the error code, HTTP status and request ID and drops every message text.

@@ -178,3 +178,31 @@ func TestRefreshWithoutCredentialsIsAccessDenied(t *testing.T) {
 		t.Fatalf("no credentials gave %#v", err)
 	}
 }
+
+func TestExchangeWorksOnceThenTheRefreshTokenRefreshes(t *testing.T) {
+	fake, url := startFake(t)
+	c := newClient(t, url, testCreds, 5*time.Second)
+	req := amplify.ExchangeRequest{ClientID: "client", Code: "code-1", RedirectURI: "https://example.com/cb"}
+	got, err := c.Exchange(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RefreshToken == "" || got.AccessToken == "" || got.ExpiresIn != 3600 {
+		t.Fatalf("Exchange = %+v", got)
+	}
+	if _, err := c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: got.RefreshToken}); err != nil {
+		t.Fatalf("the exchanged refresh token does not refresh: %v", err)
+	}
+
+	_, err = c.Exchange(context.Background(), req)
+	var aerr *amplify.Error
+	if !errors.As(err, &aerr) || aerr.Kind != amplify.Rejected || aerr.Code != "InvalidParameterException" {
+		t.Fatalf("a used code gave %v, want Rejected InvalidParameterException", err)
+	}
+	if strings.Contains(err.Error(), "code-1") {
+		t.Fatal("the error repeats the code")
+	}
+	if fake.Calls("code-1") != 2 {
+		t.Fatalf("calls = %d, want 2 (a rejection is not retried by the SDK)", fake.Calls("code-1"))
+	}
+}

@@ -1,6 +1,6 @@
 // Package fakeamplify is a stand-in for the AWS Amplify UI Builder token endpoint: an
 // http.Handler that tests, the demo and the benchmarks share. It serves RefreshToken in the
-// AWS REST-JSON shape, checks SigV4 signatures, can be programmed per refresh token and
+// AWS REST-JSON shape (and ExchangeCodeForToken, whose codes work once), checks SigV4 signatures, can be programmed per refresh token and
 // counts every call.
 package fakeamplify
 
@@ -8,10 +8,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,8 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
-// RefreshPath is where RefreshToken is served.
-const RefreshPath = "/tokens/figma/refresh"
+// Where RefreshToken and ExchangeCodeForToken are served.
+const (
+	RefreshPath  = "/tokens/figma/refresh"
+	ExchangePath = "/tokens/figma"
+)
 
 // Options configure a Server.
 type Options struct {
@@ -65,6 +66,8 @@ type Server struct {
 	calls     map[string]int
 	issued    []string
 	issuedFor map[string][]string
+	// usedCodes are the authorization codes already exchanged; each works once.
+	usedCodes map[string]bool
 	total     atomic.Int64
 	requests  atomic.Int64
 }
@@ -80,6 +83,7 @@ func New(opts Options) *Server {
 		failures:  map[string][]Failure{},
 		calls:     map[string]int{},
 		issuedFor: map[string][]string{},
+		usedCodes: map[string]bool{},
 	}
 }
 
@@ -157,11 +161,17 @@ type refreshBody struct {
 	Token    string `json:"token"`
 }
 
-// ServeHTTP implements RefreshToken.
+type exchangeBody struct {
+	ClientID    string `json:"clientId"`
+	Code        string `json:"code"`
+	RedirectURI string `json:"redirectUri"`
+}
+
+// ServeHTTP implements RefreshToken and ExchangeCodeForToken.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	w.Header().Set("X-Amzn-Requestid", newID())
-	if r.URL.Path != RefreshPath {
+	if r.URL.Path != RefreshPath && r.URL.Path != ExchangePath {
 		writeError(w, http.StatusNotFound, "UnknownOperationException", "no such operation")
 		return
 	}
@@ -176,6 +186,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := verifySignature(r, body, s.opts.Credentials, s.opts.Region); err != nil {
 		writeError(w, http.StatusForbidden, "InvalidSignatureException", err.Error())
+		return
+	}
+	if r.URL.Path == ExchangePath {
+		s.exchange(w, body)
 		return
 	}
 	var req refreshBody
@@ -205,7 +219,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, behavior.Body)
 	default:
-		s.issue(w, req.Token, behavior)
+		s.issue(w, req.Token, behavior, false)
+	}
+}
+
+// exchange answers ExchangeCodeForToken: a code works once, and its refresh token then
+// works with RefreshToken. Calls are counted under the code.
+func (s *Server) exchange(w http.ResponseWriter, body []byte) {
+	var req exchangeBody
+	if err := json.Unmarshal(body, &req); err != nil || req.Code == "" || req.RedirectURI == "" {
+		writeError(w, http.StatusBadRequest, "InvalidParameterException", "code and redirectUri are required")
+		return
+	}
+	if s.opts.OnCall != nil {
+		s.opts.OnCall(req.Code, time.Now())
+	}
+	behavior, failure, failing := s.record(req.Code)
+	s.mu.Lock()
+	used := s.usedCodes[req.Code]
+	if !failing && !behavior.Reject {
+		s.usedCodes[req.Code] = true
+	}
+	s.mu.Unlock()
+	switch {
+	case failing:
+		writeError(w, failure.Status, failure.Code, "programmed failure")
+	case behavior.Reject || used:
+		// Echo the code like careless servers do: the operator must never repeat it.
+		writeError(w, http.StatusBadRequest, "InvalidParameterException", "authorization code already used or invalid: "+req.Code)
+	default:
+		s.issue(w, "figrt-"+newID(), behavior, true)
 	}
 }
 
@@ -223,7 +266,9 @@ func (s *Server) record(token string) (Behavior, Failure, bool) {
 	return s.behaviors[token], queue[0], true
 }
 
-func (s *Server) issue(w http.ResponseWriter, refreshToken string, b Behavior) {
+// issue answers with a new access token for refreshToken; an exchange also hands out the
+// (new) refresh token.
+func (s *Server) issue(w http.ResponseWriter, refreshToken string, b Behavior, withRefreshToken bool) {
 	lifetime := b.Lifetime
 	if lifetime <= 0 {
 		s.mu.Lock()
@@ -240,7 +285,11 @@ func (s *Server) issue(w http.ResponseWriter, refreshToken string, b Behavior) {
 	s.issuedFor[refreshToken] = append(s.issuedFor[refreshToken], token)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = fmt.Fprintf(w, `{"accessToken":%s,"expiresIn":%s}`, strconv.Quote(token), strconv.FormatInt(expiresIn, 10))
+	answer := map[string]any{"accessToken": token, "expiresIn": expiresIn}
+	if withRefreshToken {
+		answer["refreshToken"] = refreshToken
+	}
+	_ = json.NewEncoder(w).Encode(answer)
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {

@@ -83,11 +83,12 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		return nil, err
 	}
 	reconciler := &controllers.FigmaTokenReconciler{
-		Client:       mgr.GetClient(),
-		SecretReader: mgr.GetAPIReader(),
-		Upstream:     upstream,
-		Recorder:     mgr.GetEventRecorder("figma-token-operator"),
-		Clock:        clk,
+		Client:         mgr.GetClient(),
+		SecretReader:   mgr.GetAPIReader(),
+		SecretMetadata: mgr.GetCache(),
+		Upstream:       upstream,
+		Recorder:       mgr.GetEventRecorder("figma-token-operator"),
+		Clock:          clk,
 	}
 	if err := reconciler.SetupWithManager(mgr, max(opts.MaxConcurrentReconciles, 1)); err != nil {
 		return nil, err

@@ -82,3 +82,13 @@ func parseTime(s string) time.Time {
 	}
 	return t
 }
+
+// StoreRefreshToken puts a refresh token obtained from an authorization code into the
+// Secret and removes the code, which works only once. It changes the object in memory only.
+func StoreRefreshToken(secret *corev1.Secret, key, refreshToken string) {
+	if secret.Data == nil {
+		secret.Data = map[string][]byte{}
+	}
+	secret.Data[key] = []byte(refreshToken)
+	delete(secret.Data, figmav1alpha1.SecretKeyCode)
+}

@@ -87,3 +87,41 @@ func TestFingerprint(t *testing.T) {
 		t.Fatal("fingerprint does not tell tokens or owners apart")
 	}
 }
+
+func TestShapeTargetHoldsOnlyTheAccessToken(t *testing.T) {
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Labels:      map[string]string{"stray": "x"},
+			Annotations: map[string]string{"stray": "x"},
+		},
+		Data: map[string][]byte{"refreshToken": []byte("r1"), "accessToken": []byte("old")},
+	}
+	expires := time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC)
+	rec := Record{Owner: "ft", ExpiresAt: expires, RefreshedAt: expires.Add(-time.Hour), RefreshTokenHash: "0123456789abcdef"}
+	target := Target{
+		Keys:        Keys{AccessToken: "token", ExpiresAt: "expiresAt"},
+		Labels:      map[string]string{"app": "web"},
+		Annotations: map[string]string{"team": "design"},
+	}
+	ShapeTarget(secret, target, "a1", rec)
+
+	if len(secret.Data) != 2 || string(secret.Data["token"]) != "a1" || string(secret.Data["expiresAt"]) != "2026-11-25T11:00:00Z" {
+		t.Errorf("data = %v, want only token and expiresAt", secret.Data)
+	}
+	if len(secret.Labels) != 1 || secret.Labels["app"] != "web" {
+		t.Errorf("labels = %v", secret.Labels)
+	}
+	if secret.Annotations["team"] != "design" || secret.Annotations["stray"] != "" {
+		t.Errorf("annotations = %v", secret.Annotations)
+	}
+	if got := ReadRecord(secret.Annotations); got != rec {
+		t.Errorf("record = %+v, want %+v", got, rec)
+	}
+	if secret.Type != corev1.SecretTypeOpaque {
+		t.Errorf("type = %q", secret.Type)
+	}
+	target.Labels["app"] = "changed"
+	if secret.Labels["app"] != "web" {
+		t.Error("the target shares the spec's label map")
+	}
+}

@@ -1,0 +1,78 @@
+package controllers_test
+
+import (
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+)
+
+const redirectURI = "https://design.example.com/oauth/callback"
+
+func TestAuthorizationCodeIsExchangedOnceThenRefreshed(t *testing.T) {
+	f := newFixture(t)
+	code := uniqueToken("code")
+	f.createSecret("creds", map[string]string{"code": code, "redirectUri": redirectURI, "other": "kept"})
+	ft := f.createFigmaToken("design", "creds")
+
+	f.waitReady("design")
+	secret := f.secret("creds")
+	refreshToken := string(secret.Data["refreshToken"])
+	f.g.Expect(refreshToken).NotTo(BeEmpty(), "the exchanged refresh token is stored")
+	f.g.Expect(string(secret.Data["accessToken"])).To(BeElementOf(fake.Issued()))
+	f.g.Expect(secret.Data).NotTo(HaveKey("code"), "a used code is removed")
+	f.g.Expect(string(secret.Data["redirectUri"])).To(Equal(redirectURI))
+	f.g.Expect(string(secret.Data["other"])).To(Equal("kept"))
+	f.g.Eventually(f.eventReasons).Should(ContainElement(figmav1alpha1.ReasonRefreshed))
+
+	// From now on the stored refresh token is used, and the code never again.
+	f.update(ft, func() { ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "now"} })
+	f.g.Eventually(func() int { return fake.Calls(refreshToken) }).Should(Equal(1))
+	f.g.Consistently(func() int { return fake.Calls(code) }).Should(Equal(1))
+	f.expectNoLeak(code, refreshToken)
+}
+
+func TestUsedAuthorizationCodeStalls(t *testing.T) {
+	f := newFixture(t)
+	code := uniqueToken("used-code")
+	fake.SetBehavior(code, fakeamplify.Behavior{Reject: true})
+	f.createSecret("creds", map[string]string{"code": code, "redirectUri": redirectURI})
+	f.createFigmaToken("design", "creds")
+
+	f.g.Eventually(f.condition("design", figmav1alpha1.ConditionStalled)).Should(Equal("True/" + figmav1alpha1.ReasonRefreshRejected))
+	stalled := meta.FindStatusCondition(f.figmaToken("design").Status.Conditions, figmav1alpha1.ConditionStalled)
+	f.g.Expect(stalled.Message).To(ContainSubstring("authorization code"))
+	f.g.Expect(stalled.Message).To(ContainSubstring("InvalidParameterException"))
+	f.g.Expect(string(f.secret("creds").Data["code"])).To(Equal(code), "a refused code is left for the user to see")
+	f.g.Consistently(func() int { return fake.Calls(code) }).Should(BeNumerically("<=", 3), "one attempt with the SDK's retries at most")
+	f.expectNoLeak(code)
+}
+
+func TestAuthorizationCodeWithTarget(t *testing.T) {
+	f := newFixture(t)
+	code := uniqueToken("code-target")
+	f.createSecret("creds", map[string]string{"code": code, "redirectUri": redirectURI})
+	f.createFigmaToken("design", "creds", withTarget("figma-access"))
+
+	f.waitReady("design")
+	source, target := f.secret("creds"), f.secret("figma-access")
+	f.g.Expect(source.Data).To(HaveKey("refreshToken"))
+	f.g.Expect(source.Data).NotTo(HaveKey("code"))
+	f.g.Expect(source.Data).NotTo(HaveKey("accessToken"))
+	f.g.Expect(target.Data).NotTo(HaveKey("refreshToken"))
+	f.g.Expect(string(target.Data["accessToken"])).To(BeElementOf(fake.Issued()))
+	f.g.Consistently(func() int { return fake.Calls(code) }).Should(Equal(1))
+}
+
+func TestAuthorizationCodeWithoutRedirectURIIsMissing(t *testing.T) {
+	f := newFixture(t)
+	code := uniqueToken("code-alone")
+	f.createSecret("creds", map[string]string{"code": code})
+	f.createFigmaToken("design", "creds")
+
+	f.g.Eventually(f.condition("design", figmav1alpha1.ConditionStalled)).Should(Equal("True/" + figmav1alpha1.ReasonRefreshTokenMissing))
+	f.g.Expect(fake.Calls(code)).To(BeZero())
+}

@@ -1,0 +1,141 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/tokensecret"
+)
+
+// A target Secret is the operator's own: it creates it with an ownerReference to the
+// FigmaToken (so it is garbage-collected with it), shapes it wholly, and deletes it when
+// spec.target moves on. An existing Secret without that ownerReference is never touched.
+
+// seeTarget fills in what the target Secret says; target is nil when it does not exist yet.
+func seeTarget(ft *figmav1alpha1.FigmaToken, target *corev1.Secret, obs *observation) {
+	obs.record, obs.accessTokenSet = tokensecret.Record{}, false
+	switch {
+	case target == nil:
+		obs.claim = tokensecret.Verdict{Allowed: true}
+	case !metav1.IsControlledBy(target, ft):
+		obs.claim = tokensecret.Verdict{Why: "the target Secret exists and is not owned by this FigmaToken"}
+	default:
+		obs.claim = tokensecret.Verdict{Allowed: true}
+		obs.record = tokensecret.ReadRecord(target.Annotations)
+		obs.accessTokenSet = len(target.Data[ft.Spec.SecretRef.AccessTokenKey]) > 0
+	}
+}
+
+// targetShape is what spec.target asks the target Secret to hold besides the token.
+func targetShape(ft *figmav1alpha1.FigmaToken) tokensecret.Target {
+	return tokensecret.Target{
+		Keys:        secretKeys(ft),
+		Labels:      ft.Spec.Target.Labels,
+		Annotations: ft.Spec.Target.Annotations,
+	}
+}
+
+func secretKeys(ft *figmav1alpha1.FigmaToken) tokensecret.Keys {
+	return tokensecret.Keys{AccessToken: ft.Spec.SecretRef.AccessTokenKey, ExpiresAt: ft.Spec.SecretRef.ExpiresAtKey}
+}
+
+// writeTarget creates or updates the target Secret with the new token. On a conflict (or a
+// Secret created meanwhile) it re-reads, re-checks ownership and writes the token it already
+// holds; it reports false, with obs updated, when the Secret is not this FigmaToken's.
+func (r *FigmaTokenReconciler) writeTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, current *corev1.Secret,
+	accessToken string, rec tokensecret.Record, obs *observation) (bool, error) {
+	key := types.NamespacedName{Namespace: ft.Namespace, Name: ft.Spec.Target.Name}
+	allowed := true
+	retryable := func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
+	err := retry.OnError(retry.DefaultRetry, retryable, func() error {
+		err := r.putTarget(ctx, ft, key, current, accessToken, rec)
+		if !retryable(err) {
+			return err
+		}
+		if current, err = r.readSecret(ctx, key.Namespace, key.Name); err != nil {
+			return err
+		}
+		seeTarget(ft, current, obs)
+		if allowed = obs.claim.Allowed; !allowed {
+			return nil
+		}
+		return apierrors.NewConflict(corev1.Resource("secrets"), key.Name, fmt.Errorf("changed meanwhile"))
+	})
+	if err != nil || !allowed {
+		return false, err
+	}
+	return true, nil
+}
+
+// putTarget sends one create (current nil) or update of the target Secret.
+func (r *FigmaTokenReconciler) putTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, key types.NamespacedName,
+	current *corev1.Secret, accessToken string, rec tokensecret.Record) error {
+	target := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+	if current != nil {
+		target = current.DeepCopy()
+	}
+	tokensecret.ShapeTarget(target, targetShape(ft), accessToken, rec)
+	if err := controllerutil.SetControllerReference(ft, target, r.Client.Scheme()); err != nil {
+		return err
+	}
+	r.ownWrites.note(key, target.Annotations[figmav1alpha1.AnnotationRefreshedAt])
+	if current == nil {
+		return r.Client.Create(ctx, target)
+	}
+	return r.Client.Update(ctx, target)
+}
+
+// syncTarget, when no refresh is due, brings an owned target Secret back to what
+// spec.target asks (labels, annotations, keys) with the token it holds. Nothing is written
+// while suspended.
+func (r *FigmaTokenReconciler) syncTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs observation) error {
+	t := s.target
+	if ft.Spec.Suspend || t == nil || !obs.claim.Allowed || !obs.valid() {
+		return nil
+	}
+	shaped := t.DeepCopy()
+	tokensecret.ShapeTarget(shaped, targetShape(ft), string(t.Data[ft.Spec.SecretRef.AccessTokenKey]), obs.record)
+	if equality.Semantic.DeepEqual(shaped.Labels, t.Labels) && equality.Semantic.DeepEqual(shaped.Annotations, t.Annotations) &&
+		equality.Semantic.DeepEqual(shaped.Data, t.Data) {
+		return nil
+	}
+	log.FromContext(ctx).V(1).Info("bringing the target Secret back to spec.target", "secret", t.Name)
+	return r.Client.Update(ctx, shaped)
+}
+
+// deleteStaleTargets deletes the Secrets this FigmaToken created as a target whose name is
+// no longer spec.target.name. Nothing is deleted while suspended.
+func (r *FigmaTokenReconciler) deleteStaleTargets(ctx context.Context, ft *figmav1alpha1.FigmaToken) error {
+	if ft.Spec.Suspend {
+		return nil
+	}
+	owned := &metav1.PartialObjectMetadataList{}
+	owned.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
+	if err := r.SecretMetadata.List(ctx, owned, client.InNamespace(ft.Namespace), client.MatchingFields{targetOwnerIndex: ft.Name}); err != nil {
+		return err
+	}
+	for i := range owned.Items {
+		secret := &owned.Items[i]
+		if !metav1.IsControlledBy(secret, ft) || (ft.Spec.Target != nil && secret.Name == ft.Spec.Target.Name) {
+			continue
+		}
+		stale := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: secret.Namespace, Name: secret.Name}}
+		uid := secret.UID
+		if err := r.Client.Delete(ctx, stale, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+		log.FromContext(ctx).Info("deleted the target Secret spec.target no longer names", "secret", secret.Name)
+	}
+	return nil
+}

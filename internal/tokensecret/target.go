@@ -1,0 +1,29 @@
+package tokensecret
+
+import (
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Target describes a FigmaToken's target Secret: the keys it writes and the labels and
+// annotations the user asked for.
+type Target struct {
+	Keys        Keys
+	Labels      map[string]string
+	Annotations map[string]string
+}
+
+// ShapeTarget makes secret hold exactly what a target Secret holds: the access token, the
+// expiry key if set, the record, and the requested labels and annotations; never the
+// refresh token or anything else. It changes the object in memory only.
+func ShapeTarget(secret *corev1.Secret, t Target, accessToken string, r Record) {
+	secret.Labels = maps.Clone(t.Labels)
+	secret.Annotations = maps.Clone(t.Annotations)
+	secret.Data = nil
+	secret.StringData = nil
+	if secret.Type == "" {
+		secret.Type = corev1.SecretTypeOpaque
+	}
+	Write(secret, t.Keys, accessToken, r)
+}
