@@ -34,6 +34,8 @@ type FigmaTokenReconciler struct {
 
 	// failures remembers failure streaks until the cache shows the status written for them.
 	failures failureMemory
+	// restarts remembers the rollout restarts already sent.
+	restarts restartMemory
 	// exchanges keeps tokens from an authorization code until they are stored.
 	exchanges exchangeMemory
 	// ownWrites lets the Secret watch skip the events of the operator's own writes.
@@ -46,6 +48,8 @@ type FigmaTokenReconciler struct {
 // OwnerReferencesPermissionEnforcement allow only with update on figmatokens/finalizers.
 // +kubebuilder:rbac:groups=figma.tokenops.dev,resources=figmatokens/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
+// Rollout restarts patch the pod template of the workloads a FigmaToken lists; nothing else.
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile reads the FigmaToken and its Secret, decides whether a refresh is due, refreshes
@@ -76,6 +80,7 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err := r.deleteStaleTargets(ctx, ft); err != nil {
 		return ctrl.Result{}, err
 	}
+	r.restartWorkloads(ctx, ft, obs)
 	if err := r.record(ctx, ft, obs, d); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -99,6 +104,7 @@ func wakeAfter(o observation, d decision) time.Duration {
 func (r *FigmaTokenReconciler) forget(key types.NamespacedName) {
 	r.failures.forget(key)
 	r.exchanges.forget(key)
+	r.restarts.forget(key)
 	metrics.Forget(key.Namespace, key.Name)
 	log.Log.V(1).Info("FigmaToken deleted; its Secret is left as it is", "figmatoken", key)
 }

@@ -24,6 +24,8 @@ const (
 	ReasonPending             = "Pending"
 	// ReasonSecretWriteFailed marks Reconciling while writing the Secret is retried.
 	ReasonSecretWriteFailed = "SecretWriteFailed"
+	// ReasonRolloutRestartFailed is a Warning Event: a workload could not be restarted.
+	ReasonRolloutRestartFailed = "RolloutRestartFailed"
 )
 
 // Annotations. The Secret's annotations are the operator's source of truth: they are
@@ -37,6 +39,10 @@ const (
 	AnnotationRefreshedAt           = "figma.tokenops.dev/refreshed-at"
 	AnnotationRefreshTokenHash      = "figma.tokenops.dev/refresh-token-hash"
 	AnnotationHandledRefreshRequest = "figma.tokenops.dev/handled-refresh-request"
+
+	// AnnotationRestartedAt on a rollout restart target's pod template: the refreshed-at
+	// time of the token it was restarted for.
+	AnnotationRestartedAt = "figma.tokenops.dev/restartedAt"
 
 	// AnnotationPrefix is reserved for the operator on the Secrets it writes.
 	AnnotationPrefix = "figma.tokenops.dev/"

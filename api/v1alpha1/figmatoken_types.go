@@ -65,6 +65,22 @@ type TargetSecret struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
+// RolloutRestartTarget names a workload, in the FigmaToken's namespace, whose pods read the
+// token from environment variables and so must restart to see a new one.
+type RolloutRestartTarget struct {
+	// kind of the workload: Deployment, StatefulSet or DaemonSet.
+	// +required
+	// +kubebuilder:validation:Enum=Deployment;StatefulSet;DaemonSet
+	Kind string `json:"kind"`
+
+	// name of the workload.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+}
+
 // FigmaTokenSpec says which Secret to keep fresh and how.
 // +kubebuilder:validation:XValidation:rule="!has(self.target) || self.target.name != self.secretRef.name",message="target.name must differ from secretRef.name: the target never holds the refresh token"
 type FigmaTokenSpec struct {
@@ -91,6 +107,15 @@ type FigmaTokenSpec struct {
 	// target, when set, receives the access token instead of the Secret in secretRef.
 	// +optional
 	Target *TargetSecret `json:"target,omitempty"`
+
+	// rolloutRestartTargets are workloads restarted after each refresh, like
+	// kubectl rollout restart: their pod template gets the figma.tokenops.dev/restartedAt
+	// annotation. For apps that read the token from environment variables; pods that
+	// mount the Secret as a volume see new tokens without a restart.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	RolloutRestartTargets []RolloutRestartTarget `json:"rolloutRestartTargets,omitempty"`
 }
 
 // FigmaTokenStatus mirrors what the Secret's annotations record, plus the failure state.

@@ -1,0 +1,98 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+)
+
+// restartWorkloads restarts each of spec.rolloutRestartTargets once per token, the way
+// kubectl rollout restart does: it stamps the pod template with the token's refreshed-at
+// time. A stamp is sent until it lands, so a crash between the Secret write and the
+// restart does not lose the restart; stamps already sent are remembered, so a workload is
+// not patched again for the same token. A failure is a Warning Event and is retried at the
+// next reconcile; the token itself is fine.
+func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs observation) {
+	if ft.Spec.Suspend || !obs.valid() {
+		return
+	}
+	stamp := obs.record.RefreshedAt.UTC().Format(time.RFC3339)
+	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{
+		"metadata": map[string]any{"annotations": map[string]string{figmav1alpha1.AnnotationRestartedAt: stamp}}}}})
+	for _, target := range ft.Spec.RolloutRestartTargets {
+		key := restartKey{figmaToken: client.ObjectKeyFromObject(ft), uid: ft.UID, kind: target.Kind, name: target.Name}
+		if r.restarts.sent(key, stamp) {
+			continue
+		}
+		workload := newWorkload(target.Kind)
+		workload.SetNamespace(ft.Namespace)
+		workload.SetName(target.Name)
+		if err := r.Client.Patch(ctx, workload, client.RawPatch(types.MergePatchType, patch)); err != nil {
+			log.FromContext(ctx).Info("rollout restart failed", "kind", target.Kind, "name", target.Name, "error", err.Error())
+			r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, figmav1alpha1.ReasonRolloutRestartFailed, "RolloutRestart",
+				"Could not restart %s %s for the new token (%s); retrying at the next reconcile.", target.Kind, target.Name, apierrors.ReasonForError(err))
+			continue
+		}
+		r.restarts.remember(key, stamp)
+		log.FromContext(ctx).V(1).Info("rollout restart", "kind", target.Kind, "name", target.Name, "restartedAt", stamp)
+	}
+}
+
+func newWorkload(kind string) client.Object {
+	switch kind {
+	case "StatefulSet":
+		return &appsv1.StatefulSet{}
+	case "DaemonSet":
+		return &appsv1.DaemonSet{}
+	default:
+		return &appsv1.Deployment{}
+	}
+}
+
+// restartMemory remembers the stamp last sent to each workload.
+type restartMemory struct {
+	mu     sync.Mutex
+	stamps map[restartKey]string
+}
+
+type restartKey struct {
+	figmaToken types.NamespacedName
+	uid        types.UID
+	kind, name string
+}
+
+func (m *restartMemory) sent(key restartKey, stamp string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stamps[key] == stamp
+}
+
+func (m *restartMemory) remember(key restartKey, stamp string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stamps == nil {
+		m.stamps = map[restartKey]string{}
+	}
+	m.stamps[key] = stamp
+}
+
+// forget drops the stamps of a deleted FigmaToken.
+func (m *restartMemory) forget(figmaToken types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for key := range m.stamps {
+		if key.figmaToken == figmaToken {
+			delete(m.stamps, key)
+		}
+	}
+}
