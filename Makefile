@@ -3,9 +3,13 @@
 IMG ?= figma-token-operator:dev
 # Tool versions, pinned. Every tool is built from the Go module proxy into bin/.
 CONTROLLER_GEN_VERSION ?= v0.23.0
+GOLANGCI_LINT_VERSION ?= v2.15.0
+HELM_VERSION ?= v4.3.1
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 KUBECTL ?= $(shell [ -n "$(KUBEBUILDER_ASSETS)" ] && echo "$(KUBEBUILDER_ASSETS)/kubectl" || echo kubectl)
 
 # Make's own shell runs recipes with bash and stops at the first failing command of a pipe.
@@ -38,6 +42,10 @@ fmt: ## Run go fmt.
 .PHONY: vet
 vet: ## Run go vet.
 	go vet ./...
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Run golangci-lint (.golangci.yml).
+	$(GOLANGCI_LINT) run ./...
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd and kubectl for the tests into bin/k8s/ (once).
@@ -89,6 +97,18 @@ uninstall: manifests ## Remove the CRDs from the cluster of the current kubeconf
 
 ##@ Tools
 
+# Each tool is built once into bin/, its file name carrying the pinned version.
 $(CONTROLLER_GEN):
-	GOBIN=$(LOCALBIN) go install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
-	mv $(LOCALBIN)/controller-gen $(CONTROLLER_GEN)
+	$(call go-install,$@,sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_GEN_VERSION))
+
+$(GOLANGCI_LINT):
+	$(call go-install,$@,github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+$(HELM):
+	$(call go-install,$@,helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
+
+# go-install builds package $(2) at version $(3) into the file $(1).
+define go-install
+	@echo "building $$(basename $(2)) $(3) into bin/ (once)"
+	@tmp=$$(mktemp -d) && GOBIN=$$tmp go install $(2)@$(3) && mv $$tmp/$$(basename $(2)) $(1) && rmdir $$tmp
+endef

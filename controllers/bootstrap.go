@@ -43,14 +43,14 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 	if obs.refreshTokenHash != "" {
 		result, err = r.Upstream.Refresh(ctx, amplify.RefreshRequest{
 			ClientID:     ft.Spec.ClientID,
-			RefreshToken: secretText(source, ft.Spec.SecretRef.RefreshTokenKey),
+			RefreshToken: tokensecret.Text(source, ft.Spec.SecretRef.RefreshTokenKey),
 		})
 	} else {
 		var exchanged amplify.ExchangeResult
 		exchanged, err = r.Upstream.Exchange(ctx, amplify.ExchangeRequest{
 			ClientID:    ft.Spec.ClientID,
-			Code:        secretText(source, figmav1alpha1.SecretKeyCode),
-			RedirectURI: secretText(source, figmav1alpha1.SecretKeyRedirectURI),
+			Code:        tokensecret.Text(source, figmav1alpha1.SecretKeyCode),
+			RedirectURI: tokensecret.Text(source, figmav1alpha1.SecretKeyRedirectURI),
 		})
 		result, got.refreshToken = exchanged.RefreshResult, exchanged.RefreshToken
 	}

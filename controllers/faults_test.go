@@ -120,7 +120,7 @@ func TestUnusualButValidExpiresIn(t *testing.T) {
 	}{
 		{"epoch form is an absolute expiry", func() int64 { return time.Now().Add(2 * time.Hour).Unix() },
 			func(time.Time) time.Time { return time.Now().Add(2 * time.Hour) }},
-		{"the largest relative value is honoured", func() int64 { return 1_000_000_000 },
+		{"the largest relative value is honored", func() int64 { return 1_000_000_000 },
 			func(sent time.Time) time.Time { return sent.Add(1_000_000_000 * time.Second) }},
 	}
 	for _, tt := range tests {

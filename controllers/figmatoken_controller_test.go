@@ -45,7 +45,7 @@ func TestFirstRefreshWritesTokenAndKeepsEverythingElse(t *testing.T) {
 
 	f.g.Expect(ft.Status.SecretName).To(Equal("creds"))
 	f.g.Expect(ft.Status.ExpiresAt.Time).To(BeTemporally("~", time.Now().Add(time.Hour), time.Minute))
-	f.g.Expect(ft.Status.NextRefreshTime.Time).To(BeTemporally("<", ft.Status.ExpiresAt.Time.Add(-19*time.Minute)))
+	f.g.Expect(ft.Status.NextRefreshTime.Time).To(BeTemporally("<", ft.Status.ExpiresAt.Add(-19*time.Minute)))
 	f.g.Expect(ft.Status.LastRefreshTime).NotTo(BeNil())
 	f.g.Expect(ft.Status.FailedAttempts).To(BeZero())
 	f.g.Expect(ft.Status.ObservedGeneration).To(Equal(ft.Generation))

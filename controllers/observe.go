@@ -2,9 +2,7 @@ package controllers
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -76,12 +74,12 @@ func (r *FigmaTokenReconciler) readSecret(ctx context.Context, namespace, name s
 func seeSource(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *observation) {
 	obs.secretFound = true
 	obs.refreshTokenHash, obs.codeHash = "", ""
-	if token := secretText(secret, ft.Spec.SecretRef.RefreshTokenKey); token != "" {
+	if token := tokensecret.Text(secret, ft.Spec.SecretRef.RefreshTokenKey); token != "" {
 		obs.refreshTokenHash = tokensecret.Fingerprint(obs.uid, token)
 		return
 	}
-	code := secretText(secret, figmav1alpha1.SecretKeyCode)
-	if code != "" && secretText(secret, figmav1alpha1.SecretKeyRedirectURI) != "" {
+	code := tokensecret.Text(secret, figmav1alpha1.SecretKeyCode)
+	if code != "" && tokensecret.Text(secret, figmav1alpha1.SecretKeyRedirectURI) != "" {
 		obs.codeHash = tokensecret.Fingerprint(obs.uid, code)
 	}
 }
@@ -90,7 +88,7 @@ func seeSource(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *observa
 // its record and who may write it. It is also used after re-reading on a write conflict.
 func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *observation) error {
 	obs.record = tokensecret.ReadRecord(secret.Annotations)
-	obs.accessTokenSet = len(secret.Data[ft.Spec.SecretRef.AccessTokenKey]) > 0
+	obs.accessTokenSet = tokensecret.HasValue(secret, ft.Spec.SecretRef.AccessTokenKey)
 	claims, err := r.ownerStillClaims(ctx, ft.Namespace, obs.record.Owner, secret.Name)
 	if err != nil {
 		return err
@@ -102,16 +100,6 @@ func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1al
 		OwnerStillClaims: claims,
 	}, ft.Name)
 	return nil
-}
-
-// secretText is a usable Secret value (a token, a code): text, without the surrounding
-// whitespace a file-made Secret often has; "" when there is none.
-func secretText(secret *corev1.Secret, key string) string {
-	raw := secret.Data[key]
-	if !utf8.Valid(raw) {
-		return ""
-	}
-	return strings.TrimSpace(string(raw))
 }
 
 // ownerStillClaims reports whether the FigmaToken named in a Secret's owner annotation

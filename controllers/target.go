@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -33,7 +32,7 @@ func seeTarget(ft *figmav1alpha1.FigmaToken, target *corev1.Secret, obs *observa
 	default:
 		obs.claim = tokensecret.Verdict{Allowed: true}
 		obs.record = tokensecret.ReadRecord(target.Annotations)
-		obs.accessTokenSet = len(target.Data[ft.Spec.SecretRef.AccessTokenKey]) > 0
+		obs.accessTokenSet = tokensecret.HasValue(target, ft.Spec.SecretRef.AccessTokenKey)
 	}
 }
 
@@ -105,9 +104,7 @@ func (r *FigmaTokenReconciler) syncTarget(ctx context.Context, ft *figmav1alpha1
 		return nil
 	}
 	shaped := t.DeepCopy()
-	tokensecret.ShapeTarget(shaped, targetShape(ft), string(t.Data[ft.Spec.SecretRef.AccessTokenKey]), obs.record)
-	if equality.Semantic.DeepEqual(shaped.Labels, t.Labels) && equality.Semantic.DeepEqual(shaped.Annotations, t.Annotations) &&
-		equality.Semantic.DeepEqual(shaped.Data, t.Data) {
+	if !tokensecret.Reshape(shaped, targetShape(ft), obs.record) {
 		return nil
 	}
 	log.FromContext(ctx).V(1).Info("bringing the target Secret back to spec.target", "secret", t.Name)

@@ -37,7 +37,7 @@ const (
 	AnnotationOwner                 = "figma.tokenops.dev/owner"
 	AnnotationExpiresAt             = "figma.tokenops.dev/expires-at"
 	AnnotationRefreshedAt           = "figma.tokenops.dev/refreshed-at"
-	AnnotationRefreshTokenHash      = "figma.tokenops.dev/refresh-token-hash"
+	AnnotationRefreshTokenHash      = "figma.tokenops.dev/refresh-token-hash" //nolint:gosec // an annotation name, not a credential
 	AnnotationHandledRefreshRequest = "figma.tokenops.dev/handled-refresh-request"
 
 	// AnnotationRestartedAt on a rollout restart target's pod template: the refreshed-at

@@ -187,7 +187,3 @@ type FigmaTokenList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []FigmaToken `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&FigmaToken{}, &FigmaTokenList{})
-}

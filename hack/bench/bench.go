@@ -282,7 +282,7 @@ func (s *stack) timeliness(ctx context.Context, n int, lifetime time.Duration, r
 	}
 	latest := time.Time{}
 	for _, ft := range list.Items {
-		if ft.Status.ExpiresAt.Time.After(latest) {
+		if ft.Status.ExpiresAt.After(latest) {
 			latest = ft.Status.ExpiresAt.Time
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 )
 
 // Target describes a FigmaToken's target Secret: the keys it writes and the labels and
@@ -26,4 +27,14 @@ func ShapeTarget(secret *corev1.Secret, t Target, accessToken string, r Record) 
 		secret.Type = corev1.SecretTypeOpaque
 	}
 	Write(secret, t.Keys, accessToken, r)
+}
+
+// Reshape brings an existing target Secret back to what t asks, keeping the access token it
+// holds, and reports whether anything changed.
+func Reshape(secret *corev1.Secret, t Target, r Record) bool {
+	before := secret.DeepCopy()
+	ShapeTarget(secret, t, string(before.Data[t.Keys.AccessToken]), r)
+	return !equality.Semantic.DeepEqual(secret.Labels, before.Labels) ||
+		!equality.Semantic.DeepEqual(secret.Annotations, before.Annotations) ||
+		!equality.Semantic.DeepEqual(secret.Data, before.Data)
 }

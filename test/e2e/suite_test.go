@@ -104,7 +104,7 @@ func installLikeAUser(env *envtest.Environment) (string, error) {
 	}
 	for _, args := range steps {
 		if out, err := kubectl(nil, args...); err != nil {
-			return "", fmt.Errorf("kubectl %v: %v: %s", args, err, out)
+			return "", fmt.Errorf("kubectl %v: %w: %s", args, err, out)
 		}
 	}
 	user, err := env.AddUser(envtest.User{Name: operatorUser}, nil)
@@ -125,7 +125,7 @@ func build(output, dir, pkg string) error {
 	cmd := exec.CommandContext(context.Background(), "go", "build", "-o", output, pkg)
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v: %s", pkg, err, out)
+		return fmt.Errorf("go build %s: %w: %s", pkg, err, out)
 	}
 	return nil
 }
