@@ -1,6 +1,7 @@
 # figma-token-operator
 
 IMG ?= figma-token-operator:dev
+CONTAINER_TOOL ?= docker
 # Tool versions, pinned. Every tool is built from the Go module proxy into bin/.
 CONTROLLER_GEN_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
@@ -30,6 +31,7 @@ help: ## Show the targets.
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate the CRD and RBAC from the Go markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	hack/sync-chart.sh
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods.
@@ -53,14 +55,14 @@ envtest: ## Build kube-apiserver, etcd and kubectl for the tests into bin/k8s/ (
 
 # The tests use KUBEBUILDER_ASSETS when it is set, else the binaries hack/envtest.sh builds.
 .PHONY: test
-test: manifests generate fmt vet ## Run every test: unit, envtest and end-to-end.
-	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}"; \
+test: manifests generate fmt vet $(HELM) ## Run every test: unit, envtest and end-to-end.
+	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}" HELM=$(HELM); \
 	go test ./... -race -count=1 -timeout 40m
 
 .PHONY: verify
 verify: manifests generate ## Fail when generated files or formatting differ from what is committed.
-	@git diff --exit-code -- config/crd config/rbac api || { echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- config/crd config/rbac api)" || { echo "untracked generated files: commit them"; exit 1; }
+	@git diff --exit-code -- config/crd config/rbac api charts docs/api.md || { echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- config/crd config/rbac api charts docs/api.md)" || { echo "untracked generated files: commit them"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt: run 'make fmt' and commit"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 ##@ Build
@@ -94,6 +96,23 @@ install: manifests ## Install the CRDs into the cluster of the current kubeconfi
 .PHONY: uninstall
 uninstall: manifests ## Remove the CRDs from the cluster of the current kubeconfig.
 	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
+
+.PHONY: deploy
+deploy: manifests ## Deploy the operator (config/default) with image IMG to the current kubeconfig's cluster.
+	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) | $(KUBECTL) apply --server-side -f -
+
+.PHONY: undeploy
+undeploy: ## Remove what make deploy created, the CRD included (and with it every FigmaToken).
+	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) | $(KUBECTL) delete --ignore-not-found -f -
+
+.PHONY: build-installer
+build-installer: manifests ## Write dist/install.yaml: the whole operator in one file, with image IMG.
+	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) > dist/install.yaml
+	@echo "wrote dist/install.yaml for $(IMG)"
+
+.PHONY: docker-build
+docker-build: ## Build the manager image IMG (needs a container engine).
+	$(CONTAINER_TOOL) build -t $(IMG) .
 
 ##@ Tools
 

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Renders a kustomization with the manager image set to IMG, without editing the repository:
+#   hack/render.sh config/default registry.example.com/figma-token-operator:v0.1.0
+# KUBECTL names the kubectl whose built-in kustomize renders it (default: kubectl).
+set -euo pipefail
+img=$2
+# kustomize takes only relative paths to other kustomizations: the overlay lives in dist/.
+root=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$root/dist"
+overlay=$(mktemp -d "$root/dist/.render.XXXXXX")
+trap 'rm -rf "$overlay"' EXIT
+dir=$(realpath --relative-to="$overlay" "$1")
+name=${img%:*}
+tag=${img##*:}
+[[ "$img" == *:* && "$tag" != */* ]] || { name=$img; tag=latest; }
+cat >"$overlay/kustomization.yaml" <<YAML
+resources:
+- $dir
+images:
+- name: figma-token-operator
+  newName: $name
+  newTag: "$tag"
+YAML
+"${KUBECTL:-kubectl}" kustomize "$overlay"

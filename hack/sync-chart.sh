@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Copies the generated CRD and RBAC rules, and the sample alerts, into the Helm chart, so that
+# the chart and config/ never disagree. Run by make manifests; make verify checks the result.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+chart=charts/figma-token-operator
+cp config/crd/bases/figma.tokenops.dev_figmatokens.yaml "$chart/crds/"
+cp config/rbac/role.yaml config/rbac/leader_election_role.yaml config/prometheus/alerts.yaml "$chart/files/"

@@ -1,0 +1,245 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+)
+
+// The install paths users take (kustomize, the one-file installer, Helm) must render and be
+// accepted by a real API server. Objects of the Prometheus Operator, whose CRDs the test
+// API server lacks, are checked strictly against that project's Go types instead.
+
+func TestKustomizeInstallerIsAcceptedByTheAPIServer(t *testing.T) {
+	g := newGomega(t)
+	cmd := exec.Command(filepath.Join(root, "hack/render.sh"), filepath.Join(root, "config/default"), "registry.example.com/fto:v1.2.3")
+	cmd.Env = append(os.Environ(), "KUBECTL="+kubectlBin)
+	rendered, err := cmd.Output()
+	g.Expect(err).NotTo(HaveOccurred(), "%s", stderrOf(err))
+
+	objects := decodeAll(t, rendered)
+	deployment := findDeployment(t, objects)
+	g.Expect(deployment.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.com/fto:v1.2.3"))
+	expectHardened(g, deployment)
+	g.Expect(deployment.Spec.Template.Spec.Containers[0].Args).To(ContainElement("--leader-elect"))
+	g.Expect(kinds(objects)).To(ContainElements("Namespace", "CustomResourceDefinition", "ServiceAccount",
+		"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment"))
+
+	dryRunApply(t, objects)
+
+	prometheus, err := exec.Command(kubectlBin, "kustomize", filepath.Join(root, "config/prometheus")).Output()
+	g.Expect(err).NotTo(HaveOccurred(), "%s", stderrOf(err))
+	checkPrometheusObjects(t, decodeAll(t, prometheus), 2)
+}
+
+func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
+	helm := helmBinary(t)
+	chart := filepath.Join(root, "charts/figma-token-operator")
+	if out, err := exec.Command(helm, "lint", "--strict", chart).CombinedOutput(); err != nil {
+		t.Fatalf("helm lint: %v\n%s", err, out)
+	}
+
+	t.Run("default values", func(t *testing.T) {
+		g := newGomega(t)
+		objects := helmTemplate(t, helm, chart, "figma-default")
+		deployment := findDeployment(t, objects)
+		expectHardened(g, deployment)
+		g.Expect(deployment.Spec.Template.Spec.Containers[0].Image).To(Equal("figma-token-operator:0.1.0"))
+		g.Expect(kinds(objects)).To(ContainElements("ClusterRole", "ClusterRoleBinding", "Service"))
+		g.Expect(kinds(objects)).NotTo(ContainElements("ServiceMonitor", "PrometheusRule"))
+		dryRunApply(t, objects)
+	})
+
+	t.Run("custom values", func(t *testing.T) {
+		g := newGomega(t)
+		for _, ns := range []string{"design-a", "design-b"} {
+			_, _ = kubectl(nil, "create", "namespace", ns)
+		}
+		objects := helmTemplate(t, helm, chart, "figma-custom", "--values", filepath.Join(root, "test/e2e/testdata/helm-values-custom.yaml"))
+		deployment := findDeployment(t, objects)
+		expectHardened(g, deployment)
+		manager := deployment.Spec.Template.Spec.Containers[0]
+		g.Expect(*deployment.Spec.Replicas).To(BeEquivalentTo(2))
+		g.Expect(manager.Image).To(Equal("registry.example.com/platform/figma-token-operator:v9.9.9"))
+		g.Expect(manager.Args).To(ContainElements("--leader-elect", "--watch-namespace=design-a,design-b",
+			"--aws-region=eu-west-1", "--amplify-endpoint=https://amplifyuibuilder.eu-west-1.amazonaws.com",
+			"--metrics-bind-address=:9090", "--zap-log-level=debug"))
+		g.Expect(manager.Env).To(HaveLen(1))
+		g.Expect(deployment.Spec.Template.Spec.ServiceAccountName).To(Equal("figma-refresher"))
+
+		// Watched namespaces get Roles there and nothing cluster-wide.
+		g.Expect(kinds(objects)).NotTo(ContainElements("ClusterRole", "ClusterRoleBinding"))
+		var roleNamespaces []string
+		for _, o := range objects {
+			if o.GetKind() == "Role" && strings.HasSuffix(o.GetName(), "-manager") {
+				roleNamespaces = append(roleNamespaces, o.GetNamespace())
+			}
+			if o.GetKind() == "ServiceAccount" {
+				g.Expect(o.GetAnnotations()).To(HaveKeyWithValue("eks.amazonaws.com/role-arn", "arn:aws:iam::111122223333:role/figma-token-operator"))
+			}
+		}
+		g.Expect(roleNamespaces).To(ConsistOf("design-a", "design-b"))
+
+		var rest []unstructured.Unstructured
+		var monitoring []unstructured.Unstructured
+		for _, o := range objects {
+			if o.GroupVersionKind().Group == monitoringv1.SchemeGroupVersion.Group {
+				monitoring = append(monitoring, o)
+			} else {
+				rest = append(rest, o)
+			}
+		}
+		checkPrometheusObjects(t, monitoring, 2)
+		dryRunApply(t, rest)
+	})
+}
+
+// helmBinary is the pinned helm that make test builds (HELM), else the newest in bin/.
+func helmBinary(t *testing.T) string {
+	if helm := os.Getenv("HELM"); helm != "" {
+		return helm
+	}
+	found, _ := filepath.Glob(filepath.Join(root, "bin", "helm-*"))
+	if len(found) == 0 {
+		t.Fatal("no helm: run the tests with make test, which builds the pinned helm into bin/")
+	}
+	return found[len(found)-1]
+}
+
+func helmTemplate(t *testing.T, helm, chart, release string, args ...string) []unstructured.Unstructured {
+	t.Helper()
+	namespace := newNamespace(t)
+	out, err := exec.Command(helm, append([]string{"template", release, chart, "--namespace", namespace, "--include-crds"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("helm template: %v\n%s", err, stderrOf(err))
+	}
+	return decodeAll(t, out)
+}
+
+// dryRunApply sends the objects to the API server with a server-side apply dry run, after
+// creating the namespaces they need for real.
+func dryRunApply(t *testing.T, objects []unstructured.Unstructured) {
+	t.Helper()
+	var items []unstructured.Unstructured
+	for _, o := range objects {
+		if o.GetKind() == "Namespace" {
+			_, _ = kubectl(nil, "create", "namespace", o.GetName())
+			continue
+		}
+		items = append(items, o)
+	}
+	list := map[string]any{"apiVersion": "v1", "kind": "List", "items": items}
+	data, err := json.Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := kubectl(bytes.NewReader(data), "apply", "--server-side", "--force-conflicts", "--dry-run=server", "--field-manager=install-test", "-f", "-")
+	if err != nil {
+		t.Fatalf("the API server refused the manifests: %v\n%s", err, out)
+	}
+	if got := strings.Count(out, "(server dry run)"); got != len(items) {
+		t.Fatalf("%d of %d objects applied:\n%s", got, len(items), out)
+	}
+}
+
+func decodeAll(t *testing.T, data []byte) []unstructured.Unstructured {
+	t.Helper()
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var objects []unstructured.Unstructured
+	for {
+		var o unstructured.Unstructured
+		if err := decoder.Decode(&o.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objects
+			}
+			t.Fatal(err)
+		}
+		if len(o.Object) > 0 {
+			objects = append(objects, o)
+		}
+	}
+}
+
+func kinds(objects []unstructured.Unstructured) []string {
+	var out []string
+	for _, o := range objects {
+		out = append(out, o.GetKind())
+	}
+	return out
+}
+
+func findDeployment(t *testing.T, objects []unstructured.Unstructured) *appsv1.Deployment {
+	t.Helper()
+	for _, o := range objects {
+		if o.GetKind() == "Deployment" {
+			d := &appsv1.Deployment{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(o.Object, d, true); err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+	}
+	t.Fatal("no Deployment rendered")
+	return nil
+}
+
+// expectHardened checks what the restricted Pod Security Standard and a careful operator want.
+func expectHardened(g Gomega, d *appsv1.Deployment) {
+	pod := d.Spec.Template.Spec
+	g.Expect(*pod.SecurityContext.RunAsNonRoot).To(BeTrue())
+	g.Expect(pod.SecurityContext.SeccompProfile.Type).To(BeEquivalentTo("RuntimeDefault"))
+	c := pod.Containers[0]
+	g.Expect(*c.SecurityContext.ReadOnlyRootFilesystem).To(BeTrue())
+	g.Expect(*c.SecurityContext.AllowPrivilegeEscalation).To(BeFalse())
+	g.Expect(c.SecurityContext.Capabilities.Drop).To(ConsistOf(BeEquivalentTo("ALL")))
+	g.Expect(c.LivenessProbe.HTTPGet.Path).To(Equal("/healthz"))
+	g.Expect(c.ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"))
+	g.Expect(c.Resources.Limits.Memory().IsZero()).To(BeFalse())
+}
+
+// checkPrometheusObjects decodes ServiceMonitors and PrometheusRules strictly into the
+// Prometheus Operator's types: an unknown or misspelt field fails.
+func checkPrometheusObjects(t *testing.T, objects []unstructured.Unstructured, want int) {
+	t.Helper()
+	if len(objects) != want {
+		t.Fatalf("%d Prometheus Operator objects, want %d", len(objects), want)
+	}
+	for _, o := range objects {
+		var typed any
+		switch o.GetKind() {
+		case "ServiceMonitor":
+			typed = &monitoringv1.ServiceMonitor{}
+		case "PrometheusRule":
+			typed = &monitoringv1.PrometheusRule{}
+		default:
+			t.Fatalf("unexpected %s", o.GetKind())
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(o.Object, typed, true); err != nil {
+			t.Fatalf("%s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+		if rule, ok := typed.(*monitoringv1.PrometheusRule); ok && len(rule.Spec.Groups[0].Rules) < 3 {
+			t.Fatalf("PrometheusRule has %d rules", len(rule.Spec.Groups[0].Rules))
+		}
+	}
+}
+
+func stderrOf(err error) string {
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return string(exitErr.Stderr)
+	}
+	return ""
+}
