@@ -29,9 +29,10 @@ help: ## Show the targets.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRD and RBAC from the Go markers.
+manifests: $(CONTROLLER_GEN) ## Generate the CRD, RBAC, the chart's copies and docs/api.md from the Go markers.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
 	hack/sync-chart.sh
+	go run ./hack/apidocs config/crd/bases/figma.tokenops.dev_figmatokens.yaml docs/api.md
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods.

@@ -85,6 +85,9 @@ type RolloutRestartTarget struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.target) || self.target.name != self.secretRef.name",message="target.name must differ from secretRef.name: the target never holds the refresh token"
 type FigmaTokenSpec struct {
 	// secretRef names the Secret holding the refresh token, in this FigmaToken's namespace.
+	// To start from an OAuth authorization code instead, put the code under the key "code"
+	// and its redirect URI under "redirectUri": the operator exchanges it once, stores the
+	// refresh token under refreshTokenKey and removes the code.
 	// +required
 	SecretRef SecretRef `json:"secretRef"`
 
