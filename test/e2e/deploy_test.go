@@ -211,7 +211,7 @@ func expectHardened(g Gomega, d *appsv1.Deployment) {
 }
 
 // checkPrometheusObjects decodes ServiceMonitors and PrometheusRules strictly into the
-// Prometheus Operator's types: an unknown or misspelt field fails.
+// Prometheus Operator's types: an unknown or misspelled field fails.
 func checkPrometheusObjects(t *testing.T, objects []unstructured.Unstructured, want int) {
 	t.Helper()
 	if len(objects) != want {
