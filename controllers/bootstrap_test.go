@@ -47,8 +47,16 @@ func TestUsedAuthorizationCodeStalls(t *testing.T) {
 	f.g.Expect(stalled.Message).To(ContainSubstring("authorization code"))
 	f.g.Expect(stalled.Message).To(ContainSubstring("InvalidParameterException"))
 	f.g.Expect(string(f.secret("creds").Data["code"])).To(Equal(code), "a refused code is left for the user to see")
-	f.g.Consistently(func() int { return fake.Calls(code) }).Should(BeNumerically("<=", 3), "one attempt with the SDK's retries at most")
+	f.g.Consistently(func() int { return fake.Calls(code) }).Should(Equal(1), "a refused code is not tried again")
 	f.expectNoLeak(code)
+
+	// A new code is tried at once, without waiting out the slow backoff.
+	fresh := uniqueToken("fresh-code")
+	secret := f.secret("creds")
+	f.update(secret, func() { secret.Data["code"] = []byte(fresh) })
+	f.waitReady("design")
+	f.g.Expect(fake.Calls(fresh)).To(Equal(1))
+	f.g.Expect(f.condition("design", figmav1alpha1.ConditionStalled)()).To(BeEmpty())
 }
 
 func TestAuthorizationCodeWithTarget(t *testing.T) {
