@@ -75,6 +75,16 @@ func TestDecide(t *testing.T) {
 			func(o *observation) { o.generation = 2 }), true, ""},
 		{"rejection retries at once for a new request", with(with(healthy(), failing(figmav1alpha1.ReasonRefreshRejected, 3, time.Second)),
 			func(o *observation) { o.request = "r2" }), true, ""},
+		{"an authorization code instead of a refresh token: exchange it", with(healthy(), func(o *observation) {
+			o.refreshTokenHash, o.codeHash = "", "code-1"
+			o.record, o.accessTokenSet = tokensecret.Record{}, false
+		}), true, ""},
+		{"a refused code waits", with(with(healthy(), failing(figmav1alpha1.ReasonRefreshRejected, 1, time.Second)), func(o *observation) {
+			o.refreshTokenHash, o.codeHash, o.failure.RefreshTokenHash = "", "code-1", "code-1"
+		}), false, ""},
+		{"a new code is tried at once", with(with(healthy(), failing(figmav1alpha1.ReasonRefreshRejected, 1, time.Second)), func(o *observation) {
+			o.refreshTokenHash, o.codeHash, o.failure.RefreshTokenHash = "", "code-2", "code-1"
+		}), true, ""},
 		{"rejection after a restart (token of the attempt unknown) waits", with(with(healthy(), failing(figmav1alpha1.ReasonRefreshRejected, 3, time.Second)),
 			func(o *observation) { o.failure.RefreshTokenHash = "" }), false, ""},
 	}

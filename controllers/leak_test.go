@@ -40,7 +40,7 @@ func findLeaks() error {
 			return err
 		}
 	}
-	if !strings.Contains(metrics.String(), "figmatoken_refresh_total") {
+	if fake.TotalCalls() > 0 && !strings.Contains(metrics.String(), "figmatoken_refresh_total") {
 		return errors.New("the metrics were not gathered")
 	}
 

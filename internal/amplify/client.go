@@ -128,13 +128,9 @@ func (c *Client) Refresh(ctx context.Context, req RefreshRequest) (RefreshResult
 	if err := c.checkCredentials(ctx); err != nil {
 		return RefreshResult{}, err
 	}
-	body := &types.RefreshTokenRequestBody{Token: aws.String(req.RefreshToken)}
-	if req.ClientID != "" {
-		body.ClientId = aws.String(req.ClientID)
-	}
 	out, err := c.api.RefreshToken(ctx, &amplifyuibuilder.RefreshTokenInput{
 		Provider:         types.TokenProvidersFigma,
-		RefreshTokenBody: body,
+		RefreshTokenBody: &types.RefreshTokenRequestBody{Token: aws.String(req.RefreshToken), ClientId: optional(req.ClientID)},
 	})
 	if err != nil {
 		return RefreshResult{}, sanitize(err)
@@ -150,13 +146,11 @@ func (c *Client) Exchange(ctx context.Context, req ExchangeRequest) (ExchangeRes
 	if err := c.checkCredentials(ctx); err != nil {
 		return ExchangeResult{}, err
 	}
-	body := &types.ExchangeCodeForTokenRequestBody{Code: aws.String(req.Code), RedirectUri: aws.String(req.RedirectURI)}
-	if req.ClientID != "" {
-		body.ClientId = aws.String(req.ClientID)
-	}
 	out, err := c.api.ExchangeCodeForToken(ctx, &amplifyuibuilder.ExchangeCodeForTokenInput{
 		Provider: types.TokenProvidersFigma,
-		Request:  body,
+		Request: &types.ExchangeCodeForTokenRequestBody{
+			Code: aws.String(req.Code), RedirectUri: aws.String(req.RedirectURI), ClientId: optional(req.ClientID),
+		},
 	})
 	if err != nil {
 		return ExchangeResult{}, sanitize(err)
@@ -166,6 +160,14 @@ func (c *Client) Exchange(ctx context.Context, req ExchangeRequest) (ExchangeRes
 	}
 	result, err := accessToken(out.AccessToken, out.ExpiresIn)
 	return ExchangeResult{RefreshResult: result, RefreshToken: *out.RefreshToken}, err
+}
+
+// optional leaves an empty string out of the request.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
 }
 
 // checkCredentials turns missing or unloadable AWS credentials into AccessDenied before

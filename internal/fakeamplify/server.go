@@ -68,6 +68,8 @@ type Server struct {
 	issuedFor map[string][]string
 	// usedCodes are the authorization codes already exchanged; each works once.
 	usedCodes map[string]bool
+	// exchanged are the refresh tokens handed out for codes.
+	exchanged []string
 	total     atomic.Int64
 	requests  atomic.Int64
 }
@@ -138,11 +140,12 @@ func (s *Server) IssuedFor(refreshToken string) []string {
 	return append([]string(nil), s.issuedFor[refreshToken]...)
 }
 
-// RefreshTokens returns every refresh token received in a well-formed call.
+// RefreshTokens returns every refresh token (or code) received in a well-formed call and
+// every refresh token handed out for a code.
 func (s *Server) RefreshTokens() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tokens := make([]string, 0, len(s.calls))
+	tokens := append(make([]string, 0, len(s.calls)+len(s.exchanged)), s.exchanged...)
 	for t := range s.calls {
 		tokens = append(tokens, t)
 	}
@@ -288,6 +291,9 @@ func (s *Server) issue(w http.ResponseWriter, refreshToken string, b Behavior, w
 	answer := map[string]any{"accessToken": token, "expiresIn": expiresIn}
 	if withRefreshToken {
 		answer["refreshToken"] = refreshToken
+		s.mu.Lock()
+		s.exchanged = append(s.exchanged, refreshToken)
+		s.mu.Unlock()
 	}
 	_ = json.NewEncoder(w).Encode(answer)
 }

@@ -15,8 +15,8 @@ import (
 func TestNamespacedRBACIsEnoughWithWatchNamespace(t *testing.T) {
 	ns := newNamespace(t)
 	const saNamespace = "figma-token-operator-system"
-	if _, err := kubectl(nil, "get", "namespace", saNamespace); err != nil {
-		mustKubectl(t, "", "create", "namespace", saNamespace)
+	if _, err := kubectl(nil, "get", "serviceaccount", "controller-manager", "-n", saNamespace); err != nil {
+		_, _ = kubectl(nil, "create", "namespace", saNamespace) // the install tests may have made it
 		mustKubectl(t, "", "create", "serviceaccount", "controller-manager", "-n", saNamespace)
 		mustKubectl(t, "", "create", "rolebinding", "sa-leader-election", "-n", "system", "--role=leader-election-role",
 			"--serviceaccount="+saNamespace+":controller-manager")
