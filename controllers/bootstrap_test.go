@@ -1,7 +1,9 @@
 package controllers_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -83,4 +85,25 @@ func TestAuthorizationCodeWithoutRedirectURIIsMissing(t *testing.T) {
 
 	f.g.Eventually(f.condition("design", figmav1alpha1.ConditionStalled)).Should(Equal("True/" + figmav1alpha1.ReasonRefreshTokenMissing))
 	f.g.Expect(fake.Calls(code)).To(BeZero())
+}
+
+// A code works once. When its tokens cannot be stored (the Secret vanished during the
+// exchange), they are kept and stored once the Secret is back, without a second exchange.
+func TestExchangedTokensSurviveAFailedWrite(t *testing.T) {
+	f := newFixture(t)
+	code := uniqueToken("code-kept")
+	fake.SetBehavior(code, fakeamplify.Behavior{Delay: 3 * time.Second})
+	f.createSecret("creds", map[string]string{"code": code, "redirectUri": redirectURI})
+	f.createFigmaToken("design", "creds")
+
+	f.g.Eventually(func() int { return fake.Calls(code) }).Should(Equal(1)) // the exchange is in flight
+	f.g.Expect(k8s.Delete(context.Background(), f.secret("creds"))).To(Succeed())
+	f.g.Eventually(f.condition("design", figmav1alpha1.ConditionReady)).Should(Equal("False/" + figmav1alpha1.ReasonSecretNotFound))
+
+	f.createSecret("creds", map[string]string{"code": code, "redirectUri": redirectURI})
+	f.waitReady("design")
+	secret := f.secret("creds")
+	f.g.Expect(secret.Data).To(HaveKey("refreshToken"))
+	f.g.Expect(secret.Data).NotTo(HaveKey("code"))
+	f.g.Expect(fake.Calls(code)).To(Equal(1), "the code was exchanged once")
 }

@@ -192,7 +192,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Path == ExchangePath {
-		s.exchange(w, body)
+		s.exchange(w, r, body)
 		return
 	}
 	var req refreshBody
@@ -205,12 +205,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.opts.OnCall(req.Token, time.Now())
 	}
 	behavior, failure, failing := s.record(req.Token)
-	if behavior.Delay > 0 {
-		select {
-		case <-time.After(behavior.Delay):
-		case <-r.Context().Done():
-			return
-		}
+	if !sleep(r, behavior.Delay) {
+		return
 	}
 	switch {
 	case failing:
@@ -228,7 +224,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // exchange answers ExchangeCodeForToken: a code works once, and its refresh token then
 // works with RefreshToken. Calls are counted under the code.
-func (s *Server) exchange(w http.ResponseWriter, body []byte) {
+func (s *Server) exchange(w http.ResponseWriter, r *http.Request, body []byte) {
 	var req exchangeBody
 	if err := json.Unmarshal(body, &req); err != nil || req.Code == "" || req.RedirectURI == "" {
 		writeError(w, http.StatusBadRequest, "InvalidParameterException", "code and redirectUri are required")
@@ -238,6 +234,9 @@ func (s *Server) exchange(w http.ResponseWriter, body []byte) {
 		s.opts.OnCall(req.Code, time.Now())
 	}
 	behavior, failure, failing := s.record(req.Code)
+	if !sleep(r, behavior.Delay) {
+		return
+	}
 	s.mu.Lock()
 	used := s.usedCodes[req.Code]
 	if !failing && !behavior.Reject {
@@ -252,6 +251,19 @@ func (s *Server) exchange(w http.ResponseWriter, body []byte) {
 		writeError(w, http.StatusBadRequest, "InvalidParameterException", "authorization code already used or invalid: "+req.Code)
 	default:
 		s.issue(w, "figrt-"+newID(), behavior, true)
+	}
+}
+
+// sleep holds an answer back; false when the caller gave up meanwhile.
+func sleep(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	select {
+	case <-time.After(d):
+		return true
+	case <-r.Context().Done():
+		return false
 	}
 }
 
