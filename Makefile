@@ -130,5 +130,5 @@ $(HELM):
 # go-install builds package $(2) at version $(3) into the file $(1).
 define go-install
 	@echo "building $$(basename $(2)) $(3) into bin/ (once)"
-	@tmp=$$(mktemp -d) && GOBIN=$$tmp go install $(2)@$(3) && mv $$tmp/$$(basename $(2)) $(1) && rmdir $$tmp
+	@mkdir -p $(dir $(1)) && tmp=$$(mktemp -d) && GOBIN=$$tmp go install $(2)@$(3) && mv $$tmp/$$(basename $(2)) $(1) && rmdir $$tmp
 endef
