@@ -10,15 +10,22 @@ mkdir -p "$root/dist"
 overlay=$(mktemp -d "$root/dist/.render.XXXXXX")
 trap 'rm -rf "$overlay"' EXIT
 dir=$(realpath --relative-to="$overlay" "$1")
-name=${img%:*}
-tag=${img##*:}
-[[ "$img" == *:* && "$tag" != */* ]] || { name=$img; tag=latest; }
+# IMG is name:tag, name@sha256:digest, or a bare name (tag latest).
+if [[ "$img" == *@* ]]; then
+  image="  newName: ${img%@*}
+  digest: ${img#*@}"
+elif [[ "${img##*/}" == *:* ]]; then
+  image="  newName: ${img%:*}
+  newTag: \"${img##*:}\""
+else
+  image="  newName: $img
+  newTag: latest"
+fi
 cat >"$overlay/kustomization.yaml" <<YAML
 resources:
 - $dir
 images:
 - name: figma-token-operator
-  newName: $name
-  newTag: "$tag"
+$image
 YAML
 "${KUBECTL:-kubectl}" kustomize "$overlay"
