@@ -72,6 +72,9 @@ func start(crdPaths ...string) (*envtest.Environment, *rest.Config, error) {
 		CRDDirectoryPaths:     crdPaths,
 		ErrorIfCRDPathMissing: len(crdPaths) > 0,
 	}
+	// As on clusters that enforce it (OpenShift does): setting blockOwnerDeletion on a
+	// target Secret's ownerReference needs update on figmatokens/finalizers.
+	env.ControlPlane.GetAPIServer().Configure().Append("enable-admission-plugins", "OwnerReferencesPermissionEnforcement")
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting envtest from %s: %w", assets, err)
