@@ -25,7 +25,8 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	logger := log.FromContext(ctx)
 	got, err := r.obtain(ctx, ft, s.source, obs)
 	if err != nil {
-		logger.Info("refresh failed", "error", err.Error(), "authorizationCode", got.refreshToken == "" && obs.refreshTokenHash == "")
+		// err is an *amplify.Error: code, status and request ID, never a token.
+		logger.Info("refresh failed", "error", err.Error(), "codeExchange", obs.refreshTokenHash == "")
 		return r.failed(ft, obs, failureFromError(err, s.source.Name, ft.Spec.SecretRef.RefreshTokenKey, obs.refreshTokenHash == ""))
 	}
 

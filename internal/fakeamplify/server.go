@@ -191,67 +191,60 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "InvalidSignatureException", err.Error())
 		return
 	}
-	if r.URL.Path == ExchangePath {
-		s.exchange(w, r, body)
-		return
-	}
-	var req refreshBody
-	if err := json.Unmarshal(body, &req); err != nil || req.Token == "" {
-		writeError(w, http.StatusBadRequest, "InvalidParameterException", "token is required")
+	exchange := r.URL.Path == ExchangePath
+	credential, ok := parseCredential(body, exchange)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "InvalidParameterException", "token, or code and redirectUri, are required")
 		return
 	}
 
 	if s.opts.OnCall != nil {
-		s.opts.OnCall(req.Token, time.Now())
+		s.opts.OnCall(credential, time.Now())
 	}
-	behavior, failure, failing := s.record(req.Token)
+	behavior, failure, failing := s.record(credential)
 	if !sleep(r, behavior.Delay) {
 		return
 	}
-	switch {
-	case failing:
-		writeError(w, failure.Status, failure.Code, "programmed failure")
-	case behavior.Reject:
-		// Echo the token like careless servers do: the operator must never repeat it.
-		writeError(w, http.StatusBadRequest, "InvalidParameterException", "invalid refresh token "+req.Token)
-	case behavior.Body != "":
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, behavior.Body)
-	default:
-		s.issue(w, req.Token, behavior, false)
-	}
-}
-
-// exchange answers ExchangeCodeForToken: a code works once, and its refresh token then
-// works with RefreshToken. Calls are counted under the code.
-func (s *Server) exchange(w http.ResponseWriter, r *http.Request, body []byte) {
-	var req exchangeBody
-	if err := json.Unmarshal(body, &req); err != nil || req.Code == "" || req.RedirectURI == "" {
-		writeError(w, http.StatusBadRequest, "InvalidParameterException", "code and redirectUri are required")
-		return
-	}
-	if s.opts.OnCall != nil {
-		s.opts.OnCall(req.Code, time.Now())
-	}
-	behavior, failure, failing := s.record(req.Code)
-	if !sleep(r, behavior.Delay) {
-		return
-	}
-	s.mu.Lock()
-	used := s.usedCodes[req.Code]
-	if !failing && !behavior.Reject {
-		s.usedCodes[req.Code] = true
-	}
-	s.mu.Unlock()
+	// A code works once: a successful exchange spends it.
+	used := exchange && s.spend(credential, !failing && !behavior.Reject)
 	switch {
 	case failing:
 		writeError(w, failure.Status, failure.Code, "programmed failure")
 	case behavior.Reject || used:
-		// Echo the code like careless servers do: the operator must never repeat it.
-		writeError(w, http.StatusBadRequest, "InvalidParameterException", "authorization code already used or invalid: "+req.Code)
-	default:
+		// Echo the token or code like careless servers do: the operator must never repeat it.
+		writeError(w, http.StatusBadRequest, "InvalidParameterException", "invalid or used credential "+credential)
+	case behavior.Body != "":
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, behavior.Body)
+	case exchange:
 		s.issue(w, "figrt-"+newID(), behavior, true)
+	default:
+		s.issue(w, credential, behavior, false)
 	}
+}
+
+// parseCredential reads what a call authenticates with: RefreshToken's token, or
+// ExchangeCodeForToken's code (which needs a redirectUri too). Calls are counted under it.
+func parseCredential(body []byte, exchange bool) (string, bool) {
+	if exchange {
+		var req exchangeBody
+		err := json.Unmarshal(body, &req)
+		return req.Code, err == nil && req.Code != "" && req.RedirectURI != ""
+	}
+	var req refreshBody
+	err := json.Unmarshal(body, &req)
+	return req.Token, err == nil && req.Token != ""
+}
+
+// spend reports whether a code was used before, and marks it used when the exchange succeeds.
+func (s *Server) spend(code string, succeeds bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	used := s.usedCodes[code]
+	if succeeds {
+		s.usedCodes[code] = true
+	}
+	return used
 }
 
 // sleep holds an answer back; false when the caller gave up meanwhile.
