@@ -43,22 +43,7 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	if rec.HandledRefreshRequest == "" {
 		rec.HandledRefreshRequest = obs.record.HandledRefreshRequest
 	}
-	destination := destinationName(ft)
-	var written bool
-	switch {
-	case ft.Spec.Target == nil:
-		written, err = r.writeInPlace(ctx, ft, s.source, got, rec, &obs)
-	case got.refreshToken != "":
-		// The refresh token first: the code is spent, and the token is what keeps the target fresh.
-		destination = s.source.Name
-		if err = r.storeRefreshToken(ctx, ft, s.source, got.refreshToken); err == nil {
-			r.exchanges.forget(client.ObjectKeyFromObject(ft))
-			destination = ft.Spec.Target.Name
-			written, err = r.writeTarget(ctx, ft, s.target, got.accessToken, rec, &obs)
-		}
-	default:
-		written, err = r.writeTarget(ctx, ft, s.target, got.accessToken, rec, &obs)
-	}
+	destination, written, err := r.write(ctx, ft, s, got, rec, &obs)
 	if err != nil {
 		logger.Info("writing the Secret failed", "secret", destination, "error", err.Error())
 		return r.failed(ft, obs, failureState{
@@ -77,6 +62,25 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	r.Recorder.Eventf(ft, nil, corev1.EventTypeNormal, figmav1alpha1.ReasonRefreshed, "Refresh",
 		"%s the access token in Secret %s; it expires at %s.", refreshedHow(got), destination, got.expiresAt.Format(time.RFC3339))
 	return obs, decide(obs)
+}
+
+// write stores what was obtained, in place or in the target Secret. With a target, an
+// exchanged refresh token goes into the source first: the code is spent, and that token is
+// what keeps the target fresh. It returns the Secret it wrote, or failed to write.
+func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets,
+	got obtained, rec tokensecret.Record, obs *observation) (string, bool, error) {
+	if ft.Spec.Target == nil {
+		written, err := r.writeInPlace(ctx, ft, s.source, got, rec, obs)
+		return s.source.Name, written, err
+	}
+	if got.refreshToken != "" {
+		if err := r.storeRefreshToken(ctx, ft, s.source, got.refreshToken); err != nil {
+			return s.source.Name, false, err
+		}
+		r.exchanges.forget(client.ObjectKeyFromObject(ft))
+	}
+	written, err := r.writeTarget(ctx, ft, s.target, got.accessToken, rec, obs)
+	return ft.Spec.Target.Name, written, err
 }
 
 // destinationName is the Secret that receives the access token.
