@@ -105,6 +105,20 @@ func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
 		checkPrometheusObjects(t, monitoring, 2)
 		dryRunApply(t, rest)
 	})
+
+	t.Run("bad values are refused with the field named", func(t *testing.T) {
+		for value, field := range map[string]string{
+			"replicaCount=two":                     "/replicaCount",
+			"watchNamespaces=web":                  "/watchNamespaces",
+			"metrics.serviceMonitr.enabled=true":   "serviceMonitr",
+			"leaderElection.leaseDuration=fifteen": "/leaderElection/leaseDuration",
+		} {
+			out, err := exec.Command(helm, "template", "bad", chart, "--set", value).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), field) {
+				t.Errorf("--set %s: want a refusal naming %s, got %v\n%s", value, field, err, out)
+			}
+		}
+	})
 }
 
 // helmBinary is the pinned helm that make test builds (HELM), else the newest in bin/.
