@@ -37,6 +37,9 @@ var (
 	operator           *managerProcess
 )
 
+// gc is the suite's garbage collector; nil without kube-controller-manager.
+var gc *garbageCollector
+
 var awsCreds = aws.Credentials{AccessKeyID: "AKIDE2E", SecretAccessKey: "e2e-secret"}
 
 func TestMain(m *testing.M) {
@@ -75,6 +78,11 @@ func runSuite(m *testing.M) (int, error) {
 	if operatorKubeconfig, err = installLikeAUser(env); err != nil {
 		return 1, err
 	}
+	// After the CRD is installed, so that the collector's first discovery sees FigmaTokens.
+	if gc, err = startGarbageCollector(env.BinaryAssetsDirectory, adminKubeconfig); err != nil {
+		return 1, err
+	}
+	defer gc.stop()
 
 	fake = fakeamplify.New(fakeamplify.Options{Credentials: awsCreds, Region: "us-east-1", Lifetime: time.Hour})
 	server := httptest.NewServer(fake)
