@@ -29,23 +29,29 @@ type obtained struct {
 
 // obtain calls upstream for a new access token: RefreshToken with the refresh token or,
 // when the Secret holds an authorization code instead, ExchangeCodeForToken. A code works
-// only once, so an exchange whose tokens are not stored yet is kept and used again.
+// only once, so the tokens of an exchange are kept until they are stored: a usable access
+// token is used again as it is, else the kept refresh token is refreshed.
 func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret, obs observation) (obtained, error) {
 	key := types.NamespacedName{Namespace: ft.Namespace, Name: ft.Name}
+	var kept obtained
+	var haveKept bool
 	if obs.refreshTokenHash == "" {
-		if kept, ok := r.exchanges.get(key, obs.codeHash); ok {
+		kept, haveKept = r.exchanges.get(key, obs.codeHash)
+		if haveKept && kept.expiresAt.After(r.Clock.Now()) {
 			return kept, nil
 		}
 	}
 	got := obtained{sentAt: r.Clock.Now()}
 	var result amplify.RefreshResult
 	var err error
-	if obs.refreshTokenHash != "" {
-		result, err = r.Upstream.Refresh(ctx, amplify.RefreshRequest{
-			ClientID:     ft.Spec.ClientID,
-			RefreshToken: tokensecret.Text(source, ft.Spec.SecretRef.RefreshTokenKey),
-		})
-	} else {
+	switch {
+	case obs.refreshTokenHash != "" || haveKept:
+		token := tokensecret.Text(source, ft.Spec.SecretRef.RefreshTokenKey)
+		if haveKept {
+			token, got.refreshToken = kept.refreshToken, kept.refreshToken
+		}
+		result, err = r.Upstream.Refresh(ctx, amplify.RefreshRequest{ClientID: ft.Spec.ClientID, RefreshToken: token})
+	default:
 		var exchanged amplify.ExchangeResult
 		exchanged, err = r.Upstream.Exchange(ctx, amplify.ExchangeRequest{
 			ClientID:    ft.Spec.ClientID,
@@ -63,8 +69,8 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 		}
 	}
 	metrics.ObserveRefresh(ft.Namespace, ft.Name, refreshResult(err), took)
-	if got.refreshToken != "" {
-		// Even with an unusable access token, the refresh token is good: keep it.
+	if got.refreshToken != "" && (err == nil || !haveKept) {
+		// Even with an unusable access token (zero expiresAt), the refresh token is good.
 		r.exchanges.keep(key, obs.codeHash, got)
 	}
 	return got, err

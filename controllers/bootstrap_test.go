@@ -107,3 +107,24 @@ func TestExchangedTokensSurviveAFailedWrite(t *testing.T) {
 	f.g.Expect(secret.Data).NotTo(HaveKey("code"))
 	f.g.Expect(fake.Calls(code)).To(Equal(1), "the code was exchanged once")
 }
+
+// An exchange whose access token is unusable still yields a good refresh token: it is kept
+// and refreshed on the next attempt, and the spent code is not sent again.
+func TestExchangeWithAnUnusableAccessTokenRefreshesTheKeptToken(t *testing.T) {
+	f := newFixture(t)
+	code := uniqueToken("code-unusable")
+	zero := int64(0)
+	fake.SetBehavior(code, fakeamplify.Behavior{ExpiresIn: &zero})
+	f.createSecret("creds", map[string]string{"code": code, "redirectUri": redirectURI})
+	f.createFigmaToken("design", "creds")
+
+	f.waitReady("design")
+	secret := f.secret("creds")
+	refreshToken := string(secret.Data["refreshToken"])
+	f.g.Expect(refreshToken).NotTo(BeEmpty())
+	f.g.Expect(secret.Data).NotTo(HaveKey("code"))
+	f.g.Expect(fake.Calls(code)).To(Equal(1), "the code was exchanged once")
+	f.g.Expect(fake.Calls(refreshToken)).To(Equal(1), "the kept refresh token gave the access token")
+	issued := fake.IssuedFor(refreshToken) // the exchange's unusable token, then the refreshed one
+	f.g.Expect(string(secret.Data["accessToken"])).To(Equal(issued[len(issued)-1]))
+}
