@@ -60,10 +60,7 @@ func TestDeletingTheFigmaTokenCollectsItsTargetOnly(t *testing.T) {
 	}
 	g := newGomega(t)
 	ns := newNamespace(t)
-	rt := "e2e-gc-" + ns
-	mustKubectl(t, secretYAML("creds", rt), "apply", "-n", ns, "-f", "-")
-	mustKubectl(t, figmaTokenYAML("design", "creds")+"  target:\n    name: figma-access\n", "apply", "-n", ns, "-f", "-")
-	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/design", "--timeout=90s")
+	readyWithTarget(t, ns)
 
 	mustKubectl(t, "", "delete", "-n", ns, "figmatoken/design", "--wait=true")
 	g.Eventually(func() string {

@@ -13,10 +13,7 @@ import (
 func TestTargetSecretWithTheGeneratedRBAC(t *testing.T) {
 	g := newGomega(t)
 	ns := newNamespace(t)
-	rt := "e2e-target-" + ns
-	mustKubectl(t, secretYAML("creds", rt), "apply", "-n", ns, "-f", "-")
-	mustKubectl(t, figmaTokenYAML("design", "creds")+"  target:\n    name: figma-access\n    labels: {app: web}\n", "apply", "-n", ns, "-f", "-")
-	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/design", "--timeout=90s")
+	readyWithTarget(t, ns)
 
 	owner := mustKubectl(t, "", "get", "-n", ns, "secret/figma-access", "-o",
 		`jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name} block={.metadata.ownerReferences[0].blockOwnerDeletion}`)
@@ -24,4 +21,13 @@ func TestTargetSecretWithTheGeneratedRBAC(t *testing.T) {
 	keys := mustKubectl(t, "", "get", "-n", ns, "secret/figma-access", "-o", `go-template={{range $k, $v := .data}}{{$k}} {{end}}`)
 	g.Expect(strings.Fields(keys)).To(ConsistOf("accessToken"))
 	g.Expect(mustKubectl(t, "", "get", "-n", ns, "figmatoken/design", "-o", "jsonpath={.status.secretName}")).To(Equal("figma-access"))
+}
+
+// readyWithTarget applies a Secret "creds" and a FigmaToken "design" whose access token goes
+// to the target Secret "figma-access", and waits until it is Ready.
+func readyWithTarget(t *testing.T, ns string) {
+	t.Helper()
+	mustKubectl(t, secretYAML("creds", "e2e-target-"+ns), "apply", "-n", ns, "-f", "-")
+	mustKubectl(t, figmaTokenYAML("design", "creds")+"  target:\n    name: figma-access\n    labels: {app: web}\n", "apply", "-n", ns, "-f", "-")
+	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/design", "--timeout=90s")
 }
