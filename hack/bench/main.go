@@ -75,6 +75,9 @@ func run(ctx context.Context, cfg config) error {
 	}
 	result.Curve = append(result.Curve, curvePoint{N: cfg.n, Seconds: result.OperatorSeconds, RSSMiB: result.RSSMiB})
 	for _, n := range cfg.curve {
+		if n == cfg.n {
+			continue // measured above
+		}
 		point, err := env.convergenceOnly(ctx, n)
 		if err != nil {
 			return err
