@@ -29,8 +29,10 @@ help: ## Show the targets.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRD, RBAC, the chart's copies and docs/api.md from the Go markers.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+manifests: $(CONTROLLER_GEN) ## Generate the CRD, RBAC (the manager's, and the opt-in rollout restarts'), the chart's copies and docs/api.md from the Go markers.
+	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="./controllers/..." output:rbac:dir=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=rollout-restarts-role paths="./internal/rollout/..." output:rbac:dir=config/components/rollout-restarts
 	hack/sync-chart.sh
 	go run ./hack/apidocs config/crd/bases/figma.tokenops.dev_figmatokens.yaml docs/api.md
 
@@ -62,9 +64,10 @@ test: manifests generate fmt vet $(HELM) ## Run every test: unit, envtest and en
 
 .PHONY: verify
 verify: manifests generate ## Fail when generated files or formatting differ from what is committed.
-	@git diff --exit-code -- config/crd config/rbac api charts docs/api.md || { echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- config/crd config/rbac api charts docs/api.md)" || { echo "untracked generated files: commit them"; exit 1; }
+	@git diff --exit-code -- config/crd config/rbac config/components api charts docs/api.md || { echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- config/crd config/rbac config/components api charts docs/api.md)" || { echo "untracked generated files: commit them"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt: run 'make fmt' and commit"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@big=$$(git ls-files -z | xargs -0 -r stat -c '%s %n' | awk '$$1 > 1048576 {print $$2}'); test -z "$$big" || { echo "tracked files over 1 MB (build outputs belong in bin/ or dist/, ignored): $$big"; exit 1; }
 
 ##@ Build
 
@@ -99,8 +102,8 @@ uninstall: manifests ## Remove the CRDs from the cluster of the current kubeconf
 	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
 
 .PHONY: deploy
-deploy: manifests ## Deploy the operator (config/default) with image IMG to the current kubeconfig's cluster.
-	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) | $(KUBECTL) apply --server-side -f -
+deploy: manifests ## Deploy the operator (config/default) with image IMG; COMPONENTS=config/components/rollout-restarts adds rollout restarts.
+	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) $(COMPONENTS) | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: ## Remove what make deploy created, the CRD included (and with it every FigmaToken).
@@ -108,7 +111,7 @@ undeploy: ## Remove what make deploy created, the CRD included (and with it ever
 
 .PHONY: build-installer
 build-installer: manifests ## Write dist/install.yaml: the whole operator in one file, with image IMG.
-	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) > dist/install.yaml
+	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) $(COMPONENTS) > dist/install.yaml
 	@echo "wrote dist/install.yaml for $(IMG)"
 
 .PHONY: docker-build

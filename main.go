@@ -3,17 +3,23 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
+	"go.uber.org/zap/zapcore"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/manager"
+	"github.com/tokenops/figma-token-operator/internal/version"
 )
 
 // settings are the manager's command-line settings.
@@ -23,12 +29,14 @@ type settings struct {
 	kubeAPIQPS   float64
 	kubeAPIBurst int
 	zap          zap.Options
+	version      bool
 }
 
 // bindFlags registers every flag of the manager on fs. --kubeconfig is registered by
 // controller-runtime itself.
 func bindFlags(fs *flag.FlagSet) *settings {
-	s := &settings{}
+	// Errors are single lines: a stack trace says nothing to an operator's user.
+	s := &settings{zap: zap.Options{StacktraceLevel: zapcore.PanicLevel}}
 	opts := &s.manager
 	fs.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", "Address of the metrics endpoint; 0 disables it.")
 	fs.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
@@ -51,6 +59,9 @@ func bindFlags(fs *flag.FlagSet) *settings {
 	fs.StringVar(&s.amplify.Region, "aws-region", "", "AWS region; default: AWS_REGION or the shared config.")
 	fs.Float64Var(&s.kubeAPIQPS, "kube-api-qps", manager.DefaultQPS, "Requests per second to the Kubernetes API server.")
 	fs.IntVar(&s.kubeAPIBurst, "kube-api-burst", manager.DefaultBurst, "Burst of requests to the Kubernetes API server.")
+	fs.BoolVar(&opts.EnableRolloutRestarts, "enable-rollout-restarts", false,
+		"Restart the workloads in spec.rolloutRestartTargets after each new token; needs patch on Deployments, StatefulSets and DaemonSets.")
+	fs.BoolVar(&s.version, "version", false, "Print the version and exit.")
 	s.zap.BindFlags(fs)
 	return s
 }
@@ -58,30 +69,44 @@ func bindFlags(fs *flag.FlagSet) *settings {
 func main() {
 	s := bindFlags(flag.CommandLine)
 	flag.Parse()
+	if s.version {
+		// The one line printed rather than logged: it is the command's output.
+		_, _ = fmt.Fprintln(os.Stdout, version.String())
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&s.zap)))
 	log := ctrl.Log.WithName("setup")
+	if err := run(ctrl.SetupSignalHandler(), s, log); err != nil {
+		log.Error(err, "the manager stopped")
+		os.Exit(1)
+	}
+}
 
-	ctx := ctrl.SetupSignalHandler()
+// run starts the manager with the settings and blocks until ctx ends. Settings that can
+// never work are refused here, before anything starts.
+func run(ctx context.Context, s *settings, log logr.Logger) error {
 	restConfig, err := ctrl.GetConfig()
 	if err != nil {
-		log.Error(err, "no Kubernetes configuration")
-		os.Exit(1)
+		return fmt.Errorf("no Kubernetes configuration: %w", err)
 	}
 	restConfig.QPS, restConfig.Burst = float32(s.kubeAPIQPS), s.kubeAPIBurst
 
 	upstream, err := amplify.New(ctx, s.amplify)
+	if errors.Is(err, amplify.ErrNoRegion) {
+		return errors.New("no AWS region: set --aws-region or AWS_REGION (Amplify UI Builder is regional)")
+	}
 	if err != nil {
-		log.Error(err, "loading the AWS configuration")
-		os.Exit(1)
+		return fmt.Errorf("loading the AWS configuration: %w", err)
 	}
 	mgr, err := manager.New(restConfig, s.manager, upstream, clock.RealClock{})
 	if err != nil {
-		log.Error(err, "setting up the manager")
-		os.Exit(1)
+		return fmt.Errorf("setting up the manager: %w", err)
 	}
-	log.Info("starting manager")
-	if err := mgr.Start(ctx); err != nil {
-		log.Error(err, "manager stopped")
-		os.Exit(1)
-	}
+	// The effective settings, for whoever reads the logs; no credential is among them.
+	log.Info("starting manager", "version", version.Version, "revision", version.Revision(),
+		"awsRegion", upstream.Region(), "amplifyEndpoint", upstream.Endpoint(),
+		"watchNamespaces", s.manager.WatchNamespaces, "leaderElect", s.manager.LeaderElect,
+		"maxConcurrentReconciles", s.manager.MaxConcurrentReconciles, "rolloutRestarts", s.manager.EnableRolloutRestarts,
+		"kubeAPIQPS", s.kubeAPIQPS, "kubeAPIBurst", s.kubeAPIBurst, "metricsBindAddress", s.manager.MetricsAddr)
+	return mgr.Start(ctx)
 }

@@ -89,6 +89,26 @@ func TestSecretWriteConflictKeepsTheEditAndMakesNoSecondCall(t *testing.T) {
 	f.g.Consistently(func() int { return fake.Calls(rt) }).Should(Equal(1))
 }
 
+// A token obtained but not written (here: the Secret is gone when the answer arrives) is kept
+// and written by the next attempt: one refresh-requested-at value, one upstream call.
+func TestFailedWriteKeepsTheTokenForTheNextAttempt(t *testing.T) {
+	f := newFixture(t)
+	ft, rt := f.readyFigmaToken("kept")
+	fake.SetBehavior(rt, fakeamplify.Behavior{Delay: 3 * time.Second})
+	f.update(ft, func() { ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "once"} })
+
+	f.g.Eventually(func() int { return fake.Calls(rt) }).Should(Equal(2)) // the call is in flight
+	f.g.Expect(k8s.Delete(context.Background(), f.secret("creds"))).To(Succeed())
+	f.g.Eventually(f.condition("kept", figmav1alpha1.ConditionStalled)).Should(Equal("True/SecretNotFound"))
+
+	f.createSecret("creds", map[string]string{"refreshToken": rt})
+	f.waitReady("kept")
+	issued := fake.IssuedFor(rt)
+	f.g.Expect(string(f.secret("creds").Data["accessToken"])).To(Equal(issued[len(issued)-1]), "the token of the failed write")
+	f.g.Expect(f.secret("creds").Annotations).To(HaveKeyWithValue(figmav1alpha1.AnnotationHandledRefreshRequest, "once"))
+	f.g.Consistently(func() int { return fake.Calls(rt) }).Should(Equal(2), "no second call for the same request")
+}
+
 func TestSecretDeletedAndRecreated(t *testing.T) {
 	f := newFixture(t)
 	_, rt := f.readyFigmaToken("recreate")

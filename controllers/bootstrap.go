@@ -2,14 +2,13 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/amplify"
@@ -27,20 +26,20 @@ type obtained struct {
 	expiresAt    time.Time
 }
 
-// obtain calls upstream for a new access token: RefreshToken with the refresh token or,
-// when the Secret holds an authorization code instead, ExchangeCodeForToken. A code works
-// only once, so the tokens of an exchange are kept until they are stored: a usable access
-// token is used again as it is, else the kept refresh token is refreshed.
+// obtain gets a new access token: RefreshToken with the refresh token or, when the Secret
+// holds an authorization code instead, ExchangeCodeForToken. What it obtains is kept until it
+// is written: a write that fails does not cost a second upstream call, as long as the kept
+// token is not yet due for refresh itself. A code works only once, so the refresh token of an
+// exchange is kept too, and refreshed when its access token is no longer usable.
 func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret, obs observation) (obtained, error) {
 	key := types.NamespacedName{Namespace: ft.Namespace, Name: ft.Name}
-	var kept obtained
-	var haveKept bool
-	if obs.refreshTokenHash == "" {
-		kept, haveKept = r.exchanges.get(key, obs.codeHash)
-		if haveKept && kept.expiresAt.After(r.Clock.Now()) {
-			return kept, nil
-		}
+	kept, haveKept := r.kept.get(key, obs.credentialHash())
+	if haveKept && kept.request == obs.request &&
+		r.Clock.Now().Before(schedule.NextRefresh(kept.sentAt, kept.expiresAt, obs.refreshBefore, obs.uid)) {
+		return kept.obtained, nil
 	}
+	// Only a kept exchange matters beyond its access token: its code is spent.
+	haveKept = haveKept && kept.refreshToken != ""
 	got := obtained{sentAt: r.Clock.Now()}
 	var result amplify.RefreshResult
 	var err error
@@ -69,9 +68,9 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 		}
 	}
 	metrics.ObserveRefresh(ft.Namespace, ft.Name, refreshResult(err), took)
-	if got.refreshToken != "" && (err == nil || !haveKept) {
-		// Even with an unusable access token (zero expiresAt), the refresh token is good.
-		r.exchanges.keep(key, obs.codeHash, got)
+	// Even with an unusable access token (zero expiresAt), an exchange's refresh token is good.
+	if err == nil || (got.refreshToken != "" && !haveKept) {
+		r.kept.keep(key, keptToken{credentialHash: obs.credentialHash(), request: obs.request, obtained: got})
 	}
 	return got, err
 }
@@ -79,52 +78,51 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 // storeRefreshToken writes an exchanged refresh token into the source Secret and removes
 // the used code, for a FigmaToken whose access token goes to a target Secret.
 func (r *FigmaTokenReconciler) storeRefreshToken(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret, token string) error {
-	current := source.DeepCopy()
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	_, _, err := r.writeSecret(ctx, client.ObjectKeyFromObject(source), source.DeepCopy(), func(current *corev1.Secret) error {
 		tokensecret.StoreRefreshToken(current, ft.Spec.SecretRef.RefreshTokenKey, token)
-		err := r.Client.Update(ctx, current)
-		if !apierrors.IsConflict(err) {
-			return err
-		}
-		if current, err = r.readSecret(ctx, source.Namespace, source.Name); err != nil {
-			return err
-		}
+		return r.Client.Update(ctx, current)
+	}, func(current *corev1.Secret) (bool, error) {
 		if current == nil {
-			return apierrors.NewNotFound(corev1.Resource("secrets"), source.Name)
+			return false, apierrors.NewNotFound(corev1.Resource("secrets"), source.Name)
 		}
-		return apierrors.NewConflict(corev1.Resource("secrets"), source.Name, errors.New("changed meanwhile"))
+		return true, nil
 	})
+	return err
 }
 
-// exchangeMemory keeps exchanged tokens until they are stored in the Secret, per FigmaToken
-// and code.
-type exchangeMemory struct {
+// keptTokens holds, per FigmaToken, what was obtained from upstream until it is written.
+type keptTokens struct {
 	mu   sync.Mutex
-	kept map[types.NamespacedName]keptExchange
+	kept map[types.NamespacedName]keptToken
 }
 
-type keptExchange struct {
-	codeHash string
+// keptToken is an obtained token and the inputs it was obtained for: the credential sent
+// and the refresh-requested-at value.
+type keptToken struct {
+	credentialHash string
+	request        string
 	obtained
 }
 
-func (m *exchangeMemory) keep(key types.NamespacedName, codeHash string, got obtained) {
+func (m *keptTokens) keep(key types.NamespacedName, k keptToken) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.kept == nil {
-		m.kept = map[types.NamespacedName]keptExchange{}
+		m.kept = map[types.NamespacedName]keptToken{}
 	}
-	m.kept[key] = keptExchange{codeHash: codeHash, obtained: got}
+	m.kept[key] = k
 }
 
-func (m *exchangeMemory) get(key types.NamespacedName, codeHash string) (obtained, bool) {
+// get returns what was kept for the credential; a token obtained with another credential
+// is of no use.
+func (m *keptTokens) get(key types.NamespacedName, credentialHash string) (keptToken, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k, ok := m.kept[key]
-	return k.obtained, ok && k.codeHash == codeHash
+	return k, ok && k.credentialHash == credentialHash
 }
 
-func (m *exchangeMemory) forget(key types.NamespacedName) {
+func (m *keptTokens) forget(key types.NamespacedName) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.kept, key)

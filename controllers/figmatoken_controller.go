@@ -22,24 +22,29 @@ import (
 type FigmaTokenReconciler struct {
 	// Client reads FigmaTokens from the cache and writes Secrets and status.
 	Client client.Client
-	// SecretReader reads the few Secrets needed straight from the API server, so that no
-	// Secret data is ever cached.
-	SecretReader client.Reader
+	// APIReader reads straight from the API server: the few Secrets needed, so that no
+	// Secret data is ever cached, and a FigmaToken whose status patch met a newer version.
+	APIReader client.Reader
 	// SecretMetadata lists Secret metadata from the cache, to find the target Secrets a
 	// FigmaToken created.
 	SecretMetadata client.Reader
 	Upstream       amplify.Refresher
 	Recorder       recorder.EventRecorder
 	Clock          clock.PassiveClock
+	// RolloutRestarts allows patching the workloads in spec.rolloutRestartTargets
+	// (--enable-rollout-restarts); its RBAC is granted only with it.
+	RolloutRestarts bool
 
 	// failures remembers failure streaks until the cache shows the status written for them.
 	failures failureMemory
 	// restarts remembers the rollout restarts already sent.
 	restarts restartMemory
-	// exchanges keeps tokens from an authorization code until they are stored.
-	exchanges exchangeMemory
+	// kept holds what was obtained from upstream until it is written.
+	kept keptTokens
 	// ownWrites lets the Secret watch skip the events of the operator's own writes.
 	ownWrites ownWrites
+	// statusVersions tells a cached FigmaToken that lags behind the last status written.
+	statusVersions versions
 }
 
 // +kubebuilder:rbac:groups=figma.tokenops.dev,resources=figmatokens,verbs=get;list;watch
@@ -48,8 +53,6 @@ type FigmaTokenReconciler struct {
 // OwnerReferencesPermissionEnforcement allow only with update on figmatokens/finalizers.
 // +kubebuilder:rbac:groups=figma.tokenops.dev,resources=figmatokens/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
-// Rollout restarts patch the pod template of the workloads a FigmaToken lists; nothing else.
-// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile reads the FigmaToken and its Secret, decides whether a refresh is due, refreshes
@@ -103,8 +106,9 @@ func wakeAfter(o observation, d decision) time.Duration {
 // forget drops what is kept for a deleted FigmaToken. Its Secret is left as it is.
 func (r *FigmaTokenReconciler) forget(key types.NamespacedName) {
 	r.failures.forget(key)
-	r.exchanges.forget(key)
+	r.kept.forget(key)
 	r.restarts.forget(key)
+	r.statusVersions.forget(key)
 	metrics.Forget(key.Namespace, key.Name)
 	log.Log.V(1).Info("FigmaToken deleted; its Secret is left as it is", "figmatoken", key)
 }

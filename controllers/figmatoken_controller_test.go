@@ -95,6 +95,8 @@ func TestRejectedRefreshTokenStallsWithBoundedCalls(t *testing.T) {
 	f.g.Eventually(f.eventReasons).Should(ContainElement(figmav1alpha1.ReasonRefreshRejected))
 	f.g.Consistently(func() int { return fake.Calls(bad) }).Should(Equal(1), "a rejection is retried slowly")
 	f.g.Expect(f.secret("creds").Data).NotTo(HaveKey("accessToken"))
+	// Failures are errors, so that --zap-log-level=error still shows them.
+	f.g.Expect(logs.String()).To(MatchRegexp(`ERROR\s+refresh failed\s.*"name": "rejected".*InvalidParameterException`))
 	// The fake echoes the bad token in its error message; it must go nowhere.
 	f.expectNoLeak(bad)
 
@@ -206,6 +208,30 @@ func TestSecondFigmaTokenOnOneSecretConflicts(t *testing.T) {
 	f.g.Expect(f.secret("creds").Annotations[figmav1alpha1.AnnotationOwner]).To(Equal("second"))
 }
 
+// When the owner of a shared Secret goes, every sibling may take it over, but only the one
+// whose claim lands first calls upstream.
+func TestSiblingsClaimBeforeTheyCall(t *testing.T) {
+	f := newFixture(t)
+	_, rt := f.readyFigmaToken("first")
+	for _, name := range []string{"second", "third", "fourth"} {
+		f.createFigmaToken(name, "creds")
+		f.g.Eventually(f.condition(name, figmav1alpha1.ConditionStalled)).Should(Equal("True/SecretConflict"))
+	}
+	// Slow answers, so that every sibling that called would be in flight together.
+	fake.SetBehavior(rt, fakeamplify.Behavior{Delay: 2 * time.Second})
+
+	f.g.Expect(k8s.Delete(context.Background(), f.figmaToken("first"))).To(Succeed())
+	owner := func() string { return f.secret("creds").Annotations[figmav1alpha1.AnnotationOwner] }
+	f.g.Eventually(owner).Should(BeElementOf("second", "third", "fourth"))
+	f.waitReady(owner())
+	f.g.Consistently(func() int { return fake.Calls(rt) }).Should(Equal(2), "one call for the takeover, whoever claims it")
+	for _, name := range []string{"second", "third", "fourth"} {
+		if name != owner() {
+			f.g.Expect(f.condition(name, figmav1alpha1.ConditionStalled)()).To(Equal("True/SecretConflict"))
+		}
+	}
+}
+
 func TestRefreshRequestedAnnotationRefreshesOncePerValue(t *testing.T) {
 	f := newFixture(t)
 	ft, rt := f.readyFigmaToken("force")
@@ -271,6 +297,27 @@ func TestRestartMakesNoCallAndStatusConvergesFromTheSecret(t *testing.T) {
 	restartManager(t)
 	f.g.Consistently(func() int { return fake.Calls(rt) }).Should(Equal(1))
 	f.g.Expect(f.condition("survivor", figmav1alpha1.ConditionReady)()).To(Equal("True/Refreshed"))
+}
+
+func TestFixedRefreshTokenIsUsedAtOnceAfterARestart(t *testing.T) {
+	f := newFixture(t)
+	bad := uniqueToken("bad")
+	fake.SetBehavior(bad, fakeamplify.Behavior{Reject: true})
+	f.createSecret("creds", map[string]string{"refreshToken": bad})
+	f.createFigmaToken("rejected", "creds")
+	f.g.Eventually(f.condition("rejected", figmav1alpha1.ConditionStalled)).Should(Equal("True/RefreshRejected"))
+	f.g.Expect(f.figmaToken("rejected").Status.FailedCredentialHash).To(MatchRegexp(`^[0-9a-f]{16}$`))
+
+	// Whoever restarts or takes over must know which credential failed: a fixed one is used
+	// at once, not after the rejection backoff (a minute here, up to an hour later).
+	restartManager(t)
+	good := uniqueToken("good")
+	secret := f.secret("creds")
+	f.update(secret, func() { secret.Data["refreshToken"] = []byte(good) })
+	f.g.Eventually(func() int { return fake.Calls(good) }, 20*time.Second).Should(Equal(1))
+	f.waitReady("rejected")
+	f.g.Expect(fake.Calls(bad)).To(Equal(1))
+	f.g.Expect(f.figmaToken("rejected").Status.FailedCredentialHash).To(BeEmpty())
 }
 
 func TestImmutableSecretConflicts(t *testing.T) {

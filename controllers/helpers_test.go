@@ -159,6 +159,14 @@ func (f *fixture) eventReasons() []string {
 	return reasons
 }
 
+func (f *fixture) eventMessages() []string {
+	var messages []string
+	for _, e := range f.events() {
+		messages = append(messages, e.Note)
+	}
+	return messages
+}
+
 // expectNoLeak checks that none of the secrets appears in the namespace's FigmaTokens
 // (status included), its Events or the manager's logs.
 func (f *fixture) expectNoLeak(secrets ...string) {

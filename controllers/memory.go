@@ -82,3 +82,33 @@ func (w *ownWrites) isOwn(key types.NamespacedName, oldAnnotations, newAnnotatio
 	return ok && newAnnotations[figmav1alpha1.AnnotationRefreshedAt] == written &&
 		oldAnnotations[figmav1alpha1.AnnotationRefreshedAt] != written
 }
+
+// versions remembers, per FigmaToken, the resourceVersion this process last wrote or read
+// from the API server, to tell a cached copy that lags behind it.
+type versions struct {
+	mu   sync.Mutex
+	seen map[types.NamespacedName]string
+}
+
+func (v *versions) saw(ft *figmav1alpha1.FigmaToken) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.seen == nil {
+		v.seen = map[types.NamespacedName]string{}
+	}
+	v.seen[types.NamespacedName{Namespace: ft.Namespace, Name: ft.Name}] = ft.ResourceVersion
+}
+
+// current reports whether the copy is the version last seen, or nothing was seen yet.
+func (v *versions) current(ft *figmav1alpha1.FigmaToken) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	seen, ok := v.seen[types.NamespacedName{Namespace: ft.Namespace, Name: ft.Name}]
+	return !ok || seen == ft.ResourceVersion
+}
+
+func (v *versions) forget(key types.NamespacedName) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.seen, key)
+}

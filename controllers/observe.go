@@ -37,14 +37,20 @@ func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.Fi
 
 	var s secrets
 	var err error
-	if s.source, err = r.readSecret(ctx, ft.Namespace, ft.Spec.SecretRef.Name); err != nil || s.source == nil {
+	if s.source, err = r.readSecret(ctx, ft.Namespace, ft.Spec.SecretRef.Name); err != nil {
 		return obs, s, err
 	}
-	seeSource(ft, s.source, &obs)
-	if ft.Spec.Target == nil {
+	if s.source != nil {
+		seeSource(ft, s.source, &obs)
+	}
+	switch {
+	case ft.Spec.Target != nil:
+		// Read even without the source: the token the target holds stays usable.
+		if s.target, err = r.readSecret(ctx, ft.Namespace, ft.Spec.Target.Name); err == nil {
+			seeTarget(ft, s.target, &obs)
+		}
+	case s.source != nil:
 		err = r.seeDestination(ctx, ft, s.source, &obs)
-	} else if s.target, err = r.readSecret(ctx, ft.Namespace, ft.Spec.Target.Name); err == nil {
-		seeTarget(ft, s.target, &obs)
 	}
 	if err != nil {
 		return obs, secrets{}, err
@@ -60,7 +66,7 @@ func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.Fi
 // readSecret reads a Secret from the API server; nil when it does not exist.
 func (r *FigmaTokenReconciler) readSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
 	secret := &corev1.Secret{}
-	if err := r.SecretReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, secret); err != nil {
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, secret); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}
@@ -119,17 +125,19 @@ func (r *FigmaTokenReconciler) ownerStillClaims(ctx context.Context, namespace, 
 }
 
 // failureFromStatus reads a failure streak back from status, as after a restart. The
-// refresh token of the failed attempt is not in status, so it is unknown ("").
+// credential of the failed attempt is unknown ("") only in a status written before
+// failedCredentialHash existed.
 func failureFromStatus(ft *figmav1alpha1.FigmaToken) failureState {
 	st := ft.Status
 	if st.FailedAttempts == 0 {
 		return failureState{}
 	}
 	f := failureState{
-		Attempts:   st.FailedAttempts,
-		Reason:     figmav1alpha1.ReasonRefreshFailed,
-		Generation: st.ObservedGeneration,
-		Request:    st.LastHandledRefreshRequest,
+		Attempts:         st.FailedAttempts,
+		Reason:           figmav1alpha1.ReasonRefreshFailed,
+		Generation:       st.ObservedGeneration,
+		Request:          st.LastHandledRefreshRequest,
+		RefreshTokenHash: st.FailedCredentialHash,
 	}
 	if st.LastFailureTime != nil {
 		f.Last = st.LastFailureTime.Time

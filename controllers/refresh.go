@@ -8,8 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -23,10 +21,17 @@ import (
 // the observation and decision as they stand afterwards.
 func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs observation) (observation, decision) {
 	logger := log.FromContext(ctx)
+	if claimed, err := r.claimFirst(ctx, ft, &s, &obs); err != nil {
+		logger.Error(errors.New(reasonOf(err)), "claiming the Secret failed", "secret", s.source.Name)
+		return r.failed(ft, obs, writeFailure(s.source.Name, err))
+	} else if !claimed {
+		// A sibling claimed it first.
+		return obs, decide(obs)
+	}
 	got, err := r.obtain(ctx, ft, s.source, obs)
 	if err != nil {
 		// err is an *amplify.Error: code, status and request ID, never a token.
-		logger.Info("refresh failed", "error", err.Error(), "codeExchange", obs.refreshTokenHash == "")
+		logger.Error(err, "refresh failed", "codeExchange", obs.refreshTokenHash == "")
 		return r.failed(ft, obs, failureFromError(err, s.source.Name, ft.Spec.SecretRef.RefreshTokenKey, obs.refreshTokenHash == ""))
 	}
 
@@ -45,11 +50,9 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	}
 	destination, written, err := r.write(ctx, ft, s, got, rec, &obs)
 	if err != nil {
-		logger.Info("writing the Secret failed", "secret", destination, "error", err.Error())
-		return r.failed(ft, obs, failureState{
-			Reason:  figmav1alpha1.ReasonSecretWriteFailed,
-			Message: fmt.Sprintf("Writing Secret %s failed (%s); retrying.", destination, apierrors.ReasonForError(err)),
-		})
+		// Only the reason: an admission webhook's message is free text.
+		logger.Error(errors.New(reasonOf(err)), "writing the Secret failed", "secret", destination)
+		return r.failed(ft, obs, writeFailure(destination, err))
 	}
 	if !written {
 		// Someone else claimed the Secret between the read and the write.
@@ -73,13 +76,19 @@ func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.Figm
 		written, err := r.writeInPlace(ctx, ft, s.source, got, rec, obs)
 		return s.source.Name, written, err
 	}
+	key := client.ObjectKeyFromObject(ft)
 	if got.refreshToken != "" {
 		if err := r.storeRefreshToken(ctx, ft, s.source, got.refreshToken); err != nil {
 			return s.source.Name, false, err
 		}
-		r.exchanges.forget(client.ObjectKeyFromObject(ft))
+		// The code is gone; the access token is kept under the refresh token stored.
+		got.refreshToken = ""
+		r.kept.keep(key, keptToken{credentialHash: rec.RefreshTokenHash, request: obs.request, obtained: got})
 	}
 	written, err := r.writeTarget(ctx, ft, s.target, got.accessToken, rec, obs)
+	if written {
+		r.kept.forget(key)
+	}
 	return ft.Spec.Target.Name, written, err
 }
 
@@ -96,38 +105,36 @@ func destinationName(ft *figmav1alpha1.FigmaToken) string {
 // reports false, with obs updated, when the Secret is no longer this FigmaToken's to write.
 func (r *FigmaTokenReconciler) writeInPlace(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret,
 	got obtained, rec tokensecret.Record, obs *observation) (bool, error) {
-	key := types.NamespacedName{Namespace: secret.Namespace, Name: secret.Name}
-	keys := secretKeys(ft)
-	current := secret.DeepCopy()
-	allowed := true
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	key := client.ObjectKeyFromObject(secret)
+	_, written, err := r.writeSecret(ctx, key, secret.DeepCopy(), func(current *corev1.Secret) error {
 		if got.refreshToken != "" {
 			tokensecret.StoreRefreshToken(current, ft.Spec.SecretRef.RefreshTokenKey, got.refreshToken)
 		}
-		tokensecret.Write(current, keys, got.accessToken, rec)
+		tokensecret.Write(current, secretKeys(ft), got.accessToken, rec)
 		r.ownWrites.note(key, current.Annotations[figmav1alpha1.AnnotationRefreshedAt])
-		err := r.Client.Update(ctx, current)
-		if !apierrors.IsConflict(err) {
-			return err
-		}
-		current = &corev1.Secret{}
-		if err := r.SecretReader.Get(ctx, key, current); err != nil {
-			return err
-		}
-		seeSource(ft, current, obs)
-		if err := r.seeDestination(ctx, ft, current, obs); err != nil {
-			return err
-		}
-		if allowed = obs.claim.Allowed; !allowed {
-			return nil
-		}
-		return err
-	})
-	if err != nil || !allowed {
-		return false, err
+		return r.Client.Update(ctx, current)
+	}, r.recheckSource(ctx, ft, obs))
+	if written {
+		r.kept.forget(client.ObjectKeyFromObject(ft))
 	}
-	r.exchanges.forget(client.ObjectKeyFromObject(ft))
-	return true, nil
+	return written, err
+}
+
+// writeFailure is a failed write of a Secret, retried on the transient schedule.
+func writeFailure(secret string, err error) failureState {
+	return failureState{
+		Reason:  figmav1alpha1.ReasonSecretWriteFailed,
+		Message: fmt.Sprintf("Writing Secret %s failed (%s); retrying.", secret, reasonOf(err)),
+	}
+}
+
+// reasonOf names a failed API request by its status reason and code, never its message.
+func reasonOf(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return fmt.Sprintf("%s, HTTP %d", status.Status().Reason, status.Status().Code)
+	}
+	return "request failed"
 }
 
 // refreshedHow says, for the Refreshed Event, where the token came from.

@@ -2,11 +2,9 @@ package controllers
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -14,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/rollout"
 )
 
 // restartWorkloads restarts each of spec.rolloutRestartTargets once per token, the way
@@ -27,17 +26,20 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 		return
 	}
 	stamp := obs.record.RefreshedAt.UTC().Format(time.RFC3339)
-	patch, _ := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{
-		"metadata": map[string]any{"annotations": map[string]string{figmav1alpha1.AnnotationRestartedAt: stamp}}}}})
 	for _, target := range ft.Spec.RolloutRestartTargets {
 		key := restartKey{figmaToken: client.ObjectKeyFromObject(ft), uid: ft.UID, kind: target.Kind, name: target.Name}
 		if r.restarts.sent(key, stamp) {
 			continue
 		}
-		workload := newWorkload(target.Kind)
-		workload.SetNamespace(ft.Namespace)
-		workload.SetName(target.Name)
-		if err := r.Client.Patch(ctx, workload, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		if !r.RolloutRestarts {
+			// Said once per token; the token itself is fine.
+			r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, figmav1alpha1.ReasonRolloutRestartFailed, "RolloutRestart",
+				"Not restarting %s %s: rollout restarts are disabled. Start the manager with --enable-rollout-restarts (Helm: rolloutRestarts.enabled=true; kustomize: the rollout-restarts component) to enable them.",
+				target.Kind, target.Name)
+			r.restarts.remember(key, stamp)
+			continue
+		}
+		if err := rollout.Restart(ctx, r.Client, ft.Namespace, target.Kind, target.Name, stamp); err != nil {
 			log.FromContext(ctx).Info("rollout restart failed", "kind", target.Kind, "name", target.Name, "error", err.Error())
 			r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, figmav1alpha1.ReasonRolloutRestartFailed, "RolloutRestart",
 				"Could not restart %s %s for the new token (%s); retrying at the next reconcile.", target.Kind, target.Name, apierrors.ReasonForError(err))
@@ -45,17 +47,6 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 		}
 		r.restarts.remember(key, stamp)
 		log.FromContext(ctx).V(1).Info("rollout restart", "kind", target.Kind, "name", target.Name, "restartedAt", stamp)
-	}
-}
-
-func newWorkload(kind string) client.Object {
-	switch kind {
-	case "StatefulSet":
-		return &appsv1.StatefulSet{}
-	case "DaemonSet":
-		return &appsv1.DaemonSet{}
-	default:
-		return &appsv1.Deployment{}
 	}
 }
 

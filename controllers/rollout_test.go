@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/manager"
 )
 
 func TestRolloutRestartTargetsRestartAfterEachRefresh(t *testing.T) {
@@ -37,6 +38,22 @@ func TestRolloutRestartTargetsRestartAfterEachRefresh(t *testing.T) {
 	d := &appsv1.Deployment{}
 	f.g.Expect(k8s.Get(context.Background(), objectKey(f.ns, "web"), d)).To(Succeed())
 	f.g.Expect(d.Spec.Template.Labels).To(Equal(map[string]string{"app": "web"}), "only the annotation is touched")
+}
+
+func TestRolloutRestartsAreOptIn(t *testing.T) {
+	f := newFixture(t)
+	restartManager(t, func(o *manager.Options) { o.EnableRolloutRestarts = false })
+	t.Cleanup(func() { restartManager(t) })
+	f.createDeployment("web")
+	f.createSecret("creds", map[string]string{"refreshToken": uniqueToken("optin")})
+	f.createFigmaToken("design", "creds", func(ft *figmav1alpha1.FigmaToken) {
+		ft.Spec.RolloutRestartTargets = []figmav1alpha1.RolloutRestartTarget{{Kind: "Deployment", Name: "web"}}
+	})
+	f.waitReady("design")
+
+	f.g.Eventually(f.eventMessages).Should(ContainElement(ContainSubstring("--enable-rollout-restarts")), "the user is told how to enable them")
+	f.g.Expect(f.restartedAt("web")()).To(BeEmpty(), "the workload is not patched")
+	f.g.Expect(f.condition("design", figmav1alpha1.ConditionReady)()).To(Equal("True/Refreshed"), "the token is unaffected")
 }
 
 func (f *fixture) createDeployment(name string) {

@@ -2,13 +2,16 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
@@ -23,16 +26,58 @@ func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.Fig
 	if d.blocker != "" && d.blocker != figmav1alpha1.ReasonSuspended && (before == nil || before.Reason != d.blocker) {
 		r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, d.blocker, "Reconcile", "%s", p.message)
 	}
+	metrics.SetState(ft.Namespace, ft.Name, obs.valid(), timeOrZero(desiredStatus(ft, obs, d, p).ExpiresAt))
 
-	status := desiredStatus(ft, obs, d, p)
-	metrics.SetState(ft.Namespace, ft.Name, obs.valid(), timeOrZero(status.ExpiresAt))
-	if equality.Semantic.DeepEqual(status, ft.Status) {
-		return nil
+	// The patch is a diff, and a diff against a stale cached copy loses: a field whose new
+	// value equals the stale one is left out (or the patch skipped) and the server keeps a
+	// newer, wrong value, e.g. failedAttempts 1 after a success. So the diff is taken against
+	// the version this process last wrote or read, read afresh when the cache does not show
+	// it yet, and sent with its resourceVersion; on a conflict it is taken again.
+	current, err := r.freshest(ctx, ft)
+	if err != nil {
+		return client.IgnoreNotFound(err)
 	}
-	patched := ft.DeepCopy()
-	patched.Status = status
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		status := desiredStatus(current, obs, d, p)
+		if equality.Semantic.DeepEqual(status, current.Status) {
+			return nil
+		}
+		patched := current.DeepCopy()
+		patched.Status = status
+		err := r.Client.Status().Patch(ctx, patched, client.MergeFromWithOptions(current, client.MergeFromWithOptimisticLock{}))
+		if err == nil {
+			r.statusVersions.saw(patched)
+			return nil
+		}
+		if apierrors.IsConflict(err) {
+			if current, err = r.read(ctx, ft); err == nil {
+				return apierrors.NewConflict(figmav1alpha1.GroupVersion.WithResource("figmatokens").GroupResource(), ft.Name, errors.New("retrying on the newer version"))
+			}
+		}
+		return err
+	})
 	// A FigmaToken deleted meanwhile has no status left to record.
-	return client.IgnoreNotFound(r.Client.Status().Patch(ctx, patched, client.MergeFrom(ft)))
+	return client.IgnoreNotFound(err)
+}
+
+// freshest is the cached FigmaToken, or the API server's when the cache does not yet show
+// the version this process last wrote or read. Right after a start nothing was written, and
+// the cache, just listed, is taken as it is: a restart costs no reads.
+func (r *FigmaTokenReconciler) freshest(ctx context.Context, cached *figmav1alpha1.FigmaToken) (*figmav1alpha1.FigmaToken, error) {
+	if r.statusVersions.current(cached) {
+		return cached, nil
+	}
+	return r.read(ctx, cached)
+}
+
+// read gets a FigmaToken from the API server and remembers its version.
+func (r *FigmaTokenReconciler) read(ctx context.Context, ft *figmav1alpha1.FigmaToken) (*figmav1alpha1.FigmaToken, error) {
+	latest := &figmav1alpha1.FigmaToken{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(ft), latest); err != nil {
+		return nil, err
+	}
+	r.statusVersions.saw(latest)
+	return latest, nil
 }
 
 // desiredStatus is the status that mirrors the Secret's record and the failure streak.
@@ -56,6 +101,7 @@ func desiredStatus(ft *figmav1alpha1.FigmaToken, obs observation, d decision, p 
 	}
 	if obs.failure.Attempts > 0 {
 		status.LastFailureTime = timePtr(obs.failure.Last)
+		status.FailedCredentialHash = obs.failure.RefreshTokenHash
 	}
 	setConditions(&status.Conditions, ft.Generation, obs.valid(), timeOrZero(status.ExpiresAt), p)
 	return status

@@ -118,9 +118,13 @@ func runSuite(m *testing.M) int {
 	return code
 }
 
-// startManager starts the operator's manager; stopMgr stops it and waits until it has.
-func startManager(watchNamespaces ...string) error {
-	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SkipNameValidation: true, WatchNamespaces: watchNamespaces}
+// startManager starts the operator's manager, with rollout restarts enabled unless a change
+// of the options says otherwise; stopMgr stops it and waits until it has.
+func startManager(changes ...func(*manager.Options)) error {
+	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SkipNameValidation: true, EnableRolloutRestarts: true}
+	for _, change := range changes {
+		change(&opts)
+	}
 	mgr, err := manager.New(restConfig, opts, upstream, clock.RealClock{})
 	if err != nil {
 		return err
@@ -139,10 +143,10 @@ func startManager(watchNamespaces ...string) error {
 }
 
 // restartManager stops the running manager and starts a new one, as a restart would.
-func restartManager(t *testing.T) {
+func restartManager(t *testing.T, changes ...func(*manager.Options)) {
 	t.Helper()
 	(*stopMgr.Load())()
-	if err := startManager(); err != nil {
+	if err := startManager(changes...); err != nil {
 		t.Fatal(err)
 	}
 }

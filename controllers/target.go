@@ -2,13 +2,10 @@ package controllers
 
 import (
 	"context"
-	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -30,7 +27,8 @@ func seeTarget(ft *figmav1alpha1.FigmaToken, target *corev1.Secret, obs *observa
 	case !metav1.IsControlledBy(target, ft):
 		obs.claim = tokensecret.Verdict{Why: "the target Secret exists and is not owned by this FigmaToken"}
 	default:
-		obs.claim = tokensecret.Verdict{Allowed: true}
+		// Found before any upstream call: a token that could never be written is not fetched.
+		obs.claim = tokensecret.MayWrite(tokensecret.Claim{Owner: ft.Name, Immutable: target.Immutable != nil && *target.Immutable}, ft.Name)
 		obs.record = tokensecret.ReadRecord(target.Annotations)
 		obs.accessTokenSet = tokensecret.HasValue(target, ft.Spec.SecretRef.AccessTokenKey)
 	}
@@ -55,26 +53,13 @@ func secretKeys(ft *figmav1alpha1.FigmaToken) tokensecret.Keys {
 func (r *FigmaTokenReconciler) writeTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, current *corev1.Secret,
 	accessToken string, rec tokensecret.Record, obs *observation) (bool, error) {
 	key := types.NamespacedName{Namespace: ft.Namespace, Name: ft.Spec.Target.Name}
-	allowed := true
-	retryable := func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
-	err := retry.OnError(retry.DefaultRetry, retryable, func() error {
-		err := r.putTarget(ctx, ft, key, current, accessToken, rec)
-		if !retryable(err) {
-			return err
-		}
-		if current, err = r.readSecret(ctx, key.Namespace, key.Name); err != nil {
-			return err
-		}
+	_, written, err := r.writeSecret(ctx, key, current, func(current *corev1.Secret) error {
+		return r.putTarget(ctx, ft, key, current, accessToken, rec)
+	}, func(current *corev1.Secret) (bool, error) {
 		seeTarget(ft, current, obs)
-		if allowed = obs.claim.Allowed; !allowed {
-			return nil
-		}
-		return apierrors.NewConflict(corev1.Resource("secrets"), key.Name, fmt.Errorf("changed meanwhile"))
+		return obs.claim.Allowed, nil
 	})
-	if err != nil || !allowed {
-		return false, err
-	}
-	return true, nil
+	return written, err
 }
 
 // putTarget sends one create (current nil) or update of the target Secret.

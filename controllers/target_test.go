@@ -124,3 +124,34 @@ func (f *fixture) secretValue(name, key string) func() string {
 		return string(s.Data[key])
 	}
 }
+
+func TestImmutableTargetConflictsWithoutUpstreamCalls(t *testing.T) {
+	f := newFixture(t)
+	rt := uniqueToken("frozen-target")
+	f.createSecret("creds", map[string]string{"refreshToken": rt})
+	ft := f.createFigmaToken("design", "creds", withTarget("figma-access"))
+	f.waitReady("design")
+
+	target := f.secret("figma-access")
+	f.update(target, func() { target.Immutable = ptr.To(true) })
+	f.update(ft, func() { ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "now"} })
+
+	f.g.Eventually(f.condition("design", figmav1alpha1.ConditionStalled)).Should(Equal("True/SecretConflict"))
+	f.g.Expect(f.figmaToken("design").Status.Conditions).To(ContainElement(HaveField("Message", ContainSubstring("immutable"))))
+	f.g.Consistently(func() int { return fake.Calls(rt) }).Should(Equal(1), "no token is fetched that could never be written")
+	f.g.Expect(f.condition("design", figmav1alpha1.ConditionReady)()).To(Equal("True/Refreshed"), "the token it holds is still valid")
+}
+
+func TestMissingSourceKeepsTheTargetReadyUntilItsTokenExpires(t *testing.T) {
+	f := newFixture(t)
+	f.createSecret("creds", map[string]string{"refreshToken": uniqueToken("gone")})
+	f.createFigmaToken("design", "creds", withTarget("figma-access"))
+	expiresAt := f.waitReady("design").Status.ExpiresAt
+
+	f.g.Expect(k8s.Delete(context.Background(), f.secret("creds"))).To(Succeed())
+	f.g.Eventually(f.condition("design", figmav1alpha1.ConditionStalled)).Should(Equal("True/SecretNotFound"))
+	ft := f.figmaToken("design")
+	f.g.Expect(f.condition("design", figmav1alpha1.ConditionReady)()).To(Equal("True/Refreshed"), "consumers can still use the target's token")
+	f.g.Expect(ft.Status.ExpiresAt.Equal(expiresAt)).To(BeTrue(), "expiresAt is kept")
+	f.g.Expect(string(f.secret("figma-access").Data["accessToken"])).NotTo(BeEmpty())
+}

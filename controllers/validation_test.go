@@ -40,6 +40,7 @@ func TestAPIServerRefusesInvalidFigmaTokens(t *testing.T) {
 		{"refreshBefore not a duration", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshBefore = "soon" }},
 		{"refreshBefore zero", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshBefore = "0s" }},
 		{"refreshBefore negative", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshBefore = "-5m" }},
+		{"refreshBefore beyond a year, which would overflow time arithmetic", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshBefore = "2562047h" }},
 		{"too many target labels", func(ft *figmav1alpha1.FigmaToken) {
 			ft.Spec.Target = &figmav1alpha1.TargetSecret{Name: "t", Labels: many}
 		}},
@@ -72,6 +73,12 @@ func TestAPIServerRefusesInvalidFigmaTokens(t *testing.T) {
 		g.Expect(k8s.Create(context.Background(), ft, client.DryRunAll)).To(Succeed())
 		g.Expect(ft.Spec.SecretRef.RefreshTokenKey).To(Equal("refreshToken"))
 		g.Expect(ft.Spec.SecretRef.AccessTokenKey).To(Equal("accessToken"))
+	})
+
+	t.Run("refreshBefore of a year is accepted", func(t *testing.T) {
+		ft := validFigmaToken(f.ns)
+		ft.Spec.RefreshBefore = "8760h"
+		NewWithT(t).Expect(k8s.Create(context.Background(), ft, client.DryRunAll)).To(Succeed())
 	})
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Renders a kustomization with the manager image set to IMG, without editing the repository:
-#   hack/render.sh config/default registry.example.com/figma-token-operator:v0.1.0
+# Renders a kustomization with the manager image set to IMG, and any components given after
+# it, without editing the repository:
+#   hack/render.sh config/default registry.example.com/figma-token-operator:v0.1.0 [config/components/rollout-restarts ...]
 # KUBECTL names the kubectl whose built-in kustomize renders it (default: kubectl).
 set -euo pipefail
 img=$2
@@ -10,6 +11,11 @@ mkdir -p "$root/dist"
 overlay=$(mktemp -d "$root/dist/.render.XXXXXX")
 trap 'rm -rf "$overlay"' EXIT
 dir=$(realpath --relative-to="$overlay" "$1")
+components=""
+for component in "${@:3}"; do
+  components+="
+- $(realpath --relative-to="$overlay" "$component")"
+done
 # IMG is name:tag, name@sha256:digest, or a bare name (tag latest).
 if [[ "$img" == *@* ]]; then
   image="  newName: ${img%@*}
@@ -24,6 +30,7 @@ fi
 cat >"$overlay/kustomization.yaml" <<YAML
 resources:
 - $dir
+components:$components
 images:
 - name: figma-token-operator
 $image

@@ -96,11 +96,13 @@ type FigmaTokenSpec struct {
 	// +kubebuilder:validation:MaxLength=1024
 	ClientID string `json:"clientId,omitempty"`
 
-	// refreshBefore is how long before expiry to refresh, a Go duration > 0. Example: 20m.
+	// refreshBefore is how long before expiry to refresh, a Go duration > 0 and at most
+	// 8760h. Example: 20m.
 	// Default: one third of the token's lifetime.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="refreshBefore must be a positive Go duration such as 20m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) <= duration('8760h')",message="refreshBefore must be at most 8760h (a year)"
 	RefreshBefore string `json:"refreshBefore,omitempty"`
 
 	// suspend stops upstream calls and Secret writes while true. Default: false.
@@ -156,6 +158,13 @@ type FigmaTokenStatus struct {
 	// lastFailureTime is when the last refresh failed.
 	// +optional
 	LastFailureTime *metav1.Time `json:"lastFailureTime,omitempty"`
+
+	// failedCredentialHash is the fingerprint (as in the Secret's refresh-token-hash
+	// annotation) of the refresh token or authorization code whose refresh is failing, so
+	// that a changed one is used at once, also after a restart.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	FailedCredentialHash string `json:"failedCredentialHash,omitempty"`
 
 	// lastHandledRefreshRequest is the last refresh-requested-at value acted on.
 	// +optional

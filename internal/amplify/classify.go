@@ -10,7 +10,7 @@ import (
 type Kind int
 
 const (
-	// Transient failures pass by themselves: 5xx, throttling, timeouts, network errors,
+	// Transient failures pass by themselves: 5xx, throttling (429), timeouts (408 too), network errors,
 	// unusable answers. Retried quickly.
 	Transient Kind = iota
 	// AccessDenied means AWS refused the operator's credentials or permissions; an
@@ -58,7 +58,7 @@ func Classify(code string, status int) Kind {
 		return AccessDenied
 	}
 	switch {
-	case status == 0, status == http.StatusTooManyRequests, status >= 500:
+	case status == 0, status == http.StatusRequestTimeout, status == http.StatusTooManyRequests, status >= 500:
 		return Transient
 	case status == http.StatusUnauthorized, status == http.StatusForbidden:
 		return AccessDenied

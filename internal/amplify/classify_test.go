@@ -20,6 +20,7 @@ func TestClassify(t *testing.T) {
 		{"", 502, Transient},
 		{"RequestTimeoutException", 408, Transient},
 		{"", 0, Transient},
+		{"", 408, Transient},
 		{"AccessDeniedException", 403, AccessDenied},
 		{"UnrecognizedClientException", 400, AccessDenied},
 		{"InvalidSignatureException", 403, AccessDenied},

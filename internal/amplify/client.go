@@ -5,8 +5,12 @@ package amplify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"net/url"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,7 +86,15 @@ type Client struct {
 	api         *amplifyuibuilder.Client
 	credentials aws.CredentialsProvider
 	timeout     time.Duration
+	region      string
+	endpoint    string
 }
+
+// Region is the AWS region the client calls.
+func (c *Client) Region() string { return c.region }
+
+// Endpoint is the endpoint override, "" for the SDK's regional default.
+func (c *Client) Endpoint() string { return c.endpoint }
 
 // New loads the AWS configuration from the SDK's default chain and builds a Client.
 func New(ctx context.Context, opts Options) (*Client, error) {
@@ -108,16 +120,46 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Settings that can never work stop the start, rather than fail every refresh as if
+	// the failure were transient.
+	if cfg.Region == "" {
+		return nil, ErrNoRegion
+	}
+	for _, endpoint := range []string{opts.Endpoint, aws.ToString(cfg.BaseEndpoint)} {
+		if err := checkEndpoint(endpoint); err != nil {
+			return nil, err
+		}
+	}
 	api := amplifyuibuilder.NewFromConfig(cfg, func(o *amplifyuibuilder.Options) {
 		if opts.Endpoint != "" {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
+		o.APIOptions = append(o.APIOptions, addKeepRawExpiresIn)
 	})
 	timeout := opts.CallTimeout
 	if timeout <= 0 {
 		timeout = DefaultCallTimeout
 	}
-	return &Client{api: api, credentials: cfg.Credentials, timeout: timeout}, nil
+	endpoint := opts.Endpoint
+	if endpoint == "" {
+		endpoint = aws.ToString(cfg.BaseEndpoint)
+	}
+	return &Client{api: api, credentials: cfg.Credentials, timeout: timeout, region: cfg.Region, endpoint: endpoint}, nil
+}
+
+// ErrNoRegion means neither the options nor the SDK's configuration chain name an AWS region.
+var ErrNoRegion = errors.New("no AWS region configured")
+
+// checkEndpoint refuses an endpoint URL the SDK could never call; "" is no override.
+func checkEndpoint(endpoint string) error {
+	if endpoint == "" {
+		return nil
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("endpoint %q is not an http(s) URL with a host", endpoint)
+	}
+	return nil
 }
 
 // Refresh calls RefreshToken once (with the SDK's modest retries) under a deadline.
@@ -125,7 +167,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 func (c *Client) Refresh(ctx context.Context, req RefreshRequest) (RefreshResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	if err := c.checkCredentials(ctx); err != nil {
+	if err := c.checkCredentials(ctx, opRefresh); err != nil {
 		return RefreshResult{}, err
 	}
 	out, err := c.api.RefreshToken(ctx, &amplifyuibuilder.RefreshTokenInput{
@@ -133,17 +175,18 @@ func (c *Client) Refresh(ctx context.Context, req RefreshRequest) (RefreshResult
 		RefreshTokenBody: &types.RefreshTokenRequestBody{Token: aws.String(req.RefreshToken), ClientId: optional(req.ClientID)},
 	})
 	if err != nil {
-		return RefreshResult{}, sanitize(err)
+		return RefreshResult{}, sanitize(err, opRefresh, req.RefreshToken)
 	}
-	return accessToken(out.AccessToken, out.ExpiresIn)
+	return accessToken(opRefresh, out.AccessToken, rawExpiresIn(out.ResultMetadata))
 }
 
-// Exchange calls ExchangeCodeForToken once, like Refresh. A code can be used only once, so
-// a caller must keep the refresh token it returns.
+// Exchange calls ExchangeCodeForToken exactly once: a code works once, so the SDK must not
+// resend it (if AWS spent it and the answer was lost, a resend is refused and hides what
+// happened). A caller must keep the refresh token it returns.
 func (c *Client) Exchange(ctx context.Context, req ExchangeRequest) (ExchangeResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	if err := c.checkCredentials(ctx); err != nil {
+	if err := c.checkCredentials(ctx, opExchange); err != nil {
 		return ExchangeResult{}, err
 	}
 	out, err := c.api.ExchangeCodeForToken(ctx, &amplifyuibuilder.ExchangeCodeForTokenInput{
@@ -151,14 +194,14 @@ func (c *Client) Exchange(ctx context.Context, req ExchangeRequest) (ExchangeRes
 		Request: &types.ExchangeCodeForTokenRequestBody{
 			Code: aws.String(req.Code), RedirectUri: aws.String(req.RedirectURI), ClientId: optional(req.ClientID),
 		},
-	})
+	}, func(o *amplifyuibuilder.Options) { o.Retryer = aws.NopRetryer{} })
 	if err != nil {
-		return ExchangeResult{}, sanitize(err)
+		return ExchangeResult{}, sanitize(err, opExchange, req.Code)
 	}
 	if out.RefreshToken == nil || *out.RefreshToken == "" {
-		return ExchangeResult{}, &Error{Kind: Transient, HTTPStatus: 200, Detail: "answer has no refreshToken"}
+		return ExchangeResult{}, &Error{Op: opExchange, Kind: Transient, HTTPStatus: 200, Detail: "answer has no refreshToken"}
 	}
-	result, err := accessToken(out.AccessToken, out.ExpiresIn)
+	result, err := accessToken(opExchange, out.AccessToken, rawExpiresIn(out.ResultMetadata))
 	return ExchangeResult{RefreshResult: result, RefreshToken: *out.RefreshToken}, err
 }
 
@@ -172,38 +215,45 @@ func optional(s string) *string {
 
 // checkCredentials turns missing or unloadable AWS credentials into AccessDenied before
 // any request is sent.
-func (c *Client) checkCredentials(ctx context.Context) error {
+func (c *Client) checkCredentials(ctx context.Context, op string) error {
 	if c.credentials == nil {
-		return &Error{Kind: AccessDenied, Detail: "no AWS credentials configured"}
+		return &Error{Op: op, Kind: AccessDenied, Detail: "no AWS credentials configured"}
 	}
 	if _, err := c.credentials.Retrieve(ctx); err != nil {
-		return &Error{Kind: AccessDenied, Detail: "AWS credentials could not be loaded"}
+		return &Error{Op: op, Kind: AccessDenied, Detail: "AWS credentials could not be loaded"}
 	}
 	return nil
 }
 
-// accessToken checks the access token part of an answer.
-func accessToken(token *string, expiresIn *int32) (RefreshResult, error) {
+// accessToken checks the access token part of an answer. expiresIn is the raw JSON number:
+// the SDK's int32 field would wrap larger values.
+func accessToken(op string, token *string, expiresIn string) (RefreshResult, error) {
 	if token == nil || *token == "" {
-		return RefreshResult{}, &Error{Kind: Transient, HTTPStatus: 200, Detail: "answer has no accessToken"}
+		return RefreshResult{}, &Error{Op: op, Kind: Transient, HTTPStatus: 200, Detail: "answer has no accessToken"}
 	}
-	if expiresIn == nil {
-		return RefreshResult{}, &Error{Kind: Transient, HTTPStatus: 200, Detail: "answer has no expiresIn"}
+	if expiresIn == "" {
+		return RefreshResult{}, &Error{Op: op, Kind: Transient, HTTPStatus: 200, Detail: "answer has no expiresIn"}
 	}
-	return RefreshResult{AccessToken: *token, ExpiresIn: int64(*expiresIn)}, nil
+	seconds, err := strconv.ParseInt(expiresIn, 10, 64)
+	if err != nil {
+		return RefreshResult{}, &Error{Op: op, Kind: Transient, HTTPStatus: 200, Detail: "answer has an unusable expiresIn"}
+	}
+	return RefreshResult{AccessToken: *token, ExpiresIn: seconds}, nil
 }
 
-// sanitize keeps the error code, HTTP status and request ID and drops every message text.
-func sanitize(err error) *Error {
-	e := &Error{}
+// sanitize keeps the error code, HTTP status and request ID, each only when it is safe to
+// show, and drops every message text. credential is what the request sent (refresh token
+// or code): a server may echo it anywhere.
+func sanitize(err error, op, credential string) *Error {
+	e := &Error{Op: op}
 	var respErr *awshttp.ResponseError
 	if errors.As(err, &respErr) {
 		e.HTTPStatus = respErr.HTTPStatusCode()
-		e.RequestID = respErr.ServiceRequestID()
+		e.RequestID = safe(respErr.ServiceRequestID(), requestIDPattern, credential, "")
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		e.Code = safeCode(apiErr.ErrorCode())
+		e.Code = safe(apiErr.ErrorCode(), errorCodePattern, credential, "UnrecognizedErrorCode")
 	}
 	e.Kind = Classify(e.Code, e.HTTPStatus)
 	if e.Code == "" {
@@ -212,16 +262,44 @@ func sanitize(err error) *Error {
 	return e
 }
 
-// errorCodePattern is the shape of AWS error codes (type names such as ThrottlingException).
-var errorCodePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._]{0,99}$`)
+// The shapes AWS uses: request IDs are UUIDs or base-32/64-like strings, error codes are
+// type names such as ThrottlingException.
+var (
+	requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	errorCodePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._]{0,99}$`)
+)
 
-// safeCode keeps an error code only when it looks like one, so a server cannot put free text
-// into condition messages through it.
-func safeCode(code string) string {
-	if code == "" || errorCodePattern.MatchString(code) {
-		return code
+// safe keeps a value from an answer's headers only when it has the expected shape and
+// shares no run of the credential sent; else it returns instead. So a server cannot put
+// free text, or the token it was sent, into condition messages, Events and logs.
+func safe(value string, shape *regexp.Regexp, credential, instead string) string {
+	if value == "" {
+		return ""
 	}
-	return "UnrecognizedErrorCode"
+	if !shape.MatchString(value) || overlapsCredential(value, credential) {
+		return instead
+	}
+	return value
+}
+
+// minEchoRun is the shortest run of a credential that counts as an echo of it.
+const minEchoRun = 8
+
+// overlapsCredential reports whether value contains the credential, or any run of at least
+// minEchoRun characters of it (a header may carry a cut piece of an echoed body).
+func overlapsCredential(value, credential string) bool {
+	if credential == "" {
+		return false
+	}
+	if strings.Contains(value, credential) {
+		return true
+	}
+	for i := 0; i+minEchoRun <= len(credential); i++ {
+		if strings.Contains(value, credential[i:i+minEchoRun]) {
+			return true
+		}
+	}
+	return false
 }
 
 // describe names a failure without an AWS error code in a fixed phrase.

@@ -5,9 +5,17 @@ import (
 	"strings"
 )
 
+// The operations called, as named in errors.
+const (
+	opRefresh  = "RefreshToken"
+	opExchange = "ExchangeCodeForToken"
+)
+
 // Error is a failed refresh, stripped to what is safe to show: the upstream message text is
 // dropped on purpose because servers may echo the token in it.
 type Error struct {
+	// Op is the operation that failed: RefreshToken (when "") or ExchangeCodeForToken.
+	Op   string
 	Kind Kind
 	// Code is the AWS error code, e.g. InvalidParameterException; "" when none was sent.
 	Code string
@@ -35,5 +43,9 @@ func (e *Error) Error() string {
 	if len(parts) == 0 {
 		parts = append(parts, "unknown error")
 	}
-	return "RefreshToken failed: " + strings.Join(parts, ", ")
+	op := e.Op
+	if op == "" {
+		op = opRefresh
+	}
+	return op + " failed: " + strings.Join(parts, ", ")
 }

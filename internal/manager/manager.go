@@ -52,6 +52,9 @@ type Options struct {
 	WatchNamespaces []string
 	// SkipNameValidation lets one process start the manager more than once (tests do).
 	SkipNameValidation bool
+	// EnableRolloutRestarts lets the reconciler patch the workloads in
+	// spec.rolloutRestartTargets; the RBAC for it is granted only alongside.
+	EnableRolloutRestarts bool
 }
 
 // New builds a manager running the FigmaToken reconciler against upstream.
@@ -83,12 +86,13 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		return nil, err
 	}
 	reconciler := &controllers.FigmaTokenReconciler{
-		Client:         mgr.GetClient(),
-		SecretReader:   mgr.GetAPIReader(),
-		SecretMetadata: mgr.GetCache(),
-		Upstream:       upstream,
-		Recorder:       mgr.GetEventRecorder("figma-token-operator"),
-		Clock:          clk,
+		Client:          mgr.GetClient(),
+		APIReader:       mgr.GetAPIReader(),
+		SecretMetadata:  mgr.GetCache(),
+		Upstream:        upstream,
+		Recorder:        mgr.GetEventRecorder("figma-token-operator"),
+		Clock:           clk,
+		RolloutRestarts: opts.EnableRolloutRestarts,
 	}
 	if err := reconciler.SetupWithManager(mgr, max(opts.MaxConcurrentReconciles, 1)); err != nil {
 		return nil, err

@@ -23,7 +23,8 @@ func NextRefresh(refreshedAt, expiresAt time.Time, refreshBefore time.Duration, 
 		refreshBefore = lifetime / 3
 	}
 	jitter := time.Duration(float64(lifetime) * maxJitterFraction * unitFraction(seed))
-	if refreshBefore+jitter >= lifetime {
+	// Compared without adding, so a huge refreshBefore cannot overflow.
+	if refreshBefore >= lifetime-jitter {
 		return refreshedAt.Add(lifetime / 2).Truncate(time.Second)
 	}
 	return expiresAt.Add(-refreshBefore - jitter).Truncate(time.Second)

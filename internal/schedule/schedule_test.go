@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -25,6 +26,8 @@ func TestExpiry(t *testing.T) {
 		{"largest relative value", 1_000_000_000, t0.Add(1_000_000_000 * time.Second), false},
 		{"epoch form is an absolute Unix time", t0.Add(2 * time.Hour).Unix(), t0.Add(2 * time.Hour), false},
 		{"epoch form in the past is unusable", t0.Add(-time.Hour).Unix(), time.Time{}, true},
+		{"beyond int32 is read in full, as a Unix time", 4_294_970_896, time.Unix(4_294_970_896, 0).UTC(), false},
+		{"beyond any sane lifetime is unusable", 1 << 62, time.Time{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,6 +60,8 @@ func TestNextRefresh(t *testing.T) {
 		{"refreshBefore longer than the lifetime falls back to half", hour, 2 * time.Hour, t0.Add(30 * time.Minute), t0.Add(30 * time.Minute)},
 		{"short tokens", t0.Add(6 * time.Second), 0, t0.Add(3 * time.Second), t0.Add(4 * time.Second)},
 		{"lapsed lifetime refreshes at once", t0, 0, t0, t0},
+		{"the largest refreshBefore does not overflow", hour, time.Duration(math.MaxInt64), t0.Add(30 * time.Minute), t0.Add(30 * time.Minute)},
+		{"the CRD's largest refreshBefore falls back to half", hour, 8760 * time.Hour, t0.Add(30 * time.Minute), t0.Add(30 * time.Minute)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

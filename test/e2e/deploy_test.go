@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,11 +39,48 @@ func TestKustomizeInstallerIsAcceptedByTheAPIServer(t *testing.T) {
 	g.Expect(kinds(objects)).To(ContainElements("Namespace", "CustomResourceDefinition", "ServiceAccount",
 		"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment"))
 
+	g.Expect(grantsWorkloadPatch(objects)).To(BeFalse(), "rollout restarts are opt-in")
+	g.Expect(deployment.Spec.Template.Spec.Containers[0].Args).NotTo(ContainElement("--enable-rollout-restarts"))
+
 	dryRunApply(t, objects)
 
 	prometheus, err := exec.Command(kubectlBin, "kustomize", filepath.Join(root, "config/prometheus")).Output()
 	g.Expect(err).NotTo(HaveOccurred(), "%s", stderrOf(err))
 	checkPrometheusObjects(t, decodeAll(t, prometheus), 2)
+}
+
+func TestRolloutRestartsComponentGrantsAndEnablesThem(t *testing.T) {
+	g := newGomega(t)
+	cmd := exec.Command(filepath.Join(root, "hack/render.sh"), filepath.Join(root, "config/default"), "registry.example.com/fto:v1.2.3",
+		filepath.Join(root, "config/components/rollout-restarts"))
+	cmd.Env = append(os.Environ(), "KUBECTL="+kubectlBin)
+	rendered, err := cmd.Output()
+	g.Expect(err).NotTo(HaveOccurred(), "%s", stderrOf(err))
+
+	objects := decodeAll(t, rendered)
+	g.Expect(findDeployment(t, objects).Spec.Template.Spec.Containers[0].Args).To(ContainElement("--enable-rollout-restarts"))
+	g.Expect(grantsWorkloadPatch(objects)).To(BeTrue())
+	dryRunApply(t, objects)
+}
+
+// grantsWorkloadPatch reports whether any rendered role grants patch on Deployments.
+func grantsWorkloadPatch(objects []unstructured.Unstructured) bool {
+	for _, o := range objects {
+		if o.GetKind() != "ClusterRole" && o.GetKind() != "Role" {
+			continue
+		}
+		rules, _, _ := unstructured.NestedSlice(o.Object, "rules")
+		for _, r := range rules {
+			rule, _ := r.(map[string]any)
+			groups, _, _ := unstructured.NestedStringSlice(rule, "apiGroups")
+			resources, _, _ := unstructured.NestedStringSlice(rule, "resources")
+			verbs, _, _ := unstructured.NestedStringSlice(rule, "verbs")
+			if slices.Contains(groups, "apps") && slices.Contains(resources, "deployments") && slices.Contains(verbs, "patch") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
@@ -60,6 +98,15 @@ func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
 		g.Expect(deployment.Spec.Template.Spec.Containers[0].Image).To(Equal("figma-token-operator:0.1.0"))
 		g.Expect(kinds(objects)).To(ContainElements("ClusterRole", "ClusterRoleBinding", "Service"))
 		g.Expect(kinds(objects)).NotTo(ContainElements("ServiceMonitor", "PrometheusRule"))
+		g.Expect(grantsWorkloadPatch(objects)).To(BeFalse(), "rollout restarts are opt-in")
+		dryRunApply(t, objects)
+	})
+
+	t.Run("rollout restarts enabled", func(t *testing.T) {
+		g := newGomega(t)
+		objects := helmTemplate(t, helm, chart, "figma-rollout", "--set", "rolloutRestarts.enabled=true")
+		g.Expect(findDeployment(t, objects).Spec.Template.Spec.Containers[0].Args).To(ContainElement("--enable-rollout-restarts"))
+		g.Expect(grantsWorkloadPatch(objects)).To(BeTrue())
 		dryRunApply(t, objects)
 	})
 

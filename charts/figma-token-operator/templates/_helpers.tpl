@@ -26,7 +26,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- end -}}
 
-{{/* The manager's RBAC rules, generated from the Go markers (files/role.yaml). */}}
+{{/* The manager's RBAC rules, generated from the Go markers (files/role.yaml), and with
+rolloutRestarts.enabled the patch on workloads (files/rollout_restarts_role.yaml). */}}
 {{- define "fto.managerRules" -}}
-{{- (.Files.Get "files/role.yaml" | fromYaml).rules | toYaml -}}
+{{- $rules := (.Files.Get "files/role.yaml" | fromYaml).rules -}}
+{{- if .Values.rolloutRestarts.enabled -}}
+{{- $rules = concat $rules (.Files.Get "files/rollout_restarts_role.yaml" | fromYaml).rules -}}
+{{- end -}}
+{{- $rules | toYaml -}}
 {{- end -}}

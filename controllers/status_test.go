@@ -1,0 +1,65 @@
+package controllers
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+)
+
+// A status written by one reconcile may not be in the cache when the next one runs. Diffed
+// against that stale copy, a success would leave failedAttempts 1 on the server.
+func TestStatusIsRecordedAgainstTheLatestVersionNotAStaleCache(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := figmav1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	stored := &figmav1alpha1.FigmaToken{
+		ObjectMeta: metav1.ObjectMeta{Name: "ft", Namespace: "ns", Generation: 1, UID: "uid-1"},
+		Spec:       figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: "creds", RefreshTokenKey: "refreshToken", AccessTokenKey: "accessToken"}},
+	}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(stored).WithStatusSubresource(stored).Build()
+	ctx := context.Background()
+	r := &FigmaTokenReconciler{Client: c, APIReader: c}
+	read := func() *figmav1alpha1.FigmaToken {
+		ft := &figmav1alpha1.FigmaToken{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(stored), ft); err != nil {
+			t.Fatal(err)
+		}
+		return ft
+	}
+
+	// A success is recorded, and the cache shows it.
+	ok := healthy()
+	if err := r.record(ctx, read(), ok, decide(ok)); err != nil {
+		t.Fatal(err)
+	}
+	cached := read()
+	// The next reconcile records a failure; the cache does not show it yet.
+	failed := with(healthy(), failing(figmav1alpha1.ReasonRefreshFailed, 1, time.Second))
+	failed.failure.Message = "RefreshToken failed: HTTP 503. Retrying with backoff."
+	if err := r.record(ctx, cached.DeepCopy(), failed, decide(failed)); err != nil {
+		t.Fatal(err)
+	}
+	// The one after succeeds, still with the cached copy: its status is what it wants.
+	if err := r.record(ctx, cached.DeepCopy(), ok, decide(ok)); err != nil {
+		t.Fatal(err)
+	}
+
+	got := read()
+	if got.Status.FailedAttempts != 0 || got.Status.LastFailureTime != nil || got.Status.FailedCredentialHash != "" {
+		t.Fatalf("after the success the server holds failedAttempts %d, lastFailureTime %v, failedCredentialHash %q",
+			got.Status.FailedAttempts, got.Status.LastFailureTime, got.Status.FailedCredentialHash)
+	}
+	for _, cond := range got.Status.Conditions {
+		if cond.Type != figmav1alpha1.ConditionReady {
+			t.Fatalf("condition %s left over from the failure", cond.Type)
+		}
+	}
+}
