@@ -69,6 +69,13 @@ verify: manifests generate ## Fail when generated files or formatting differ fro
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt: run 'make fmt' and commit"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	@big=$$(git ls-files -z | xargs -0 -r stat -c '%s %n' | awk '$$1 > 1048576 {print $$2}'); test -z "$$big" || { echo "tracked files over 1 MB (build outputs belong in bin/ or dist/, ignored): $$big"; exit 1; }
 
+# The packages whose tests start a control plane (kube-apiserver, etcd); test-unit runs all others.
+CONTROL_PLANE_TESTS = /controllers$$|/test/e2e$$
+
+.PHONY: test-unit
+test-unit: ## Run every test that needs no control plane: the inner loop, seconds, no bin/k8s needed.
+	go test $$(go list ./... | grep -Ev '$(CONTROL_PLANE_TESTS)') -count=1
+
 ##@ Build
 
 .PHONY: build

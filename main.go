@@ -18,13 +18,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/tokenops/figma-token-operator/internal/amplify"
-	"github.com/tokenops/figma-token-operator/internal/manager"
+	"github.com/tokenops/figma-token-operator/internal/operator"
 	"github.com/tokenops/figma-token-operator/internal/version"
 )
 
 // settings are the manager's command-line settings.
 type settings struct {
-	manager      manager.Options
+	manager      operator.Options
 	amplify      amplify.Options
 	kubeAPIQPS   float64
 	kubeAPIBurst int
@@ -54,11 +54,11 @@ func bindFlags(fs *flag.FlagSet) *settings {
 			}
 			return nil
 		})
-	fs.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", manager.DefaultMaxConcurrentReconciles, "FigmaTokens reconciled in parallel.")
+	fs.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles, "FigmaTokens reconciled in parallel.")
 	fs.StringVar(&s.amplify.Endpoint, "amplify-endpoint", "", "Amplify UI Builder endpoint URL; default: AWS_ENDPOINT_URL_AMPLIFYUIBUILDER, AWS_ENDPOINT_URL, else the regional endpoint.")
 	fs.StringVar(&s.amplify.Region, "aws-region", "", "AWS region; default: AWS_REGION or the shared config.")
-	fs.Float64Var(&s.kubeAPIQPS, "kube-api-qps", manager.DefaultQPS, "Requests per second to the Kubernetes API server.")
-	fs.IntVar(&s.kubeAPIBurst, "kube-api-burst", manager.DefaultBurst, "Burst of requests to the Kubernetes API server.")
+	fs.Float64Var(&s.kubeAPIQPS, "kube-api-qps", operator.DefaultQPS, "Requests per second to the Kubernetes API server.")
+	fs.IntVar(&s.kubeAPIBurst, "kube-api-burst", operator.DefaultBurst, "Burst of requests to the Kubernetes API server.")
 	fs.BoolVar(&opts.EnableRolloutRestarts, "enable-rollout-restarts", false,
 		"Restart the workloads in spec.rolloutRestartTargets after each new token; needs patch on Deployments, StatefulSets and DaemonSets.")
 	fs.BoolVar(&s.version, "version", false, "Print the version and exit.")
@@ -98,7 +98,7 @@ func run(ctx context.Context, s *settings, log logr.Logger) error {
 	if err != nil {
 		return fmt.Errorf("loading the AWS configuration: %w", err)
 	}
-	mgr, err := manager.New(restConfig, s.manager, upstream, clock.RealClock{})
+	mgr, err := operator.New(restConfig, s.manager, upstream, clock.RealClock{})
 	if err != nil {
 		return fmt.Errorf("setting up the manager: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/policy"
 )
 
 // claimFirst makes a Secret that other FigmaTokens name too this FigmaToken's before any
@@ -18,8 +19,8 @@ import (
 //
 // A Secret no other FigmaToken names, or one this FigmaToken already owns, needs no claim:
 // the token's own write claims it, in the same update.
-func (r *FigmaTokenReconciler) claimFirst(ctx context.Context, ft *figmav1alpha1.FigmaToken, s *secrets, obs *observation) (bool, error) {
-	if ft.Spec.Target != nil || obs.owned() || len(r.byIndex(ctx, ft.Namespace, ft.Spec.SecretRef.Name, ft.Name)) == 0 {
+func (r *FigmaTokenReconciler) claimFirst(ctx context.Context, ft *figmav1alpha1.FigmaToken, s *secrets, obs *policy.Observation) (bool, error) {
+	if ft.Spec.Target != nil || obs.Owned() || len(r.byIndex(ctx, ft.Namespace, ft.Spec.SecretRef.Name, ft.Name)) == 0 {
 		return true, nil
 	}
 	claimed, ok, err := r.writeSecret(ctx, client.ObjectKeyFromObject(s.source), s.source.DeepCopy(), func(current *corev1.Secret) error {

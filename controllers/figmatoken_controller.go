@@ -3,6 +3,8 @@ package controllers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,6 +18,7 @@ import (
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/metrics"
+	"github.com/tokenops/figma-token-operator/internal/policy"
 )
 
 // FigmaTokenReconciler keeps the access token in each FigmaToken's Secret fresh.
@@ -35,16 +38,8 @@ type FigmaTokenReconciler struct {
 	// (--enable-rollout-restarts); its RBAC is granted only with it.
 	RolloutRestarts bool
 
-	// failures remembers failure streaks until the cache shows the status written for them.
-	failures failureMemory
-	// restarts remembers the rollout restarts already sent.
-	restarts restartMemory
-	// kept holds what was obtained from upstream until it is written.
-	kept keptTokens
-	// ownWrites lets the Secret watch skip the events of the operator's own writes.
-	ownWrites ownWrites
-	// statusVersions tells a cached FigmaToken that lags behind the last status written.
-	statusVersions versions
+	// memory is what is kept about each FigmaToken between reconciles.
+	memory memory
 }
 
 // +kubebuilder:rbac:groups=figma.tokenops.dev,resources=figmatokens,verbs=get;list;watch
@@ -72,43 +67,48 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 
 	obs, secrets, err := r.observe(ctx, ft)
 	if err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, fmt.Errorf("reading the Secrets of FigmaToken %s: %w", req.NamespacedName, err)
 	}
-	d := decide(obs)
-	if d.refresh {
+	d := policy.Decide(obs)
+	// Whatever a later step meets, the outcome so far is recorded; the errors are returned
+	// together so that the reconcile is retried.
+	var errs []error
+	if d.Refresh {
 		obs, d = r.refresh(ctx, ft, secrets, obs)
-	} else if err := r.syncTarget(ctx, ft, secrets, obs); err != nil {
-		return ctrl.Result{}, err
+	} else if d.SyncTarget {
+		if err := r.syncTarget(ctx, ft, secrets, obs); err != nil {
+			errs = append(errs, fmt.Errorf("bringing the target Secret back to spec.target: %w", err))
+		}
 	}
-	if err := r.deleteStaleTargets(ctx, ft); err != nil {
-		return ctrl.Result{}, err
+	if d.PruneTargets {
+		if err := r.deleteStaleTargets(ctx, ft); err != nil {
+			errs = append(errs, fmt.Errorf("deleting target Secrets spec.target no longer names: %w", err))
+		}
 	}
-	r.restartWorkloads(ctx, ft, obs)
+	if d.RestartWorkloads {
+		r.restartWorkloads(ctx, ft, obs)
+	}
 	if err := r.record(ctx, ft, obs, d); err != nil {
-		return ctrl.Result{}, err
+		errs = append(errs, fmt.Errorf("recording the status: %w", err))
 	}
-	return ctrl.Result{RequeueAfter: wakeAfter(obs, d)}, nil
+	if len(errs) > 0 {
+		return ctrl.Result{}, errors.Join(errs...)
+	}
+	return ctrl.Result{RequeueAfter: wakeAfter(obs.Now, d)}, nil
 }
 
-// wakeAfter is how long until the next planned refresh or, sooner, the expiry that turns
-// Ready False. Zero means wait for a watch event.
-func wakeAfter(o observation, d decision) time.Duration {
-	wake := d.next
-	if o.valid() && (wake.IsZero() || o.record.ExpiresAt.Before(wake)) {
-		wake = o.record.ExpiresAt
-	}
-	if wake.IsZero() {
+// wakeAfter is how long from now until the decision's wake-up, at least a second; zero
+// (wait for a watch event) when there is none.
+func wakeAfter(now time.Time, d policy.Decision) time.Duration {
+	if d.Wake.IsZero() {
 		return 0
 	}
-	return max(wake.Sub(o.now), time.Second)
+	return max(d.Wake.Sub(now), time.Second)
 }
 
 // forget drops what is kept for a deleted FigmaToken. Its Secret is left as it is.
 func (r *FigmaTokenReconciler) forget(key types.NamespacedName) {
-	r.failures.forget(key)
-	r.kept.forget(key)
-	r.restarts.forget(key)
-	r.statusVersions.forget(key)
+	r.memory.forget(key)
 	metrics.Forget(key.Namespace, key.Name)
 	log.Log.V(1).Info("FigmaToken deleted; its Secret is left as it is", "figmatoken", key)
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/policy"
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
@@ -22,17 +23,24 @@ type secrets struct {
 
 // observe reads the FigmaToken's Secrets straight from the API server and gathers what
 // decide needs. The source is nil when it does not exist.
-func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.FigmaToken) (observation, secrets, error) {
+func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.FigmaToken) (policy.Observation, secrets, error) {
 	refreshBefore, _ := time.ParseDuration(ft.Spec.RefreshBefore) // validated by the API server
-	obs := observation{
-		now:           r.Clock.Now(),
-		self:          ft.Name,
-		uid:           string(ft.UID),
-		generation:    ft.Generation,
-		suspended:     ft.Spec.Suspend,
-		refreshBefore: refreshBefore,
-		request:       ft.Annotations[figmav1alpha1.AnnotationRefreshRequestedAt],
-		failure:       r.failures.latest(ft),
+	obs := policy.Observation{
+		Now:             r.Clock.Now(),
+		Self:            ft.Name,
+		UID:             string(ft.UID),
+		Generation:      ft.Generation,
+		Suspended:       ft.Spec.Suspend,
+		RefreshBefore:   refreshBefore,
+		Request:         ft.Annotations[figmav1alpha1.AnnotationRefreshRequestedAt],
+		Namespace:       ft.Namespace,
+		SecretName:      ft.Spec.SecretRef.Name,
+		RefreshTokenKey: ft.Spec.SecretRef.RefreshTokenKey,
+		RestartTargets:  len(ft.Spec.RolloutRestartTargets),
+		Failure:         r.memory.latestFailure(ft),
+	}
+	if ft.Spec.Target != nil {
+		obs.TargetName = ft.Spec.Target.Name
 	}
 
 	var s secrets
@@ -57,8 +65,8 @@ func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.Fi
 	}
 	// A streak that ended with a refresh written since then is over, whatever a stale
 	// cache still says.
-	if obs.owned() && !obs.failure.Last.After(obs.record.RefreshedAt) {
-		obs.failure = failureState{}
+	if obs.Owned() && !obs.Failure.Last.After(obs.Record.RefreshedAt) {
+		obs.Failure = policy.Failure{}
 	}
 	return obs, s, nil
 }
@@ -77,31 +85,31 @@ func (r *FigmaTokenReconciler) readSecret(ctx context.Context, namespace, name s
 
 // seeSource fills in what the source Secret says about the refresh token or, without one,
 // the authorization code to start from.
-func seeSource(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *observation) {
-	obs.secretFound = true
-	obs.refreshTokenHash, obs.codeHash = "", ""
+func seeSource(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Observation) {
+	obs.SecretFound = true
+	obs.RefreshTokenHash, obs.CodeHash = "", ""
 	if token := tokensecret.Text(secret, ft.Spec.SecretRef.RefreshTokenKey); token != "" {
-		obs.refreshTokenHash = tokensecret.Fingerprint(obs.uid, token)
+		obs.RefreshTokenHash = tokensecret.Fingerprint(obs.UID, token)
 		return
 	}
 	code := tokensecret.Text(secret, figmav1alpha1.SecretKeyCode)
 	if code != "" && tokensecret.Text(secret, figmav1alpha1.SecretKeyRedirectURI) != "" {
-		obs.codeHash = tokensecret.Fingerprint(obs.uid, code)
+		obs.CodeHash = tokensecret.Fingerprint(obs.UID, code)
 	}
 }
 
 // seeDestination fills in what the Secret that receives the access token in place says:
 // its record and who may write it. It is also used after re-reading on a write conflict.
-func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *observation) error {
-	obs.record = tokensecret.ReadRecord(secret.Annotations)
-	obs.accessTokenSet = tokensecret.HasValue(secret, ft.Spec.SecretRef.AccessTokenKey)
-	claims, err := r.ownerStillClaims(ctx, ft.Namespace, obs.record.Owner, secret.Name)
+func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Observation) error {
+	obs.Record = tokensecret.ReadRecord(secret.Annotations)
+	obs.AccessTokenSet = tokensecret.HasValue(secret, ft.Spec.SecretRef.AccessTokenKey)
+	claims, err := r.ownerStillClaims(ctx, ft.Namespace, obs.Record.Owner, secret.Name)
 	if err != nil {
 		return err
 	}
-	obs.claim = tokensecret.MayWrite(tokensecret.Claim{
-		Owner:            obs.record.Owner,
-		AccessTokenSet:   obs.accessTokenSet,
+	obs.Claim = tokensecret.MayWrite(tokensecret.Claim{
+		Owner:            obs.Record.Owner,
+		AccessTokenSet:   obs.AccessTokenSet,
 		Immutable:        secret.Immutable != nil && *secret.Immutable,
 		OwnerStillClaims: claims,
 	}, ft.Name)
@@ -127,34 +135,26 @@ func (r *FigmaTokenReconciler) ownerStillClaims(ctx context.Context, namespace, 
 // failureFromStatus reads a failure streak back from status, as after a restart. The
 // credential of the failed attempt is unknown ("") only in a status written before
 // failedCredentialHash existed.
-func failureFromStatus(ft *figmav1alpha1.FigmaToken) failureState {
+func failureFromStatus(ft *figmav1alpha1.FigmaToken) policy.Failure {
 	st := ft.Status
 	if st.FailedAttempts == 0 {
-		return failureState{}
+		return policy.Failure{}
 	}
-	f := failureState{
-		Attempts:         st.FailedAttempts,
-		Reason:           figmav1alpha1.ReasonRefreshFailed,
-		Generation:       st.ObservedGeneration,
-		Request:          st.LastHandledRefreshRequest,
-		RefreshTokenHash: st.FailedCredentialHash,
+	f := policy.Failure{
+		Attempts:       st.FailedAttempts,
+		Reason:         figmav1alpha1.ReasonRefreshFailed,
+		Generation:     st.ObservedGeneration,
+		Request:        st.LastHandledRefreshRequest,
+		CredentialHash: st.FailedCredentialHash,
 	}
 	if st.LastFailureTime != nil {
 		f.Last = st.LastFailureTime.Time
 	}
 	for _, t := range []string{figmav1alpha1.ConditionStalled, figmav1alpha1.ConditionReconciling} {
-		if c := meta.FindStatusCondition(st.Conditions, t); c != nil && failureReasons[c.Reason] {
+		if c := meta.FindStatusCondition(st.Conditions, t); c != nil && policy.IsFailure(c.Reason) {
 			f.Reason, f.Message = c.Reason, c.Message
 			break
 		}
 	}
 	return f
-}
-
-// failureReasons are the reasons a refresh attempt can fail with.
-var failureReasons = map[string]bool{
-	figmav1alpha1.ReasonRefreshFailed:     true,
-	figmav1alpha1.ReasonAWSAccessDenied:   true,
-	figmav1alpha1.ReasonRefreshRejected:   true,
-	figmav1alpha1.ReasonSecretWriteFailed: true,
 }

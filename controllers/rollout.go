@@ -2,16 +2,14 @@ package controllers
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/policy"
 	"github.com/tokenops/figma-token-operator/internal/rollout"
 )
 
@@ -21,14 +19,11 @@ import (
 // restart does not lose the restart; stamps already sent are remembered, so a workload is
 // not patched again for the same token. A failure is a Warning Event and is retried at the
 // next reconcile; the token itself is fine.
-func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs observation) {
-	if ft.Spec.Suspend || !obs.valid() {
-		return
-	}
-	stamp := obs.record.RefreshedAt.UTC().Format(time.RFC3339)
+func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs policy.Observation) {
+	stamp := obs.Record.RefreshedAt.UTC().Format(time.RFC3339)
 	for _, target := range ft.Spec.RolloutRestartTargets {
-		key := restartKey{figmaToken: client.ObjectKeyFromObject(ft), uid: ft.UID, kind: target.Kind, name: target.Name}
-		if r.restarts.sent(key, stamp) {
+		w := workload{kind: target.Kind, name: target.Name}
+		if r.memory.restartSent(ft, w, stamp) {
 			continue
 		}
 		if !r.RolloutRestarts {
@@ -36,7 +31,7 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 			r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, figmav1alpha1.ReasonRolloutRestartFailed, "RolloutRestart",
 				"Not restarting %s %s: rollout restarts are disabled. Start the manager with --enable-rollout-restarts (Helm: rolloutRestarts.enabled=true; kustomize: the rollout-restarts component) to enable them.",
 				target.Kind, target.Name)
-			r.restarts.remember(key, stamp)
+			r.memory.rememberRestart(ft, w, stamp)
 			continue
 		}
 		if err := rollout.Restart(ctx, r.Client, ft.Namespace, target.Kind, target.Name, stamp); err != nil {
@@ -45,45 +40,7 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 				"Could not restart %s %s for the new token (%s); retrying at the next reconcile.", target.Kind, target.Name, apierrors.ReasonForError(err))
 			continue
 		}
-		r.restarts.remember(key, stamp)
+		r.memory.rememberRestart(ft, w, stamp)
 		log.FromContext(ctx).V(1).Info("rollout restart", "kind", target.Kind, "name", target.Name, "restartedAt", stamp)
-	}
-}
-
-// restartMemory remembers the stamp last sent to each workload.
-type restartMemory struct {
-	mu     sync.Mutex
-	stamps map[restartKey]string
-}
-
-type restartKey struct {
-	figmaToken types.NamespacedName
-	uid        types.UID
-	kind, name string
-}
-
-func (m *restartMemory) sent(key restartKey, stamp string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.stamps[key] == stamp
-}
-
-func (m *restartMemory) remember(key restartKey, stamp string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.stamps == nil {
-		m.stamps = map[restartKey]string{}
-	}
-	m.stamps[key] = stamp
-}
-
-// forget drops the stamps of a deleted FigmaToken.
-func (m *restartMemory) forget(figmaToken types.NamespacedName) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for key := range m.stamps {
-		if key.figmaToken == figmaToken {
-			delete(m.stamps, key)
-		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/manager"
+	"github.com/tokenops/figma-token-operator/internal/operator"
 )
 
 func TestRolloutRestartTargetsRestartAfterEachRefresh(t *testing.T) {
@@ -42,7 +42,7 @@ func TestRolloutRestartTargetsRestartAfterEachRefresh(t *testing.T) {
 
 func TestRolloutRestartsAreOptIn(t *testing.T) {
 	f := newFixture(t)
-	restartManager(t, func(o *manager.Options) { o.EnableRolloutRestarts = false })
+	restartManager(t, func(o *operator.Options) { o.EnableRolloutRestarts = false })
 	t.Cleanup(func() { restartManager(t) })
 	f.createDeployment("web")
 	f.createSecret("creds", map[string]string{"refreshToken": uniqueToken("optin")})

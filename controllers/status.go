@@ -3,10 +3,8 @@ package controllers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -16,17 +14,19 @@ import (
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/metrics"
+	"github.com/tokenops/figma-token-operator/internal/policy"
 )
 
-// record mirrors the outcome into status (one patch, skipped when nothing changed),
+// record mirrors the decision into status (one patch, skipped when nothing changed),
 // Events and metrics.
-func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs observation, d decision) error {
-	p := currentProblem(ft, obs, d)
+func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs policy.Observation, d policy.Decision) error {
+	// A blocker is reported once, when it starts; failures are reported per attempt.
+	rule := policy.Reasons[d.Reason]
 	before := meta.FindStatusCondition(ft.Status.Conditions, figmav1alpha1.ConditionReady)
-	if d.blocker != "" && d.blocker != figmav1alpha1.ReasonSuspended && (before == nil || before.Reason != d.blocker) {
-		r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, d.blocker, "Reconcile", "%s", p.message)
+	if rule.Blocker && rule.EventType != "" && (before == nil || before.Reason != d.Reason) {
+		r.Recorder.Eventf(ft, nil, rule.EventType, rule.EventReason, "Reconcile", "%s", d.Message)
 	}
-	metrics.SetState(ft.Namespace, ft.Name, obs.valid(), timeOrZero(desiredStatus(ft, obs, d, p).ExpiresAt))
+	metrics.SetState(ft.Namespace, ft.Name, d.Ready, timeOrZero(desiredStatus(ft, obs, d).ExpiresAt))
 
 	// The patch is a diff, and a diff against a stale cached copy loses: a field whose new
 	// value equals the stale one is left out (or the patch skipped) and the server keeps a
@@ -38,7 +38,7 @@ func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.Fig
 		return client.IgnoreNotFound(err)
 	}
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		status := desiredStatus(current, obs, d, p)
+		status := desiredStatus(current, obs, d)
 		if equality.Semantic.DeepEqual(status, current.Status) {
 			return nil
 		}
@@ -46,7 +46,7 @@ func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.Fig
 		patched.Status = status
 		err := r.Client.Status().Patch(ctx, patched, client.MergeFromWithOptions(current, client.MergeFromWithOptimisticLock{}))
 		if err == nil {
-			r.statusVersions.saw(patched)
+			r.memory.sawVersion(patched)
 			return nil
 		}
 		if apierrors.IsConflict(err) {
@@ -64,7 +64,7 @@ func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.Fig
 // the version this process last wrote or read. Right after a start nothing was written, and
 // the cache, just listed, is taken as it is: a restart costs no reads.
 func (r *FigmaTokenReconciler) freshest(ctx context.Context, cached *figmav1alpha1.FigmaToken) (*figmav1alpha1.FigmaToken, error) {
-	if r.statusVersions.current(cached) {
+	if r.memory.isCurrent(cached) {
 		return cached, nil
 	}
 	return r.read(ctx, cached)
@@ -76,59 +76,36 @@ func (r *FigmaTokenReconciler) read(ctx context.Context, ft *figmav1alpha1.Figma
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(ft), latest); err != nil {
 		return nil, err
 	}
-	r.statusVersions.saw(latest)
+	r.memory.sawVersion(latest)
 	return latest, nil
 }
 
-// desiredStatus is the status that mirrors the Secret's record and the failure streak.
-func desiredStatus(ft *figmav1alpha1.FigmaToken, obs observation, d decision, p problem) figmav1alpha1.FigmaTokenStatus {
+// desiredStatus is the status that mirrors the Secret's record, the failure streak and the
+// decision.
+func desiredStatus(ft *figmav1alpha1.FigmaToken, obs policy.Observation, d policy.Decision) figmav1alpha1.FigmaTokenStatus {
 	status := figmav1alpha1.FigmaTokenStatus{
 		ObservedGeneration:        ft.Generation,
 		Conditions:                append([]metav1.Condition(nil), ft.Status.Conditions...),
 		SecretName:                destinationName(ft),
-		FailedAttempts:            obs.failure.Attempts,
-		LastHandledRefreshRequest: obs.record.HandledRefreshRequest,
+		FailedAttempts:            obs.Failure.Attempts,
+		LastHandledRefreshRequest: obs.Record.HandledRefreshRequest,
 	}
-	if obs.failure.Request != "" && obs.failure.Attempts > 0 {
-		status.LastHandledRefreshRequest = obs.failure.Request
+	if obs.Failure.Request != "" && obs.Failure.Attempts > 0 {
+		status.LastHandledRefreshRequest = obs.Failure.Request
 	}
-	if obs.owned() && obs.accessTokenSet {
-		status.ExpiresAt = timePtr(obs.record.ExpiresAt)
-		status.LastRefreshTime = timePtr(obs.record.RefreshedAt)
+	if obs.Owned() && obs.AccessTokenSet {
+		status.ExpiresAt = timePtr(obs.Record.ExpiresAt)
+		status.LastRefreshTime = timePtr(obs.Record.RefreshedAt)
 	}
-	if !d.next.IsZero() {
-		status.NextRefreshTime = timePtr(d.next)
+	if !d.Next.IsZero() {
+		status.NextRefreshTime = timePtr(d.Next)
 	}
-	if obs.failure.Attempts > 0 {
-		status.LastFailureTime = timePtr(obs.failure.Last)
-		status.FailedCredentialHash = obs.failure.RefreshTokenHash
+	if obs.Failure.Attempts > 0 {
+		status.LastFailureTime = timePtr(obs.Failure.Last)
+		status.FailedCredentialHash = obs.Failure.CredentialHash
 	}
-	setConditions(&status.Conditions, ft.Generation, obs.valid(), timeOrZero(status.ExpiresAt), p)
+	d.SetConditions(&status.Conditions, ft.Generation)
 	return status
-}
-
-// currentProblem is the blocker of this reconcile or, failing that, the failure streak.
-func currentProblem(ft *figmav1alpha1.FigmaToken, obs observation, d decision) problem {
-	ref := ft.Spec.SecretRef
-	switch d.blocker {
-	case figmav1alpha1.ReasonSuspended:
-		return problem{d.blocker, "spec.suspend is true: no refreshes until it is false."}
-	case figmav1alpha1.ReasonSecretNotFound:
-		return problem{d.blocker, fmt.Sprintf("Secret %s not found in namespace %s: create it with the Figma refresh token under key %s.", ref.Name, ft.Namespace, ref.RefreshTokenKey)}
-	case figmav1alpha1.ReasonSecretConflict:
-		if t := ft.Spec.Target; t != nil {
-			return problem{d.blocker, fmt.Sprintf("Not writing target Secret %s: %s. Delete it so that this FigmaToken creates its own, or set another spec.target.name.", t.Name, obs.claim.Why)}
-		}
-		return problem{d.blocker, fmt.Sprintf("Not writing Secret %s: %s. To hand it over to this FigmaToken: kubectl annotate secret %s %s=%s --overwrite",
-			ref.Name, obs.claim.Why, ref.Name, figmav1alpha1.AnnotationOwner, ft.Name)}
-	case figmav1alpha1.ReasonRefreshTokenMissing:
-		return problem{d.blocker, fmt.Sprintf("Secret %s has no usable refresh token under key %s (missing, empty or not text): put the Figma refresh token there, or an OAuth authorization code under key %s with its redirect URI under key %s.",
-			ref.Name, ref.RefreshTokenKey, figmav1alpha1.SecretKeyCode, figmav1alpha1.SecretKeyRedirectURI)}
-	}
-	if obs.failure.Attempts > 0 {
-		return problem{obs.failure.Reason, obs.failure.Message}
-	}
-	return problem{}
 }
 
 // timePtr converts to the second precision status keeps; nil for the zero time.

@@ -11,6 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/policy"
+	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
 // A status written by one reconcile may not be in the cache when the next one runs. Diffed
@@ -36,19 +38,25 @@ func TestStatusIsRecordedAgainstTheLatestVersionNotAStaleCache(t *testing.T) {
 	}
 
 	// A success is recorded, and the cache shows it.
-	ok := healthy()
-	if err := r.record(ctx, read(), ok, decide(ok)); err != nil {
+	now := time.Date(2026, 11, 25, 10, 30, 0, 0, time.UTC)
+	ok := policy.Observation{
+		Now: now, Self: "ft", UID: "uid-1", Generation: 1, SecretFound: true,
+		Claim: tokensecret.Verdict{Allowed: true}, RefreshTokenHash: "hash-1", AccessTokenSet: true,
+		Record: tokensecret.Record{Owner: "ft", RefreshedAt: now.Add(-30 * time.Minute), ExpiresAt: now.Add(30 * time.Minute), RefreshTokenHash: "hash-1"},
+	}
+	if err := r.record(ctx, read(), ok, policy.Decide(ok)); err != nil {
 		t.Fatal(err)
 	}
 	cached := read()
 	// The next reconcile records a failure; the cache does not show it yet.
-	failed := with(healthy(), failing(figmav1alpha1.ReasonRefreshFailed, 1, time.Second))
-	failed.failure.Message = "RefreshToken failed: HTTP 503. Retrying with backoff."
-	if err := r.record(ctx, cached.DeepCopy(), failed, decide(failed)); err != nil {
+	failed := ok
+	failed.Failure = policy.Failure{Attempts: 1, Last: now.Add(-time.Second), Reason: figmav1alpha1.ReasonRefreshFailed,
+		Message: "RefreshToken failed: HTTP 503. Retrying with backoff.", Generation: 1, CredentialHash: "hash-1"}
+	if err := r.record(ctx, cached.DeepCopy(), failed, policy.Decide(failed)); err != nil {
 		t.Fatal(err)
 	}
 	// The one after succeeds, still with the cached copy: its status is what it wants.
-	if err := r.record(ctx, cached.DeepCopy(), ok, decide(ok)); err != nil {
+	if err := r.record(ctx, cached.DeepCopy(), ok, policy.Decide(ok)); err != nil {
 		t.Fatal(err)
 	}
 

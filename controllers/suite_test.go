@@ -25,7 +25,7 @@ import (
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
-	"github.com/tokenops/figma-token-operator/internal/manager"
+	"github.com/tokenops/figma-token-operator/internal/operator"
 	"github.com/tokenops/figma-token-operator/internal/testenv"
 )
 
@@ -120,12 +120,12 @@ func runSuite(m *testing.M) int {
 
 // startManager starts the operator's manager, with rollout restarts enabled unless a change
 // of the options says otherwise; stopMgr stops it and waits until it has.
-func startManager(changes ...func(*manager.Options)) error {
-	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SkipNameValidation: true, EnableRolloutRestarts: true}
+func startManager(changes ...func(*operator.Options)) error {
+	opts := operator.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SkipNameValidation: true, EnableRolloutRestarts: true}
 	for _, change := range changes {
 		change(&opts)
 	}
-	mgr, err := manager.New(restConfig, opts, upstream, clock.RealClock{})
+	mgr, err := operator.New(restConfig, opts, upstream, clock.RealClock{})
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func startManager(changes ...func(*manager.Options)) error {
 }
 
 // restartManager stops the running manager and starts a new one, as a restart would.
-func restartManager(t *testing.T, changes ...func(*manager.Options)) {
+func restartManager(t *testing.T, changes ...func(*operator.Options)) {
 	t.Helper()
 	(*stopMgr.Load())()
 	if err := startManager(changes...); err != nil {

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/policy"
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
@@ -19,18 +20,18 @@ import (
 // spec.target moves on. An existing Secret without that ownerReference is never touched.
 
 // seeTarget fills in what the target Secret says; target is nil when it does not exist yet.
-func seeTarget(ft *figmav1alpha1.FigmaToken, target *corev1.Secret, obs *observation) {
-	obs.record, obs.accessTokenSet = tokensecret.Record{}, false
+func seeTarget(ft *figmav1alpha1.FigmaToken, target *corev1.Secret, obs *policy.Observation) {
+	obs.Record, obs.AccessTokenSet = tokensecret.Record{}, false
 	switch {
 	case target == nil:
-		obs.claim = tokensecret.Verdict{Allowed: true}
+		obs.Claim = tokensecret.Verdict{Allowed: true}
 	case !metav1.IsControlledBy(target, ft):
-		obs.claim = tokensecret.Verdict{Why: "the target Secret exists and is not owned by this FigmaToken"}
+		obs.Claim = tokensecret.Verdict{Why: "the target Secret exists and is not owned by this FigmaToken"}
 	default:
 		// Found before any upstream call: a token that could never be written is not fetched.
-		obs.claim = tokensecret.MayWrite(tokensecret.Claim{Owner: ft.Name, Immutable: target.Immutable != nil && *target.Immutable}, ft.Name)
-		obs.record = tokensecret.ReadRecord(target.Annotations)
-		obs.accessTokenSet = tokensecret.HasValue(target, ft.Spec.SecretRef.AccessTokenKey)
+		obs.Claim = tokensecret.MayWrite(tokensecret.Claim{Owner: ft.Name, Immutable: target.Immutable != nil && *target.Immutable}, ft.Name)
+		obs.Record = tokensecret.ReadRecord(target.Annotations)
+		obs.AccessTokenSet = tokensecret.HasValue(target, ft.Spec.SecretRef.AccessTokenKey)
 	}
 }
 
@@ -51,13 +52,13 @@ func secretKeys(ft *figmav1alpha1.FigmaToken) tokensecret.Keys {
 // Secret created meanwhile) it re-reads, re-checks ownership and writes the token it already
 // holds; it reports false, with obs updated, when the Secret is not this FigmaToken's.
 func (r *FigmaTokenReconciler) writeTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, current *corev1.Secret,
-	accessToken string, rec tokensecret.Record, obs *observation) (bool, error) {
+	accessToken string, rec tokensecret.Record, obs *policy.Observation) (bool, error) {
 	key := types.NamespacedName{Namespace: ft.Namespace, Name: ft.Spec.Target.Name}
 	_, written, err := r.writeSecret(ctx, key, current, func(current *corev1.Secret) error {
 		return r.putTarget(ctx, ft, key, current, accessToken, rec)
 	}, func(current *corev1.Secret) (bool, error) {
 		seeTarget(ft, current, obs)
-		return obs.claim.Allowed, nil
+		return obs.Claim.Allowed, nil
 	})
 	return written, err
 }
@@ -73,7 +74,7 @@ func (r *FigmaTokenReconciler) putTarget(ctx context.Context, ft *figmav1alpha1.
 	if err := controllerutil.SetControllerReference(ft, target, r.Client.Scheme()); err != nil {
 		return err
 	}
-	r.ownWrites.note(key, target.Annotations[figmav1alpha1.AnnotationRefreshedAt])
+	r.memory.noteWrite(ft, key, target.Annotations[figmav1alpha1.AnnotationRefreshedAt])
 	if current == nil {
 		return r.Client.Create(ctx, target)
 	}
@@ -81,15 +82,14 @@ func (r *FigmaTokenReconciler) putTarget(ctx context.Context, ft *figmav1alpha1.
 }
 
 // syncTarget, when no refresh is due, brings an owned target Secret back to what
-// spec.target asks (labels, annotations, keys) with the token it holds. Nothing is written
-// while suspended.
-func (r *FigmaTokenReconciler) syncTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs observation) error {
+// spec.target asks (labels, annotations, keys) with the token it holds.
+func (r *FigmaTokenReconciler) syncTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs policy.Observation) error {
 	t := s.target
-	if ft.Spec.Suspend || t == nil || !obs.claim.Allowed || !obs.valid() {
+	if t == nil {
 		return nil
 	}
 	shaped := t.DeepCopy()
-	if !tokensecret.Reshape(shaped, targetShape(ft), obs.record) {
+	if !tokensecret.Reshape(shaped, targetShape(ft), obs.Record) {
 		return nil
 	}
 	log.FromContext(ctx).V(1).Info("bringing the target Secret back to spec.target", "secret", t.Name)
@@ -97,11 +97,8 @@ func (r *FigmaTokenReconciler) syncTarget(ctx context.Context, ft *figmav1alpha1
 }
 
 // deleteStaleTargets deletes the Secrets this FigmaToken created as a target whose name is
-// no longer spec.target.name. Nothing is deleted while suspended.
+// no longer spec.target.name.
 func (r *FigmaTokenReconciler) deleteStaleTargets(ctx context.Context, ft *figmav1alpha1.FigmaToken) error {
-	if ft.Spec.Suspend {
-		return nil
-	}
 	owned := &metav1.PartialObjectMetadataList{}
 	owned.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
 	if err := r.SecretMetadata.List(ctx, owned, client.InNamespace(ft.Namespace), client.MatchingFields{targetOwnerIndex: ft.Name}); err != nil {

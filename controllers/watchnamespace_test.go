@@ -6,12 +6,12 @@ import (
 	. "github.com/onsi/gomega"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/manager"
+	"github.com/tokenops/figma-token-operator/internal/operator"
 )
 
 func TestWatchNamespaceNarrowsTheOperator(t *testing.T) {
 	watched, ignored := newFixture(t), newFixture(t)
-	restartManager(t, func(o *manager.Options) { o.WatchNamespaces = []string{watched.ns} })
+	restartManager(t, func(o *operator.Options) { o.WatchNamespaces = []string{watched.ns} })
 	t.Cleanup(func() { restartManager(t) }) // back to all namespaces for the other tests
 
 	ignoredToken := uniqueToken("ignored")

@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/util/retry"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/policy"
 )
 
 // writeSecret is the one way the operator writes a Secret. write sends one create or update
@@ -40,7 +41,7 @@ func (r *FigmaTokenReconciler) writeSecret(ctx context.Context, key types.Namesp
 }
 
 // recheckSource re-reads what a source Secret found changed says about who may write it.
-func (r *FigmaTokenReconciler) recheckSource(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *observation) func(*corev1.Secret) (bool, error) {
+func (r *FigmaTokenReconciler) recheckSource(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) func(*corev1.Secret) (bool, error) {
 	return func(current *corev1.Secret) (bool, error) {
 		if current == nil {
 			return false, apierrors.NewNotFound(corev1.Resource("secrets"), ft.Spec.SecretRef.Name)
@@ -49,6 +50,6 @@ func (r *FigmaTokenReconciler) recheckSource(ctx context.Context, ft *figmav1alp
 		if err := r.seeDestination(ctx, ft, current, obs); err != nil {
 			return false, err
 		}
-		return obs.claim.Allowed, nil
+		return obs.Claim.Allowed, nil
 	}
 }

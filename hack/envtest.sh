@@ -5,7 +5,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-module="$root/hack/envtest"
+module="$root/hack/kubernetes"
 k8s_version=$(cd "$module" && go list -m -f '{{.Version}}' k8s.io/kubernetes)
 etcd_version=$(cd "$module" && go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)
 out="$root/bin/k8s/$k8s_version"

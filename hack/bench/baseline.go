@@ -12,7 +12,7 @@ import (
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/devenv"
-	"github.com/tokenops/figma-token-operator/internal/manager"
+	"github.com/tokenops/figma-token-operator/internal/operator"
 )
 
 // baseline is the API server's own limit for the job: a plain client, through the same
@@ -40,7 +40,7 @@ func baseline(ctx context.Context, cluster *devenv.Cluster, proxy *countingProxy
 		return 0, err
 	}
 
-	cfg := &rest.Config{Host: proxy.url, QPS: manager.DefaultQPS, Burst: manager.DefaultBurst}
+	cfg := &rest.Config{Host: proxy.url, QPS: operator.DefaultQPS, Burst: operator.DefaultBurst}
 	c, err := client.New(cfg, client.Options{Scheme: cluster.Client.Scheme()})
 	if err != nil {
 		return 0, err

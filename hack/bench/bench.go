@@ -20,13 +20,13 @@ import (
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/devenv"
 	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
-	"github.com/tokenops/figma-token-operator/internal/manager"
+	"github.com/tokenops/figma-token-operator/internal/operator"
 )
 
 const (
 	namespace = "bench"
 	// operatorWorkers is --max-concurrent-reconciles' default; the baseline uses as many.
-	operatorWorkers = manager.DefaultMaxConcurrentReconciles
+	operatorWorkers = operator.DefaultMaxConcurrentReconciles
 	// createWorkers create the test objects; they are not measured.
 	createWorkers = 32
 )

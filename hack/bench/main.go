@@ -3,7 +3,7 @@
 // docs/benchmarks.json and docs/benchmarks.md; every figure comes from one run.
 //
 //	make bench                       # N=1000 FigmaTokens, 5000 unrelated Secrets
-//	make bench N=20 UNRELATED=50 IDLE=5s   # the smoke run of make test
+//	bin/bench -n 20 -unrelated 50 -idle 3s -out DIR   # the smoke run of make test (test/e2e/bench_test.go)
 package main
 
 import (

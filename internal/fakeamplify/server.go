@@ -71,7 +71,6 @@ type Server struct {
 	// exchanged are the refresh tokens handed out for codes.
 	exchanged []string
 	total     atomic.Int64
-	requests  atomic.Int64
 }
 
 // New returns a Server.
@@ -130,9 +129,6 @@ func (s *Server) Calls(refreshToken string) int {
 // TotalCalls is the number of well-formed, correctly signed calls.
 func (s *Server) TotalCalls() int { return int(s.total.Load()) }
 
-// Requests is the number of HTTP requests received, valid or not.
-func (s *Server) Requests() int { return int(s.requests.Load()) }
-
 // IssuedFor returns the access tokens handed out for one refresh token, oldest first.
 func (s *Server) IssuedFor(refreshToken string) []string {
 	s.mu.Lock()
@@ -172,7 +168,6 @@ type exchangeBody struct {
 
 // ServeHTTP implements RefreshToken and ExchangeCodeForToken.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.requests.Add(1)
 	w.Header().Set("X-Amzn-Requestid", newID())
 	if r.URL.Path != RefreshPath && r.URL.Path != ExchangePath {
 		writeError(w, http.StatusNotFound, "UnknownOperationException", "no such operation")

@@ -9,13 +9,6 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
-// Refresh results.
-const (
-	ResultSuccess  = "success"
-	ResultError    = "error"
-	ResultRejected = "rejected"
-)
-
 var (
 	refreshTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "figmatoken_refresh_total",

@@ -16,7 +16,7 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/util/rand"
 
-	"github.com/tokenops/figma-token-operator/internal/manager"
+	assembly "github.com/tokenops/figma-token-operator/internal/operator"
 )
 
 // kubectl runs the suite's kubectl as the cluster admin; stdin may be nil.
@@ -160,5 +160,5 @@ func (m *managerProcess) log() string {
 
 // leaderAcquisitions counts how often a manager became leader, from the log.
 func (m *managerProcess) leaderAcquisitions() int {
-	return strings.Count(m.log(), `"msg":"Successfully acquired lease","lock":"system/`+manager.LeaderElectionID)
+	return strings.Count(m.log(), `"msg":"Successfully acquired lease","lock":"system/`+assembly.LeaderElectionID)
 }

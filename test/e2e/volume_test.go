@@ -16,7 +16,7 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
 )
 
-// There is no kubelet here, so hack/envtest/secret-projector projects the Secret with the
+// There is no kubelet here, so hack/kubernetes/secret-projector projects the Secret with the
 // kubelet's own code (MakePayload and AtomicWriter) on every change, as a Secret volume
 // would. A reader polling the file across several refreshes must always see a complete,
 // current token.
@@ -65,13 +65,13 @@ func TestPodsReadingTheMountedSecretAlwaysSeeACurrentToken(t *testing.T) {
 	t.Logf("%d reads across %d refreshes, all complete and current", reads, len(seen)-1)
 }
 
-// startProjector builds and runs hack/envtest/secret-projector for one Secret.
+// startProjector builds and runs hack/kubernetes/secret-projector for one Secret.
 func startProjector(t *testing.T, namespace, secret, dir string) {
 	t.Helper()
 	binary := filepath.Join(work, "secret-projector")
 	if _, err := os.Stat(binary); err != nil {
 		cmd := exec.CommandContext(context.Background(), "go", "build", "-trimpath", "-o", binary, "./secret-projector")
-		cmd.Dir = filepath.Join(root, "hack", "envtest")
+		cmd.Dir = filepath.Join(root, "hack", "kubernetes")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("building secret-projector: %v\n%s", err, out)

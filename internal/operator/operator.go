@@ -1,6 +1,8 @@
-// Package manager wires the controller-runtime manager the way the operator runs it, so that
-// main.go and the tests start the very same thing.
-package manager
+// Package operator assembles the operator: a controller-runtime manager (cache, metrics,
+// probes, leader election) running the FigmaToken reconciler against an upstream. main.go
+// and the tests start the very same thing. It is the one package that imports controllers;
+// nothing below it may import it (a depguard rule in .golangci.yml).
+package operator
 
 import (
 	"time"

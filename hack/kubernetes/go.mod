@@ -1,7 +1,9 @@
-// Tool module: builds envtest's control plane (kube-apiserver, etcd, kubectl)
-// and the kubelet's Secret projection from the Go module proxy. It is the only
-// module of this repository that requires k8s.io/kubernetes.
-module github.com/tokenops/figma-token-operator/hack/envtest
+// Tool module: what is built from Kubernetes' own source through the Go module
+// proxy: envtest's control plane (kube-apiserver, etcd, kubectl,
+// kube-controller-manager) and the kubelet's Secret projection (secret-projector,
+// a test fixture). It is the only module of this repository that requires
+// k8s.io/kubernetes.
+module github.com/tokenops/figma-token-operator/hack/kubernetes
 
 go 1.26.0
 

@@ -1,0 +1,137 @@
+package policy
+
+import (
+	"fmt"
+	"time"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/schedule"
+)
+
+// Decision is what a reconcile does and reports.
+type Decision struct {
+	// Reason and Message are the problem: a blocker, else the failure streak; "" when none.
+	Reason, Message string
+	// Refresh: call upstream now.
+	Refresh bool
+	// SyncTarget: bring an owned target Secret back to spec.target (no upstream call).
+	// PruneTargets: delete the target Secrets spec.target no longer names.
+	// RestartWorkloads: stamp spec.rolloutRestartTargets for the current token.
+	SyncTarget, PruneTargets, RestartWorkloads bool
+	// Next is when the next refresh is planned (status.nextRefreshTime); zero when blocked.
+	Next time.Time
+	// Wake is when to reconcile again without a watch event: Next or, sooner, the expiry
+	// that turns Ready False; zero to wait for a watch event.
+	Wake time.Time
+	// Ready, ReadyReason and ReadyMessage are the Ready condition; Stalled and Reconciling
+	// hold with Reason and Message.
+	Ready                     bool
+	ReadyReason, ReadyMessage string
+	Stalled, Reconciling      bool
+}
+
+// Decide is the refresh policy. It calls upstream only when there is no valid token, the
+// schedule says so, the refresh token changed, or a new refresh was requested; during a
+// failure streak it waits out the backoff unless one of the attempt's inputs changed.
+// Nothing is written while suspended.
+func Decide(o Observation) Decision {
+	d := Decision{
+		SyncTarget:       !o.Suspended && o.TargetName != "" && o.Claim.Allowed && o.Valid(),
+		PruneTargets:     !o.Suspended,
+		RestartWorkloads: !o.Suspended && o.RestartTargets > 0 && o.Valid(),
+	}
+	if d.Reason = blocker(o); d.Reason != "" {
+		d.Message = blockerMessage(o, d.Reason)
+	} else {
+		d.Refresh, d.Next = when(o)
+		if o.Failure.Attempts > 0 {
+			d.Reason, d.Message = o.Failure.Reason, o.Failure.Message
+		}
+	}
+	d.Wake = d.Next
+	if o.Valid() && (d.Wake.IsZero() || o.Record.ExpiresAt.Before(d.Wake)) {
+		d.Wake = o.Record.ExpiresAt
+	}
+	d.setConditions(o)
+	return d
+}
+
+// blocker is the first reason no refresh can happen until something changes, "" when none.
+func blocker(o Observation) string {
+	switch {
+	case o.Suspended:
+		return figmav1alpha1.ReasonSuspended
+	case !o.SecretFound:
+		return figmav1alpha1.ReasonSecretNotFound
+	case !o.Claim.Allowed:
+		return figmav1alpha1.ReasonSecretConflict
+	case o.CredentialHash() == "":
+		return figmav1alpha1.ReasonRefreshTokenMissing
+	}
+	return ""
+}
+
+// when says whether to refresh now and, if not, when.
+func when(o Observation) (bool, time.Time) {
+	if f := o.Failure; f.Attempts > 0 {
+		inputsChanged := o.Generation != f.Generation || o.RequestPending() ||
+			(f.CredentialHash != "" && f.CredentialHash != o.CredentialHash())
+		retryAt := f.Last.Add(schedule.Backoff(Reasons[f.Reason].Backoff, f.Attempts, o.UID))
+		if inputsChanged || !o.Now.Before(retryAt) {
+			return true, time.Time{}
+		}
+		return false, retryAt
+	}
+	tokenChanged := o.Owned() && o.Record.RefreshTokenHash != o.RefreshTokenHash
+	if !o.Valid() || tokenChanged || o.RequestPending() {
+		return true, time.Time{}
+	}
+	next := o.ScheduledRefresh()
+	if !o.Now.Before(next) {
+		return true, time.Time{}
+	}
+	return false, next
+}
+
+// blockerMessage says what a blocker means and what to do about it.
+func blockerMessage(o Observation, reason string) string {
+	switch reason {
+	case figmav1alpha1.ReasonSuspended:
+		return "spec.suspend is true: no refreshes until it is false."
+	case figmav1alpha1.ReasonSecretNotFound:
+		return fmt.Sprintf("Secret %s not found in namespace %s: create it with the Figma refresh token under key %s.",
+			o.SecretName, o.Namespace, o.RefreshTokenKey)
+	case figmav1alpha1.ReasonSecretConflict:
+		if o.TargetName != "" {
+			return fmt.Sprintf("Not writing target Secret %s: %s. Delete it so that this FigmaToken creates its own, or set another spec.target.name.",
+				o.TargetName, o.Claim.Why)
+		}
+		return fmt.Sprintf("Not writing Secret %s: %s. To hand it over to this FigmaToken: kubectl annotate secret %s %s=%s --overwrite",
+			o.SecretName, o.Claim.Why, o.SecretName, figmav1alpha1.AnnotationOwner, o.Self)
+	default: // RefreshTokenMissing
+		return fmt.Sprintf("Secret %s has no usable refresh token under key %s (missing, empty or not text): put the Figma refresh token there, or an OAuth authorization code under key %s with its redirect URI under key %s.",
+			o.SecretName, o.RefreshTokenKey, figmav1alpha1.SecretKeyCode, figmav1alpha1.SecretKeyRedirectURI)
+	}
+}
+
+// setConditions fills in Ready, Stalled and Reconciling. Ready is True while the Secret holds
+// a valid token, whatever else is wrong; otherwise it takes the problem's reason or, without
+// one (or for a failed write), the token's own state.
+func (d *Decision) setConditions(o Observation) {
+	rule := Reasons[d.Reason]
+	d.Stalled, d.Reconciling = rule.Stalled, rule.Reconciling
+	switch {
+	case o.Valid():
+		d.Ready, d.ReadyReason = true, figmav1alpha1.ReasonRefreshed
+		d.ReadyMessage = fmt.Sprintf("The Secret holds an access token valid until %s.", formatTime(o.Record.ExpiresAt))
+	case d.Reason != "" && !rule.KeepsReady:
+		d.ReadyReason, d.ReadyMessage = d.Reason, d.Message
+	case o.Owned() && o.AccessTokenSet && !o.Record.ExpiresAt.IsZero():
+		d.ReadyReason = figmav1alpha1.ReasonExpired
+		d.ReadyMessage = fmt.Sprintf("The access token expired at %s and has not been refreshed yet.", formatTime(o.Record.ExpiresAt))
+	default:
+		d.ReadyReason, d.ReadyMessage = figmav1alpha1.ReasonPending, "Waiting for the first refresh."
+	}
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
