@@ -60,7 +60,7 @@ envtest: ## Build kube-apiserver, etcd and kubectl for the tests into bin/k8s/ (
 .PHONY: test
 test: manifests generate fmt vet $(HELM) ## Run every test: unit, envtest and end-to-end.
 	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}" HELM=$(HELM); \
-	go test ./... -race -count=1 -timeout 40m
+	go test ./... -race -count=1 -parallel 32 -timeout 40m
 
 .PHONY: verify
 verify: manifests generate ## Fail when generated files or formatting differ from what is committed.

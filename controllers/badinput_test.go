@@ -18,6 +18,7 @@ import (
 
 // Careless Secrets get a clear reason, and nothing in them is overwritten.
 func TestUnusableSecretsAreReportedAndLeftAlone(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		data   map[string][]byte
@@ -50,6 +51,7 @@ func TestUnusableSecretsAreReportedAndLeftAlone(t *testing.T) {
 }
 
 func TestHugeAndBinarySecretsKeepEveryOtherByte(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("huge")
 	binary := bytes.Repeat([]byte{0x00, 0xff, 0x10, 0x80}, 1024)
@@ -72,6 +74,7 @@ func TestHugeAndBinarySecretsKeepEveryOtherByte(t *testing.T) {
 // The user edits the Secret while a refresh is in flight: the operator's write conflicts,
 // it re-reads, re-checks and writes the token it already holds, keeping the user's edit.
 func TestSecretWriteConflictKeepsTheEditAndMakesNoSecondCall(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("conflict")
 	fake.SetBehavior(rt, fakeamplify.Behavior{Delay: 3 * time.Second})
@@ -92,6 +95,7 @@ func TestSecretWriteConflictKeepsTheEditAndMakesNoSecondCall(t *testing.T) {
 // A token obtained but not written (here: the Secret is gone when the answer arrives) is kept
 // and written by the next attempt: one refresh-requested-at value, one upstream call.
 func TestFailedWriteKeepsTheTokenForTheNextAttempt(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ft, rt := f.readyFigmaToken("kept")
 	fake.SetBehavior(rt, fakeamplify.Behavior{Delay: 3 * time.Second})
@@ -110,6 +114,7 @@ func TestFailedWriteKeepsTheTokenForTheNextAttempt(t *testing.T) {
 }
 
 func TestSecretDeletedAndRecreated(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	_, rt := f.readyFigmaToken("recreate")
 
@@ -124,6 +129,7 @@ func TestSecretDeletedAndRecreated(t *testing.T) {
 }
 
 func TestFigmaTokenDeletedMidRefresh(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("midway")
 	fake.SetBehavior(rt, fakeamplify.Behavior{Delay: 2 * time.Second})

@@ -15,6 +15,7 @@ import (
 const redirectURI = "https://design.example.com/oauth/callback"
 
 func TestAuthorizationCodeIsExchangedOnceThenRefreshed(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	code := uniqueToken("code")
 	f.createSecret("creds", map[string]string{"code": code, "redirectUri": redirectURI, "other": "kept"})
@@ -38,6 +39,7 @@ func TestAuthorizationCodeIsExchangedOnceThenRefreshed(t *testing.T) {
 }
 
 func TestUsedAuthorizationCodeStalls(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	code := uniqueToken("used-code")
 	fake.SetBehavior(code, fakeamplify.Behavior{Reject: true})
@@ -62,6 +64,7 @@ func TestUsedAuthorizationCodeStalls(t *testing.T) {
 }
 
 func TestAuthorizationCodeWithTarget(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	code := uniqueToken("code-target")
 	f.createSecret("creds", map[string]string{"code": code, "redirectUri": redirectURI})
@@ -78,6 +81,7 @@ func TestAuthorizationCodeWithTarget(t *testing.T) {
 }
 
 func TestAuthorizationCodeWithoutRedirectURIIsMissing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	code := uniqueToken("code-alone")
 	f.createSecret("creds", map[string]string{"code": code})
@@ -90,6 +94,7 @@ func TestAuthorizationCodeWithoutRedirectURIIsMissing(t *testing.T) {
 // A code works once. When its tokens cannot be stored (the Secret vanished during the
 // exchange), they are kept and stored once the Secret is back, without a second exchange.
 func TestExchangedTokensSurviveAFailedWrite(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	code := uniqueToken("code-kept")
 	fake.SetBehavior(code, fakeamplify.Behavior{Delay: 3 * time.Second})
@@ -111,6 +116,7 @@ func TestExchangedTokensSurviveAFailedWrite(t *testing.T) {
 // An exchange whose access token is unusable still yields a good refresh token: it is kept
 // and refreshed on the next attempt, and the spent code is not sent again.
 func TestExchangeWithAnUnusableAccessTokenRefreshesTheKeptToken(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	code := uniqueToken("code-unusable")
 	zero := int64(0)

@@ -30,6 +30,7 @@ func body(json string) func(string) { return program(fakeamplify.Behavior{Body: 
 func expiresIn(v int64) func(string) { return program(fakeamplify.Behavior{ExpiresIn: &v}) }
 
 func TestUpstreamFaultsKeepTheTokenAndBackOff(t *testing.T) {
+	t.Parallel()
 	faults := []upstreamFault{
 		{name: "burst of 5xx", inject: func(rt string) { fake.FailNext(rt, 1000, 503, "ServiceUnavailableException") }, detail: "ServiceUnavailableException, HTTP 503"},
 		{name: "429 ThrottlingException", inject: func(rt string) { fake.FailNext(rt, 1000, 429, "ThrottlingException") }, detail: "ThrottlingException, HTTP 429"},
@@ -53,12 +54,11 @@ func TestUpstreamFaultsKeepTheTokenAndBackOff(t *testing.T) {
 }
 
 func TestUnreachableEndpointIsRetriedUntilItIsBack(t *testing.T) {
-	addr := endpoint.addr
 	checkFault(t, upstreamFault{
 		name:   "connection refused",
-		inject: func(string) { endpoint.stop() },
+		inject: func(string) { endpoint.Down() },
 		heal: func(string) {
-			if err := endpoint.start(addr); err != nil {
+			if err := endpoint.Up(); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -113,6 +113,7 @@ func checkFault(t *testing.T, fault upstreamFault) {
 }
 
 func TestUnusualButValidExpiresIn(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		expiresIn func() int64

@@ -16,6 +16,7 @@ import (
 )
 
 func TestFirstRefreshWritesTokenAndKeepsEverythingElse(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("first")
 	s := &corev1.Secret{
@@ -78,6 +79,7 @@ func TestRefreshesShortLivedTokensBeforeExpiry(t *testing.T) {
 }
 
 func TestRejectedRefreshTokenStallsWithBoundedCalls(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	bad := uniqueToken("bad")
 	fake.SetBehavior(bad, fakeamplify.Behavior{Reject: true})
@@ -111,6 +113,7 @@ func TestRejectedRefreshTokenStallsWithBoundedCalls(t *testing.T) {
 }
 
 func TestServerErrorsAreRetriedUntilRecovery(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, code string
 		status     int
@@ -143,6 +146,7 @@ func TestServerErrorsAreRetriedUntilRecovery(t *testing.T) {
 }
 
 func TestSecretCreatedAfterTheFigmaToken(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.createFigmaToken("early", "later")
 	f.g.Eventually(f.condition("early", figmav1alpha1.ConditionStalled)).Should(Equal("True/SecretNotFound"))
@@ -155,6 +159,7 @@ func TestSecretCreatedAfterTheFigmaToken(t *testing.T) {
 }
 
 func TestRotatedRefreshTokenIsUsedAtOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	first, second := uniqueToken("rot1"), uniqueToken("rot2")
 	f.createSecret("creds", map[string]string{"refreshToken": first})
@@ -173,6 +178,7 @@ func TestRotatedRefreshTokenIsUsedAtOnce(t *testing.T) {
 }
 
 func TestForeignAccessTokenIsLeftUntouched(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("foreign")
 	f.createSecret("creds", map[string]string{"refreshToken": rt, "accessToken": "written-by-someone-else"})
@@ -194,6 +200,7 @@ func TestForeignAccessTokenIsLeftUntouched(t *testing.T) {
 }
 
 func TestSecondFigmaTokenOnOneSecretConflicts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.readyFigmaToken("first")
 	f.createFigmaToken("second", "creds")
@@ -211,6 +218,7 @@ func TestSecondFigmaTokenOnOneSecretConflicts(t *testing.T) {
 // When the owner of a shared Secret goes, every sibling may take it over, but only the one
 // whose claim lands first calls upstream.
 func TestSiblingsClaimBeforeTheyCall(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	_, rt := f.readyFigmaToken("first")
 	for _, name := range []string{"second", "third", "fourth"} {
@@ -233,6 +241,7 @@ func TestSiblingsClaimBeforeTheyCall(t *testing.T) {
 }
 
 func TestRefreshRequestedAnnotationRefreshesOncePerValue(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ft, rt := f.readyFigmaToken("force")
 	f.g.Expect(fake.Calls(rt)).To(Equal(1))
@@ -250,6 +259,7 @@ func TestRefreshRequestedAnnotationRefreshesOncePerValue(t *testing.T) {
 }
 
 func TestSuspendStopsCallsAndWrites(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("suspend")
 	f.createSecret("creds", map[string]string{"refreshToken": rt})
@@ -266,6 +276,7 @@ func TestSuspendStopsCallsAndWrites(t *testing.T) {
 }
 
 func TestDeletingTheFigmaTokenLeavesTheSecret(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ft, rt := f.readyFigmaToken("gone")
 	accessToken := f.secret("creds").Data["accessToken"]
@@ -321,6 +332,7 @@ func TestFixedRefreshTokenIsUsedAtOnceAfterARestart(t *testing.T) {
 }
 
 func TestImmutableSecretConflicts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("immutable")
 	s := &corev1.Secret{

@@ -14,6 +14,7 @@ import (
 
 // Flux, Argo CD and kpt judge health with kstatus; it must read each state as meant.
 func TestKstatusReadsTheConditions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 
 	f.readyFigmaToken("ready")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestMemoryHoldsOneEntryPerFigmaTokenAndForgetsIt(t *testing.T) {
+	t.Parallel()
 	var m memory
 	ft := &figmav1alpha1.FigmaToken{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "design", UID: "uid-1", ResourceVersion: "7"}}
 	secret := types.NamespacedName{Namespace: "web", Name: "creds"}

@@ -14,6 +14,7 @@ import (
 )
 
 func TestRolloutRestartTargetsRestartAfterEachRefresh(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.createDeployment("web")
 	rt := uniqueToken("rollout")

@@ -11,12 +11,13 @@ import (
 	"sigs.k8s.io/yaml"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/testenv"
+	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
 func TestSamplesWorkTogether(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
-	root, err := testenv.RepoRoot()
+	root, err := harness.RepoRoot()
 	f.g.Expect(err).NotTo(HaveOccurred())
 	read := func(name string, into any) {
 		data, err := os.ReadFile(filepath.Join(root, "config", "samples", name))

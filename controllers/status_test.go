@@ -18,6 +18,7 @@ import (
 // A status written by one reconcile may not be in the cache when the next one runs. Diffed
 // against that stale copy, a success would leave failedAttempts 1 on the server.
 func TestStatusIsRecordedAgainstTheLatestVersionNotAStaleCache(t *testing.T) {
+	t.Parallel()
 	scheme := runtime.NewScheme()
 	if err := figmav1alpha1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)

@@ -3,34 +3,29 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"go.uber.org/zap/zapcore"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+	"github.com/tokenops/figma-token-operator/internal/harness"
 	"github.com/tokenops/figma-token-operator/internal/operator"
-	"github.com/tokenops/figma-token-operator/internal/testenv"
 )
 
 // The suite runs a real kube-apiserver and etcd, the real manager, and the fake Amplify
-// endpoint over HTTP; tests assert through a direct (uncached) client.
+// endpoint over HTTP; tests assert through a direct (uncached) client. Each test has its own
+// namespace and refresh tokens, so most run in parallel (make test: -parallel 32); those that
+// restart the manager, take the endpoint down or race the clock run alone, before them.
 var (
 	restConfig *rest.Config
 	k8s        client.Client
@@ -38,66 +33,41 @@ var (
 	upstream   amplify.Refresher
 	logs       = &syncBuffer{}
 	stopMgr    atomic.Pointer[func()]
-	endpoint   = &restartableEndpoint{}
+	// endpoint serves fake on loopback; tests take it down and bring it back.
+	endpoint *harness.Endpoint
 )
-
-// restartableEndpoint serves the fake on a fixed loopback address that tests can take down
-// (connections refused) and bring back.
-type restartableEndpoint struct {
-	addr   string
-	server *http.Server
-}
-
-func (e *restartableEndpoint) start(addr string) error {
-	listener, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	e.addr = listener.Addr().String()
-	e.server = &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = e.server.Serve(listener) }()
-	return nil
-}
-
-func (e *restartableEndpoint) stop() { _ = e.server.Close() }
-
-var awsCreds = aws.Credentials{AccessKeyID: "AKIDENVTEST", SecretAccessKey: "envtest-secret"}
 
 func TestMain(m *testing.M) {
 	os.Exit(runSuite(m))
 }
 
 func runSuite(m *testing.M) int {
-	// Debug-level logs are kept so tests can check that no token reaches them.
-	log.SetLogger(zap.New(zap.WriteTo(logs), zap.UseDevMode(true), zap.Level(zapcore.Level(-10))))
-
-	env, cfg, err := testenv.Start()
+	assets, err := harness.Assets(context.Background(), false, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer func() { _ = env.Stop() }()
-	restConfig = cfg
-
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = figmav1alpha1.AddToScheme(scheme)
-	if k8s, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+	// Debug-level logs are kept so tests can check that no token reaches them.
+	cp, err := harness.StartControlPlane(harness.ControlPlaneOptions{Assets: assets,
+		Log: zap.New(zap.WriteTo(logs), zap.UseDevMode(true), zap.Level(zapcore.Level(-10)))})
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer cp.Stop()
+	restConfig, k8s = cp.Config, cp.Client
 
-	fake = fakeamplify.New(fakeamplify.Options{Credentials: awsCreds, Region: "us-east-1", Lifetime: time.Hour})
-	if err := endpoint.start("127.0.0.1:0"); err != nil {
+	if endpoint, err = harness.StartEndpoint(fakeamplify.Options{Lifetime: time.Hour}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer endpoint.stop()
+	defer endpoint.Down()
+	fake = endpoint.Fake
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	upstream, err = amplify.New(context.Background(), amplify.Options{
-		Endpoint: "http://" + endpoint.addr, Region: "us-east-1", CallTimeout: 5 * time.Second, MaxRetryBackoff: 50 * time.Millisecond,
+		Endpoint: endpoint.URL, Region: harness.Region, CallTimeout: 5 * time.Second, MaxRetryBackoff: 50 * time.Millisecond,
 		ExtraConfig: []func(*config.LoadOptions) error{
-			config.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: awsCreds}),
+			config.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: harness.Credentials}),
 		},
 	})
 	if err != nil {

@@ -26,6 +26,7 @@ func withTarget(name string) func(*figmav1alpha1.FigmaToken) {
 }
 
 func TestTargetHoldsOnlyTheAccessTokenAndLeavesTheSourceAlone(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("target")
 	f.createSecret("creds", map[string]string{"refreshToken": rt, "other": "kept"})
@@ -54,6 +55,7 @@ func TestTargetHoldsOnlyTheAccessTokenAndLeavesTheSourceAlone(t *testing.T) {
 }
 
 func TestTargetIsKeptInShapeWithoutUpstreamCalls(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("shape")
 	f.createSecret("creds", map[string]string{"refreshToken": rt})
@@ -75,6 +77,7 @@ func TestTargetIsKeptInShapeWithoutUpstreamCalls(t *testing.T) {
 }
 
 func TestExistingTargetNotOwnedConflicts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("foreign-target")
 	f.createSecret("creds", map[string]string{"refreshToken": rt})
@@ -89,6 +92,7 @@ func TestExistingTargetNotOwnedConflicts(t *testing.T) {
 }
 
 func TestChangingOrRemovingTheTargetDeletesTheOldOne(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("move")
 	f.createSecret("creds", map[string]string{"refreshToken": rt})
@@ -126,6 +130,7 @@ func (f *fixture) secretValue(name, key string) func() string {
 }
 
 func TestImmutableTargetConflictsWithoutUpstreamCalls(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rt := uniqueToken("frozen-target")
 	f.createSecret("creds", map[string]string{"refreshToken": rt})
@@ -143,6 +148,7 @@ func TestImmutableTargetConflictsWithoutUpstreamCalls(t *testing.T) {
 }
 
 func TestMissingSourceKeepsTheTargetReadyUntilItsTokenExpires(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.createSecret("creds", map[string]string{"refreshToken": uniqueToken("gone")})
 	f.createFigmaToken("design", "creds", withTarget("figma-access"))

@@ -16,6 +16,7 @@ import (
 // The API server itself refuses bad FigmaTokens (OpenAPI schema and CEL rules of the CRD),
 // so one bad object never reaches the operator.
 func TestAPIServerRefusesInvalidFigmaTokens(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	many := map[string]string{}
 	for i := range 65 {

@@ -11,14 +11,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/devenv"
+	"github.com/tokenops/figma-token-operator/internal/harness"
 	"github.com/tokenops/figma-token-operator/internal/operator"
 )
 
 // baseline is the API server's own limit for the job: a plain client, through the same
 // proxy, with the operator's rate limits and concurrency, making only the writes the job
 // needs: one Secret update and one status patch per token.
-func baseline(ctx context.Context, cluster *devenv.Cluster, proxy *countingProxy, n int) (float64, error) {
+func baseline(ctx context.Context, cluster *harness.ControlPlane, proxy *harness.APIProxy, n int) (float64, error) {
 	const ns = "baseline"
 	if err := cluster.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return 0, err
@@ -40,7 +40,7 @@ func baseline(ctx context.Context, cluster *devenv.Cluster, proxy *countingProxy
 		return 0, err
 	}
 
-	cfg := &rest.Config{Host: proxy.url, QPS: operator.DefaultQPS, Burst: operator.DefaultBurst}
+	cfg := &rest.Config{Host: proxy.URL(), QPS: operator.DefaultQPS, Burst: operator.DefaultBurst}
 	c, err := client.New(cfg, client.Options{Scheme: cluster.Client.Scheme()})
 	if err != nil {
 		return 0, err

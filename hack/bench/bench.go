@@ -18,8 +18,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/devenv"
 	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+	"github.com/tokenops/figma-token-operator/internal/harness"
 	"github.com/tokenops/figma-token-operator/internal/operator"
 )
 
@@ -38,30 +38,27 @@ type bench struct {
 
 // run is one control plane with the fake endpoint and the operator behind a counting proxy.
 type stack struct {
-	cluster  *devenv.Cluster
-	proxy    *countingProxy
-	fake     *devenv.FakeAmplify
-	operator *devenv.Operator
+	cluster  *harness.ControlPlane
+	proxy    *harness.APIProxy
+	fake     *harness.Endpoint
+	operator *harness.Manager
 	calls    *callLog
 }
 
 func (b *bench) start(name string) (*stack, error) {
 	s := &stack{calls: &callLog{}}
 	var err error
-	if s.cluster, err = devenv.StartCluster(b.root, b.assets, filepath.Join(b.root, "bin", name+".kubeconfig")); err != nil {
+	if s.cluster, err = harness.StartControlPlane(harness.ControlPlaneOptions{
+		Assets: b.assets, Kubeconfig: filepath.Join(b.root, "bin", name+".kubeconfig")}); err != nil {
 		return nil, err
 	}
 	s.cluster.Config.QPS, s.cluster.Config.Burst = 5000, 10000 // the test's own client: not measured
-	if s.proxy, err = startCountingProxy(s.cluster.Config); err != nil {
-		s.stop()
-		return nil, err
-	}
 	proxied := filepath.Join(b.root, "bin", name+"-proxied.kubeconfig")
-	if err := s.proxy.kubeconfig(proxied); err != nil {
+	if s.proxy, err = harness.StartAPIProxy(s.cluster.Config, proxied, classify); err != nil {
 		s.stop()
 		return nil, err
 	}
-	if s.fake, err = devenv.StartFakeAmplify(fakeamplify.Options{Lifetime: time.Hour, OnCall: s.calls.record}); err != nil {
+	if s.fake, err = harness.StartEndpoint(fakeamplify.Options{Lifetime: time.Hour, OnCall: s.calls.record}); err != nil {
 		s.stop()
 		return nil, err
 	}
@@ -69,7 +66,10 @@ func (b *bench) start(name string) (*stack, error) {
 		s.stop()
 		return nil, err
 	}
-	if s.operator, err = devenv.StartOperator(b.manager, proxied, s.fake.URL, filepath.Join(b.root, "bin", name+"-manager.log")); err != nil {
+	s.operator = &harness.Manager{Binary: b.manager, Kubeconfig: proxied, Endpoint: s.fake.URL, LogPath: filepath.Join(b.root, "bin", name+"-manager.log")}
+	_ = os.Remove(s.operator.LogPath) // each run's log starts empty
+	if err = s.operator.Start(); err != nil {
+		s.operator = nil
 		s.stop()
 		return nil, err
 	}
@@ -81,14 +81,13 @@ func (s *stack) stop() {
 		s.operator.Stop()
 	}
 	if s.fake != nil {
-		s.fake.Stop()
+		s.fake.Down()
 	}
 	if s.proxy != nil {
-		_ = s.proxy.server.Close()
+		s.proxy.Close()
 	}
 	if s.cluster != nil {
 		s.cluster.Stop()
-		_ = os.Remove(strings.TrimSuffix(s.cluster.Kubeconfig, ".kubeconfig") + "-proxied.kubeconfig")
 	}
 }
 
@@ -169,7 +168,7 @@ func (b *bench) full(ctx context.Context, cfg config) (*result, error) {
 	r := &result{N: cfg.n, Unrelated: cfg.unrelated, IdleSeconds: cfg.idle.Seconds(), Workers: operatorWorkers}
 
 	logf("convergence: %d FigmaTokens and Secrets created at once", cfg.n)
-	before := s.proxy.snapshot()
+	before := s.proxy.Counts()
 	took, err := s.converge(ctx, cfg.n)
 	if err != nil {
 		return nil, err
@@ -177,8 +176,8 @@ func (b *bench) full(ctx context.Context, cfg config) (*result, error) {
 	r.OperatorSeconds = took.Seconds()
 	// Let the last status writes and Events land before counting.
 	time.Sleep(2 * time.Second)
-	requests := s.proxy.since(before)
-	calls := s.fake.Server.TotalCalls()
+	requests := since(s.proxy, before)
+	calls := s.fake.Fake.TotalCalls()
 	r.UpstreamCalls = calls
 	r.setPerRefresh(requests, calls)
 	logf("converged in %.1f s; %d upstream calls; %v", r.OperatorSeconds, calls, requests)
@@ -187,10 +186,10 @@ func (b *bench) full(ctx context.Context, cfg config) (*result, error) {
 	}
 
 	logf("idle: %s with nothing due", cfg.idle)
-	before, callsBefore := s.proxy.snapshot(), s.fake.Server.TotalCalls()
+	before, callsBefore := s.proxy.Counts(), s.fake.Fake.TotalCalls()
 	time.Sleep(cfg.idle)
-	idle := s.proxy.since(before)
-	r.IdleUpstreamCalls = s.fake.Server.TotalCalls() - callsBefore
+	idle := since(s.proxy, before)
+	r.IdleUpstreamCalls = s.fake.Fake.TotalCalls() - callsBefore
 	r.IdleWrites = idle[secretWrite] + idle[statusWrite]
 	r.IdleRequests = total(idle)
 
@@ -257,7 +256,7 @@ func (s *stack) addUnrelated(ctx context.Context, count int) error {
 // timeliness switches to short-lived tokens, forces one refresh of each, then measures how
 // late each next refresh comes against its scheduled time.
 func (s *stack) timeliness(ctx context.Context, n int, lifetime time.Duration, r *result) error {
-	s.fake.Server.SetLifetime(lifetime)
+	s.fake.Fake.SetLifetime(lifetime)
 	forcedAt := time.Now()
 	stamp := forcedAt.UTC().Format(time.RFC3339Nano)
 	err := parallel(ctx, n, createWorkers, func(i int) error {

@@ -19,10 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/go-logr/logr"
-	"sigs.k8s.io/controller-runtime/pkg/log"
-
-	"github.com/tokenops/figma-token-operator/internal/devenv"
+	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
 type config struct {
@@ -51,7 +48,6 @@ func main() {
 		return nil
 	})
 	flag.Parse()
-	log.SetLogger(logr.Discard())
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -62,7 +58,7 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config) error {
-	bins, err := devenv.Build(ctx, logf)
+	bins, err := harness.Build(ctx, logf)
 	if err != nil {
 		return err
 	}

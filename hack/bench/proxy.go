@@ -1,21 +1,14 @@
 package main
 
 import (
-	"fmt"
-	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
-	"os"
 	"strings"
-	"sync"
-	"time"
 
-	"k8s.io/client-go/rest"
+	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
 // requestKind sorts the operator's API requests for the per-refresh figures.
-type requestKind string
+type requestKind = string
 
 const (
 	secretRead   requestKind = "secret_read"
@@ -26,42 +19,7 @@ const (
 	listOrWatch  requestKind = "list_watch"
 )
 
-// countingProxy forwards the operator's requests to the API server and counts them, reads
-// and Events included.
-type countingProxy struct {
-	url    string
-	server *http.Server
-	mu     sync.Mutex
-	counts map[requestKind]int
-}
-
-func startCountingProxy(admin *rest.Config) (*countingProxy, error) {
-	transport, err := rest.TransportFor(admin)
-	if err != nil {
-		return nil, err
-	}
-	target, err := url.Parse(admin.Host)
-	if err != nil {
-		return nil, err
-	}
-	forward := httputil.NewSingleHostReverseProxy(target)
-	forward.Transport = transport
-	forward.FlushInterval = -1
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := &countingProxy{url: "http://" + listener.Addr().String(), counts: map[requestKind]int{}}
-	p.server = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.counts[classify(r)]++
-		p.mu.Unlock()
-		forward.ServeHTTP(w, r)
-	})}
-	go func() { _ = p.server.Serve(listener) }()
-	return p, nil
-}
-
+// classify sorts a request the operator sent through the harness's API proxy.
 func classify(r *http.Request) requestKind {
 	path := r.URL.Path
 	isSecret := strings.Contains(path, "/secrets/")
@@ -83,20 +41,9 @@ func classify(r *http.Request) requestKind {
 	}
 }
 
-// snapshot returns the counts so far.
-func (p *countingProxy) snapshot() map[requestKind]int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make(map[requestKind]int, len(p.counts))
-	for k, v := range p.counts {
-		out[k] = v
-	}
-	return out
-}
-
 // since returns the counts added after before.
-func (p *countingProxy) since(before map[requestKind]int) map[requestKind]int {
-	now := p.snapshot()
+func since(proxy *harness.APIProxy, before map[requestKind]int) map[requestKind]int {
+	now := proxy.Counts()
 	for k, v := range before {
 		now[k] -= v
 	}
@@ -109,15 +56,4 @@ func total(counts map[requestKind]int) int {
 		n += v
 	}
 	return n
-}
-
-// kubeconfig writes a kubeconfig that reaches the API server through the proxy.
-func (p *countingProxy) kubeconfig(path string) error {
-	return os.WriteFile(path, []byte(fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: bench, cluster: {server: %q}}]
-users: [{name: bench, user: {}}]
-contexts: [{name: bench, context: {cluster: bench, user: bench}}]
-current-context: bench
-`, p.url)), 0o600)
 }

@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tokenops/figma-token-operator/internal/devenv"
 	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
 func main() {
@@ -36,28 +36,29 @@ func main() {
 // run sets everything up, then shows the refreshes for duration (0: until Ctrl-C). The
 // duration starts once the operator runs, not during the first build.
 func run(ctx context.Context, lifetime, duration time.Duration) error {
-	bins, err := devenv.Build(ctx, say)
+	bins, err := harness.Build(ctx, say)
 	if err != nil {
 		return err
 	}
 	root, assets, managerBinary := bins.Root, bins.Assets, bins.Manager
 
 	say("starting etcd and kube-apiserver on loopback, installing the CRD from config/crd...")
-	cluster, err := devenv.StartCluster(root, assets, filepath.Join(root, "bin", "demo.kubeconfig"))
+	cluster, err := harness.StartControlPlane(harness.ControlPlaneOptions{Assets: assets, Kubeconfig: filepath.Join(root, "bin", "demo.kubeconfig")})
 	if err != nil {
 		return err
 	}
 	defer cluster.Stop()
 
-	upstream, err := devenv.StartFakeAmplify(fakeamplify.Options{Lifetime: lifetime})
+	upstream, err := harness.StartEndpoint(fakeamplify.Options{Lifetime: lifetime})
 	if err != nil {
 		return err
 	}
-	defer upstream.Stop()
+	defer upstream.Down()
 	say("fake Amplify endpoint at %s issues tokens valid for %s", upstream.URL, lifetime)
 
-	operator, err := devenv.StartOperator(managerBinary, cluster.Kubeconfig, upstream.URL, filepath.Join(root, "bin", "demo-manager.log"))
-	if err != nil {
+	operator := &harness.Manager{Binary: managerBinary, Kubeconfig: cluster.Kubeconfig, Endpoint: upstream.URL, LogPath: filepath.Join(root, "bin", "demo-manager.log")}
+	_ = os.Remove(operator.LogPath) // the log of this run only
+	if err := operator.Start(); err != nil {
 		return err
 	}
 	defer operator.Stop()
@@ -80,7 +81,7 @@ func run(ctx context.Context, lifetime, duration time.Duration) error {
 		defer cancel()
 	}
 	summary := watch(ctx, cluster.Client, "default", "design-system", "figma-credentials")
-	summary.calls, summary.issued = upstream.Server.TotalCalls(), len(upstream.Server.Issued())
+	summary.calls, summary.issued = upstream.Fake.TotalCalls(), len(upstream.Fake.Issued())
 	summary.print()
 	return nil
 }

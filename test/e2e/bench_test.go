@@ -15,6 +15,7 @@ import (
 // A tiny run of make bench (N = 20) keeps the benchmark working; its figures are not
 // asserted as goals here, only what must hold at any size.
 func TestBenchSmoke(t *testing.T) {
+	t.Parallel()
 	g := newGomega(t)
 	bench := filepath.Join(work, "bench")
 	g.Expect(build(bench, root, "./hack/bench")).To(Succeed())

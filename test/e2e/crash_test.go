@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,8 +13,8 @@ import (
 // and between the Secret write and the status write. After a restart the Secret holds a valid
 // token and status converges from the Secret's own annotations.
 func TestCrashBetweenWrites(t *testing.T) {
-	proxy := newAPIProxy(t, operatorUserConfig)
-	crashy := &managerProcess{binary: operator.binary, kubeconfig: proxy.kubeconfig, logPath: filepath.Join(work, "crashy.log")}
+	proxy := startAPIProxy(t, operatorUserConfig)
+	crashy := newManager(proxy.Kubeconfig, "crashy.log")
 	replaceOperator(t, crashy)
 
 	tests := []struct {
@@ -56,15 +55,15 @@ func TestCrashBetweenWrites(t *testing.T) {
 			g := newGomega(t)
 			ns := newNamespace(t)
 			rt := "crash-" + rand.String(12)
-			proxy.holdRequests(func(r *http.Request) bool { return tt.held(r, ns) })
+			proxy.Hold(func(r *http.Request) bool { return tt.held(r, ns) })
 			mustKubectl(t, secretYAML("creds", rt)+"---\n"+figmaTokenYAML("crash", "creds"), "apply", "-n", ns, "-f", "-")
-			g.Eventually(proxy.held).Should(Receive())
+			g.Eventually(proxy.Held()).Should(Receive())
 			g.Expect(fake.Calls(rt)).To(Equal(1), "the upstream answered")
 
-			crashy.kill()
-			proxy.holdRequests(nil)
+			crashy.Kill()
+			proxy.Hold(nil)
 			tt.afterCrash(t, g, ns)
-			g.Expect(crashy.start()).To(Succeed())
+			g.Expect(crashy.Start()).To(Succeed())
 
 			mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/crash", "--timeout=90s")
 			expectStatusMirrorsSecret(t, g, ns, "crash")

@@ -14,6 +14,7 @@ import (
 
 // make demo DURATION=... must stop by itself, exit 0 and report the refreshes it showed.
 func TestDemoRunsAndStopsByItself(t *testing.T) {
+	t.Parallel()
 	g := newGomega(t)
 	demo := filepath.Join(work, "demo")
 	g.Expect(build(demo, root, "./hack/demo")).To(Succeed())

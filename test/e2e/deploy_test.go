@@ -25,6 +25,7 @@ import (
 // API server lacks, are checked strictly against that project's Go types instead.
 
 func TestKustomizeInstallerIsAcceptedByTheAPIServer(t *testing.T) {
+	t.Parallel()
 	g := newGomega(t)
 	cmd := exec.Command(filepath.Join(root, "hack/render.sh"), filepath.Join(root, "config/default"), "registry.example.com/fto:v1.2.3")
 	cmd.Env = append(os.Environ(), "KUBECTL="+kubectlBin)
@@ -50,6 +51,7 @@ func TestKustomizeInstallerIsAcceptedByTheAPIServer(t *testing.T) {
 }
 
 func TestRolloutRestartsComponentGrantsAndEnablesThem(t *testing.T) {
+	t.Parallel()
 	g := newGomega(t)
 	cmd := exec.Command(filepath.Join(root, "hack/render.sh"), filepath.Join(root, "config/default"), "registry.example.com/fto:v1.2.3",
 		filepath.Join(root, "config/components/rollout-restarts"))
@@ -84,6 +86,7 @@ func grantsWorkloadPatch(objects []unstructured.Unstructured) bool {
 }
 
 func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
+	t.Parallel()
 	helm := helmBinary(t)
 	chart := filepath.Join(root, "charts/figma-token-operator")
 	if out, err := exec.Command(helm, "lint", "--strict", chart).CombinedOutput(); err != nil {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestSamplesBecomeReadyAndShowTheirColumns(t *testing.T) {
+	t.Parallel()
 	g := newGomega(t)
 	ns := newNamespace(t)
 	mustKubectl(t, "", "apply", "-n", ns, "-k", filepath.Join(root, "config", "samples"))
@@ -31,6 +32,7 @@ func TestSamplesBecomeReadyAndShowTheirColumns(t *testing.T) {
 }
 
 func TestKubectlApplyRefusesInvalidFigmaTokens(t *testing.T) {
+	t.Parallel()
 	ns := newNamespace(t)
 	many := ""
 	for i := range 65 {
@@ -64,6 +66,7 @@ func TestKubectlApplyRefusesInvalidFigmaTokens(t *testing.T) {
 }
 
 func TestBadRefreshTokenIsStalledAndNeverShown(t *testing.T) {
+	t.Parallel()
 	g := newGomega(t)
 	ns := newNamespace(t)
 	bad := "bad-refresh-" + rand.String(16)
@@ -78,7 +81,7 @@ func TestBadRefreshTokenIsStalledAndNeverShown(t *testing.T) {
 	shown := map[string]string{
 		"kubectl get -o yaml": mustKubectl(t, "", "get", "figmatoken", "rejected", "-n", ns, "-o", "yaml"),
 		"kubectl get events":  mustKubectl(t, "", "get", "events", "-n", ns, "-o", "yaml"),
-		"the manager's log":   operator.log(),
+		"the manager's log":   operator.Log(),
 	}
 	g.Expect(shown["the manager's log"]).To(ContainSubstring(`"level":"debug"`), "the manager logs at debug level")
 	for where, text := range shown {
@@ -94,11 +97,11 @@ func TestKilledManagerRestartsWithoutExtraCalls(t *testing.T) {
 	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/survivor", "--timeout=90s")
 	g.Expect(fake.Calls(rt)).To(Equal(1))
 
-	acquired := operator.leaderAcquisitions()
-	operator.kill()
-	g.Expect(operator.start()).To(Succeed())
+	acquired := leaderAcquisitions(operator)
+	operator.Kill()
+	g.Expect(operator.Start()).To(Succeed())
 	// The new process waits for the killed one's lease to lapse, then leads.
-	g.Eventually(operator.leaderAcquisitions, "2m").Should(BeNumerically(">", acquired), operator.log)
+	g.Eventually(func() int { return leaderAcquisitions(operator) }, "2m").Should(BeNumerically(">", acquired), operator.Log)
 
 	// It is working: a FigmaToken created now becomes Ready...
 	mustKubectl(t, secretYAML("creds-after", "after-"+rand.String(16))+"---\n"+figmaTokenYAML("newcomer", "creds-after"), "apply", "-n", ns, "-f", "-")

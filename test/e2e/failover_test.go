@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"math"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -23,14 +22,14 @@ func TestLeaderFailoverKeepsTokensFresh(t *testing.T) {
 	mustKubectl(t, secretYAML("creds", rt)+"---\n"+figmaTokenYAML("ha", "creds"), "apply", "-n", ns, "-f", "-")
 	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/ha", "--timeout=90s")
 
-	standby := &managerProcess{binary: operator.binary, kubeconfig: operator.kubeconfig, logPath: filepath.Join(work, "standby.log")}
-	g.Expect(standby.start()).To(Succeed())
-	g.Eventually(standby.log).Should(ContainSubstring("Attempting to acquire leader lease"))
-	g.Expect(standby.leaderAcquisitions()).To(BeZero(), "the running manager still leads")
+	standby := newManager(operatorKubeconfig, "standby.log")
+	g.Expect(standby.Start()).To(Succeed())
+	g.Eventually(standby.Log).Should(ContainSubstring("Attempting to acquire leader lease"))
+	g.Expect(leaderAcquisitions(standby)).To(BeZero(), "the running manager still leads")
 
 	start, callsBefore := time.Now(), fake.Calls(rt)
-	operator.kill()
-	g.Eventually(standby.leaderAcquisitions).Should(Equal(1))
+	operator.Kill()
+	g.Eventually(func() int { return leaderAcquisitions(standby) }).Should(Equal(1))
 	failover := time.Since(start)
 
 	// Watch two more refresh cycles under the new leader, checking the token never lapses.

@@ -55,6 +55,7 @@ func (g *garbageCollector) stop() {
 // Deleting a FigmaToken deletes the target Secret it created (garbage collection through
 // its ownerReference) and leaves the source Secret, refresh token included, as it was.
 func TestDeletingTheFigmaTokenCollectsItsTargetOnly(t *testing.T) {
+	t.Parallel()
 	if gc == nil {
 		t.Skip("no kube-controller-manager among the envtest assets: hack/envtest.sh builds one")
 	}

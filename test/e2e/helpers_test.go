@@ -5,17 +5,17 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/rest"
 
+	"github.com/tokenops/figma-token-operator/internal/harness"
 	assembly "github.com/tokenops/figma-token-operator/internal/operator"
 )
 
@@ -76,89 +76,48 @@ func figmaTokenYAML(name, secret string) string {
 	return fmt.Sprintf("apiVersion: figma.tokenops.dev/v1alpha1\nkind: FigmaToken\nmetadata:\n  name: %s\nspec:\n  secretRef:\n    name: %s\n", name, secret)
 }
 
-// managerProcess is the operator's manager binary running as its own process.
-type managerProcess struct {
-	binary, kubeconfig, logPath string
-	extraArgs                   []string
-	cmd                         *exec.Cmd
-	exited                      chan struct{}
-}
-
-func (m *managerProcess) start() error {
-	logFile, err := os.OpenFile(m.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
+// newManager is the manager binary as the suite runs it: leader election with short leases
+// (a killed leader is replaced within seconds), debug logs to logName in the run's folder.
+func newManager(kubeconfig, logName string, extraArgs ...string) *harness.Manager {
+	return &harness.Manager{
+		Binary: filepath.Join(work, "manager"), Kubeconfig: kubeconfig, Endpoint: fakeURL, LogPath: filepath.Join(work, logName),
+		Args: append([]string{
+			"--leader-elect", "--leader-election-namespace", "system",
+			"--leader-elect-lease-duration", "4s", "--leader-elect-renew-deadline", "3s", "--leader-elect-retry-period", "500ms",
+			"--zap-log-level", "debug",
+		}, extraArgs...),
 	}
-	m.cmd = exec.Command(m.binary,
-		"--kubeconfig", m.kubeconfig,
-		"--amplify-endpoint", fakeURL,
-		"--aws-region", "us-east-1",
-		"--leader-elect", "--leader-election-namespace", "system",
-		// Short leases so that a killed leader is replaced within seconds.
-		"--leader-elect-lease-duration", "4s", "--leader-elect-renew-deadline", "3s", "--leader-elect-retry-period", "500ms",
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
-		"--zap-log-level", "debug",
-	)
-	m.cmd.Args = append(m.cmd.Args, m.extraArgs...)
-	m.cmd.Env = append(os.Environ(),
-		"AWS_ACCESS_KEY_ID="+awsCreds.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+awsCreds.SecretAccessKey,
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-	)
-	m.cmd.Stdout, m.cmd.Stderr = logFile, logFile
-	if err := m.cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return err
-	}
-	m.exited = make(chan struct{})
-	go func() {
-		_ = m.cmd.Wait()
-		_ = logFile.Close()
-		close(m.exited)
-	}()
-	return nil
 }
 
 // replaceOperator stops the suite's manager for the rest of a test and starts m instead;
 // the suite's manager comes back when the test ends.
-func replaceOperator(t *testing.T, m *managerProcess) {
+func replaceOperator(t *testing.T, m *harness.Manager) {
 	t.Helper()
-	operator.stop() // graceful: it hands its lease back
+	operator.Stop() // graceful: it hands its lease back
 	t.Cleanup(func() {
-		m.stop()
-		operator = &managerProcess{binary: m.binary, kubeconfig: operatorKubeconfig, logPath: filepath.Join(work, "manager.log")}
-		if err := operator.start(); err != nil {
+		m.Stop()
+		operator = newManager(operatorKubeconfig, "manager.log")
+		if err := operator.Start(); err != nil {
 			t.Fatal(err)
 		}
 	})
-	if err := m.start(); err != nil {
+	if err := m.Start(); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// kill ends the manager at once, as a crash or a node failure would: no lease release.
-func (m *managerProcess) kill() {
-	_ = m.cmd.Process.Signal(syscall.SIGKILL)
-	<-m.exited
-}
-
-// stop ends the manager gracefully.
-func (m *managerProcess) stop() {
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.exited:
-	case <-time.After(30 * time.Second):
-		m.kill()
+// startAPIProxy puts a proxy between a manager and the API server, as user, for one test.
+func startAPIProxy(t *testing.T, user *rest.Config) *harness.APIProxy {
+	t.Helper()
+	p, err := harness.StartAPIProxy(user, filepath.Join(work, "proxy-"+t.Name()+".kubeconfig"), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(p.Close)
+	return p
 }
 
-func (m *managerProcess) log() string {
-	data, _ := os.ReadFile(m.logPath)
-	return string(data)
-}
-
-// leaderAcquisitions counts how often a manager became leader, from the log.
-func (m *managerProcess) leaderAcquisitions() int {
-	return strings.Count(m.log(), `"msg":"Successfully acquired lease","lock":"system/`+assembly.LeaderElectionID)
+// leaderAcquisitions counts how often a manager became leader, from its log.
+func leaderAcquisitions(m *harness.Manager) int {
+	return strings.Count(m.Log(), `"msg":"Successfully acquired lease","lock":"system/`+assembly.LeaderElectionID)
 }

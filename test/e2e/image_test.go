@@ -16,6 +16,7 @@ import (
 // result must be a static binary (distroless/static has no libc) and the image must not run
 // as root.
 func TestDockerfileBuildsAStaticNonRootManager(t *testing.T) {
+	t.Parallel()
 	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)

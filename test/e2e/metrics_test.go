@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,8 +23,7 @@ import (
 func TestMetricsEndpoint(t *testing.T) {
 	g := newGomega(t)
 	addr := freeAddress(t)
-	metered := &managerProcess{binary: operator.binary, kubeconfig: operatorKubeconfig, logPath: filepath.Join(work, "metrics-manager.log"),
-		extraArgs: []string{"--metrics-bind-address", addr}}
+	metered := newManager(operatorKubeconfig, "metrics-manager.log", "--metrics-bind-address", addr)
 	replaceOperator(t, metered)
 
 	ns := newNamespace(t)
@@ -65,7 +63,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	g.Expect(series("figmatoken_ready", "namespace", ns, "name", "bad")()).To(Equal([]float64{0}))
 
-	expectJSONLogsNamingTheFigmaToken(t, metered.log(), ns)
+	expectJSONLogsNamingTheFigmaToken(t, metered.Log(), ns)
 }
 
 // expectJSONLogsNamingTheFigmaToken: every log line is one JSON object, and every line a

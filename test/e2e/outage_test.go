@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,8 +16,8 @@ import (
 // FigmaTokens are served, and no token is refreshed twice.
 func TestOperatorCarriesOnAfterAPIServerOutage(t *testing.T) {
 	g := newGomega(t)
-	proxy := newAPIProxy(t, operatorUserConfig)
-	behindProxy := &managerProcess{binary: operator.binary, kubeconfig: proxy.kubeconfig, logPath: filepath.Join(work, "outage.log")}
+	proxy := startAPIProxy(t, operatorUserConfig)
+	behindProxy := newManager(proxy.Kubeconfig, "outage.log")
 	replaceOperator(t, behindProxy)
 
 	ns := newNamespace(t)
@@ -27,9 +26,9 @@ func TestOperatorCarriesOnAfterAPIServerOutage(t *testing.T) {
 	mustKubectl(t, secretYAML("creds", rt)+"---\n"+figmaTokenYAML("steady", "creds"), "apply", "-n", ns, "-f", "-")
 	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/steady", "--timeout=90s")
 
-	proxy.down()
-	g.Eventually(behindProxy.log, "60s").Should(ContainSubstring("connection refused"), "the operator noticed the outage")
-	g.Expect(proxy.up()).To(Succeed())
+	proxy.Down()
+	g.Eventually(behindProxy.Log, "60s").Should(ContainSubstring("connection refused"), "the operator noticed the outage")
+	g.Expect(proxy.Up()).To(Succeed())
 
 	mustKubectl(t, secretYAML("later", "later-"+rand.String(12))+"---\n"+figmaTokenYAML("later", "later"), "apply", "-n", ns, "-f", "-")
 	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/later", "--timeout=90s")

@@ -42,14 +42,13 @@ func TestNamespacedRBACIsEnoughWithWatchNamespace(t *testing.T) {
 		}
 	}
 
-	narrow := &managerProcess{binary: operator.binary, kubeconfig: kubeconfig, logPath: filepath.Join(work, "namespaced.log"),
-		extraArgs: []string{"--watch-namespace", ns}}
+	narrow := newManager(kubeconfig, "namespaced.log", "--watch-namespace", ns)
 	replaceOperator(t, narrow)
 
 	rt := "namespaced-" + rand.String(12)
 	mustKubectl(t, secretYAML("creds", rt)+"---\n"+figmaTokenYAML("narrow", "creds"), "apply", "-n", ns, "-f", "-")
 	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/narrow", "--timeout=90s")
-	if log := narrow.log(); strings.Contains(log, "is forbidden") {
+	if log := narrow.Log(); strings.Contains(log, "is forbidden") {
 		t.Fatalf("the manager was refused a request:\n%s", log)
 	}
 }

@@ -8,12 +8,15 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
 // The manager's binary as an administrator meets it: --version, and settings that can never
 // work refused at once with one line that says what to set.
 
 func TestVersionPrintsTheVersionAndExits(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command(filepath.Join(work, "manager"), "--version").CombinedOutput()
 	if err != nil {
 		t.Fatalf("--version: %v\n%s", err, out)
@@ -24,18 +27,20 @@ func TestVersionPrintsTheVersionAndExits(t *testing.T) {
 }
 
 func TestStartupLogNamesTheVersionAndSettings(t *testing.T) {
+	t.Parallel()
 	g := newGomega(t)
-	g.Eventually(operator.log).Should(ContainSubstring(`"msg":"starting manager"`))
-	for _, line := range strings.Split(operator.log(), "\n") {
+	g.Eventually(operator.Log).Should(ContainSubstring(`"msg":"starting manager"`))
+	for _, line := range strings.Split(operator.Log(), "\n") {
 		if strings.Contains(line, `"msg":"starting manager"`) {
 			g.Expect(line).To(And(ContainSubstring(`"version":"dev"`), ContainSubstring(`"awsRegion":"us-east-1"`),
 				ContainSubstring(`"amplifyEndpoint":"`+fakeURL+`"`), ContainSubstring(`"rolloutRestarts":false`)))
-			g.Expect(line).NotTo(ContainSubstring(awsCreds.SecretAccessKey))
+			g.Expect(line).NotTo(ContainSubstring(harness.Credentials.SecretAccessKey))
 		}
 	}
 }
 
 func TestSettingsThatCanNeverWorkStopTheManager(t *testing.T) {
+	t.Parallel()
 	for name, tt := range map[string]struct {
 		args  []string
 		names []string

@@ -1,24 +1,25 @@
 // Package e2e runs the operator as its users do: the built manager binary as its own process,
 // under a user that holds only the RBAC generated into config/rbac/, against a real
 // kube-apiserver and etcd, driven with real kubectl.
+//
+// Tests that stop, kill or replace the suite's manager run one at a time; the others call
+// t.Parallel() and so run together after them, never while the manager is away.
 package e2e
 
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
-	"github.com/tokenops/figma-token-operator/internal/testenv"
+	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
 const operatorUser = "figma-token-operator"
@@ -34,13 +35,11 @@ var (
 	operatorKubeconfig string
 	operatorUserConfig *rest.Config
 	fakeURL            string
-	operator           *managerProcess
+	operator           *harness.Manager
 )
 
 // gc is the suite's garbage collector; nil without kube-controller-manager.
 var gc *garbageCollector
-
-var awsCreds = aws.Credentials{AccessKeyID: "AKIDE2E", SecretAccessKey: "e2e-secret"}
 
 func TestMain(m *testing.M) {
 	code, err := runSuite(m)
@@ -53,7 +52,7 @@ func TestMain(m *testing.M) {
 
 func runSuite(m *testing.M) (int, error) {
 	var err error
-	if root, err = testenv.RepoRoot(); err != nil {
+	if root, err = harness.RepoRoot(); err != nil {
 		return 1, err
 	}
 	if work, err = os.MkdirTemp("", "figma-e2e-"); err != nil {
@@ -61,16 +60,19 @@ func runSuite(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(work)
 
-	env, _, err := testenv.StartBare()
+	assets, err := harness.Assets(context.Background(), false, nil)
 	if err != nil {
 		return 1, err
 	}
-	defer func() { _ = env.Stop() }()
-	kubectlBin = filepath.Join(env.BinaryAssetsDirectory, "kubectl")
+	// Empty: the suite installs the CRD with kubectl, as users do.
 	adminKubeconfig = filepath.Join(work, "admin.kubeconfig")
-	if err := os.WriteFile(adminKubeconfig, env.KubeConfig, 0o600); err != nil {
+	cp, err := harness.StartControlPlane(harness.ControlPlaneOptions{Assets: assets, WithoutCRDs: true, Kubeconfig: adminKubeconfig})
+	if err != nil {
 		return 1, err
 	}
+	defer cp.Stop()
+	env := cp.Env
+	kubectlBin = cp.KubectlPath
 
 	if err := build(filepath.Join(work, "manager"), root, "."); err != nil {
 		return 1, err
@@ -84,16 +86,18 @@ func runSuite(m *testing.M) (int, error) {
 	}
 	defer gc.stop()
 
-	fake = fakeamplify.New(fakeamplify.Options{Credentials: awsCreds, Region: "us-east-1", Lifetime: time.Hour})
-	server := httptest.NewServer(fake)
-	defer server.Close()
-	fakeURL = server.URL
-
-	operator = &managerProcess{binary: filepath.Join(work, "manager"), kubeconfig: operatorKubeconfig, logPath: filepath.Join(work, "manager.log")}
-	if err := operator.start(); err != nil {
+	endpoint, err := harness.StartEndpoint(fakeamplify.Options{Lifetime: time.Hour})
+	if err != nil {
 		return 1, err
 	}
-	defer operator.stop()
+	defer endpoint.Down()
+	fake, fakeURL = endpoint.Fake, endpoint.URL
+
+	operator = newManager(operatorKubeconfig, "manager.log")
+	if err := operator.Start(); err != nil {
+		return 1, err
+	}
+	defer operator.Stop()
 	return m.Run(), nil
 }
 

@@ -11,6 +11,7 @@ import (
 // an API server that enforces OwnerReferencesPermissionEnforcement: creating the target with
 // a blocking ownerReference works with exactly those permissions.
 func TestTargetSecretWithTheGeneratedRBAC(t *testing.T) {
+	t.Parallel()
 	g := newGomega(t)
 	ns := newNamespace(t)
 	readyWithTarget(t, ns)

@@ -1,0 +1,148 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+)
+
+// Assets is the folder holding kube-apiserver, etcd, kubectl and kube-controller-manager:
+// KUBEBUILDER_ASSETS when set, else what hack/envtest.sh built under bin/k8s/. build, when
+// set, builds them on first use (minutes), calling progress every 15 s; else their absence
+// is an error that says how to get them.
+func Assets(ctx context.Context, build bool, progress func(elapsed time.Duration)) (string, error) {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		return dir, nil
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	if !build {
+		matches, _ := filepath.Glob(filepath.Join(root, "bin", "k8s", "*", "kube-apiserver"))
+		if len(matches) == 0 {
+			return "", errors.New("no control-plane binaries: run 'make test' (it builds them) or set KUBEBUILDER_ASSETS")
+		}
+		return filepath.Dir(matches[len(matches)-1]), nil
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(root, "hack", "envtest.sh"))
+	cmd.Stderr = os.Stderr
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		start := time.Now()
+		tick := time.NewTicker(15 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if progress != nil {
+					progress(time.Since(start))
+				}
+			}
+		}
+	}()
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("building the control plane: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// ControlPlaneOptions configure StartControlPlane.
+type ControlPlaneOptions struct {
+	// Assets holds the binaries (see Assets).
+	Assets string
+	// WithoutCRDs starts an empty API server, for suites that install the CRD as users do.
+	WithoutCRDs bool
+	// Kubeconfig, when set, is where an admin kubeconfig is written (removed by Stop).
+	Kubeconfig string
+	// Log receives controller-runtime's logs in this process; the zero value discards them.
+	// (Without a logger controller-runtime prints a warning with a stack trace.)
+	Log logr.Logger
+}
+
+// ControlPlane is kube-apiserver and etcd on loopback.
+type ControlPlane struct {
+	Env    *envtest.Environment
+	Config *rest.Config
+	// Client is an uncached admin client that knows FigmaTokens.
+	Client client.Client
+	// Kubeconfig is the admin kubeconfig's path, "" when none was asked for.
+	Kubeconfig  string
+	KubectlPath string
+}
+
+// StartControlPlane starts kube-apiserver and etcd, with the CRDs of config/crd/bases
+// installed unless opts.WithoutCRDs.
+func StartControlPlane(opts ControlPlaneOptions) (*ControlPlane, error) {
+	logger := opts.Log
+	if logger.GetSink() == nil {
+		logger = logr.Discard()
+	}
+	log.SetLogger(logger)
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	env := &envtest.Environment{BinaryAssetsDirectory: opts.Assets}
+	if !opts.WithoutCRDs {
+		env.CRDDirectoryPaths = []string{filepath.Join(root, "config", "crd", "bases")}
+		env.ErrorIfCRDPathMissing = true
+	}
+	// As on clusters that enforce it (OpenShift does): setting blockOwnerDeletion on a
+	// target Secret's ownerReference needs update on figmatokens/finalizers.
+	env.ControlPlane.GetAPIServer().Configure().Append("enable-admission-plugins", "OwnerReferencesPermissionEnforcement")
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting the control plane from %s: %w", opts.Assets, err)
+	}
+	cp := &ControlPlane{Env: env, Config: cfg, Kubeconfig: opts.Kubeconfig, KubectlPath: filepath.Join(opts.Assets, "kubectl")}
+	scheme := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(scheme)
+	_ = figmav1alpha1.AddToScheme(scheme)
+	if cp.Client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		cp.Stop()
+		return nil, err
+	}
+	if opts.Kubeconfig != "" {
+		if err := os.WriteFile(opts.Kubeconfig, env.KubeConfig, 0o600); err != nil {
+			cp.Stop()
+			return nil, err
+		}
+	}
+	return cp, nil
+}
+
+// Kubectl runs kubectl against the control plane as its admin, its output going to the
+// terminal.
+func (cp *ControlPlane) Kubectl(ctx context.Context, args ...string) error {
+	cmd := exec.CommandContext(ctx, cp.KubectlPath, append([]string{"--kubeconfig", cp.Kubeconfig}, args...)...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd.Run()
+}
+
+// Stop stops the control plane and removes the kubeconfig.
+func (cp *ControlPlane) Stop() {
+	_ = cp.Env.Stop()
+	if cp.Kubeconfig != "" {
+		_ = os.Remove(cp.Kubeconfig)
+	}
+}

@@ -1,0 +1,45 @@
+package harness
+
+import (
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+)
+
+// Endpoint serves the fake Amplify endpoint on a loopback address that can be taken down
+// (connections refused) and brought back at the same address.
+type Endpoint struct {
+	Fake *fakeamplify.Server
+	// URL is the endpoint's address, for --amplify-endpoint.
+	URL  string
+	addr string
+	http *http.Server
+}
+
+// StartEndpoint serves a new fake; the credentials and region are the harness's.
+func StartEndpoint(opts fakeamplify.Options) (*Endpoint, error) {
+	opts.Credentials, opts.Region = Credentials, Region
+	e := &Endpoint{Fake: fakeamplify.New(opts), addr: "127.0.0.1:0"}
+	if err := e.Up(); err != nil {
+		return nil, err
+	}
+	e.URL = "http://" + e.addr
+	return e, nil
+}
+
+// Up serves on the endpoint's address (the same one again after Down).
+func (e *Endpoint) Up() error {
+	listener, err := net.Listen("tcp", e.addr)
+	if err != nil {
+		return err
+	}
+	e.addr = listener.Addr().String()
+	e.http = &http.Server{Handler: e.Fake, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = e.http.Serve(listener) }()
+	return nil
+}
+
+// Down closes the endpoint: connections are refused until Up.
+func (e *Endpoint) Down() { _ = e.http.Close() }
