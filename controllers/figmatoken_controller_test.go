@@ -81,12 +81,7 @@ func TestRefreshesShortLivedTokensBeforeExpiry(t *testing.T) {
 func TestRejectedRefreshTokenStallsWithBoundedCalls(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	bad := uniqueToken("bad")
-	fake.SetBehavior(bad, fakeamplify.Behavior{Reject: true})
-	f.createSecret("creds", map[string]string{"refreshToken": bad})
-	f.createFigmaToken("rejected", "creds")
-
-	f.g.Eventually(f.condition("rejected", figmav1alpha1.ConditionStalled)).Should(Equal("True/RefreshRejected"))
+	bad := f.rejectedFigmaToken("rejected")
 	f.g.Expect(f.condition("rejected", figmav1alpha1.ConditionReady)()).To(Equal("False/RefreshRejected"))
 	ft := f.figmaToken("rejected")
 	stalled := meta.FindStatusCondition(ft.Status.Conditions, figmav1alpha1.ConditionStalled)
@@ -312,11 +307,7 @@ func TestRestartMakesNoCallAndStatusConvergesFromTheSecret(t *testing.T) {
 
 func TestFixedRefreshTokenIsUsedAtOnceAfterARestart(t *testing.T) {
 	f := newFixture(t)
-	bad := uniqueToken("bad")
-	fake.SetBehavior(bad, fakeamplify.Behavior{Reject: true})
-	f.createSecret("creds", map[string]string{"refreshToken": bad})
-	f.createFigmaToken("rejected", "creds")
-	f.g.Eventually(f.condition("rejected", figmav1alpha1.ConditionStalled)).Should(Equal("True/RefreshRejected"))
+	bad := f.rejectedFigmaToken("rejected")
 	f.g.Expect(f.figmaToken("rejected").Status.FailedCredentialHash).To(MatchRegexp(`^[0-9a-f]{16}$`))
 
 	// Whoever restarts or takes over must know which credential failed: a fixed one is used

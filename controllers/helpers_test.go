@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
 )
 
 const (
@@ -123,6 +124,28 @@ func (f *fixture) readyFigmaToken(name string) (*figmav1alpha1.FigmaToken, strin
 	rt := uniqueToken(name)
 	f.createSecret("creds", map[string]string{"refreshToken": rt})
 	f.createFigmaToken(name, "creds")
+	return f.waitReady(name), rt
+}
+
+// rejectedFigmaToken creates a FigmaToken whose refresh token upstream refuses, and waits
+// until it is Stalled; it returns that refresh token.
+func (f *fixture) rejectedFigmaToken(name string) string {
+	f.t.Helper()
+	bad := uniqueToken("bad")
+	fake.SetBehavior(bad, fakeamplify.Behavior{Reject: true})
+	f.createSecret("creds", map[string]string{"refreshToken": bad})
+	f.createFigmaToken(name, "creds")
+	f.g.Eventually(f.condition(name, figmav1alpha1.ConditionStalled)).Should(Equal("True/RefreshRejected"))
+	return bad
+}
+
+// readyTarget creates a FigmaToken that writes to target Secret "figma-access", waits until
+// it is Ready and returns it with its refresh token.
+func (f *fixture) readyTarget(name string) (*figmav1alpha1.FigmaToken, string) {
+	f.t.Helper()
+	rt := uniqueToken(name)
+	f.createSecret("creds", map[string]string{"refreshToken": rt})
+	f.createFigmaToken(name, "creds", withTarget("figma-access"))
 	return f.waitReady(name), rt
 }
 

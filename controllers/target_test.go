@@ -57,10 +57,7 @@ func TestTargetHoldsOnlyTheAccessTokenAndLeavesTheSourceAlone(t *testing.T) {
 func TestTargetIsKeptInShapeWithoutUpstreamCalls(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	rt := uniqueToken("shape")
-	f.createSecret("creds", map[string]string{"refreshToken": rt})
-	ft := f.createFigmaToken("design", "creds", withTarget("figma-access"))
-	f.waitReady("design")
+	ft, rt := f.readyTarget("design")
 	token := string(f.secret("figma-access").Data["accessToken"])
 
 	// A stray key added to the target is removed; the token stays.
@@ -132,10 +129,7 @@ func (f *fixture) secretValue(name, key string) func() string {
 func TestImmutableTargetConflictsWithoutUpstreamCalls(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	rt := uniqueToken("frozen-target")
-	f.createSecret("creds", map[string]string{"refreshToken": rt})
-	ft := f.createFigmaToken("design", "creds", withTarget("figma-access"))
-	f.waitReady("design")
+	ft, rt := f.readyTarget("design")
 
 	target := f.secret("figma-access")
 	f.update(target, func() { target.Immutable = ptr.To(true) })
@@ -150,9 +144,8 @@ func TestImmutableTargetConflictsWithoutUpstreamCalls(t *testing.T) {
 func TestMissingSourceKeepsTheTargetReadyUntilItsTokenExpires(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.createSecret("creds", map[string]string{"refreshToken": uniqueToken("gone")})
-	f.createFigmaToken("design", "creds", withTarget("figma-access"))
-	expiresAt := f.waitReady("design").Status.ExpiresAt
+	ready, _ := f.readyTarget("design")
+	expiresAt := ready.Status.ExpiresAt
 
 	f.g.Expect(k8s.Delete(context.Background(), f.secret("creds"))).To(Succeed())
 	f.g.Eventually(f.condition("design", figmav1alpha1.ConditionStalled)).Should(Equal("True/SecretNotFound"))

@@ -30,15 +30,22 @@ func StartEndpoint(opts fakeamplify.Options) (*Endpoint, error) {
 }
 
 // Up serves on the endpoint's address (the same one again after Down).
-func (e *Endpoint) Up() error {
-	listener, err := net.Listen("tcp", e.addr)
+func (e *Endpoint) Up() (err error) {
+	e.http, err = serve(&e.addr, e.Fake)
+	return err
+}
+
+// serve serves handler on *addr, a loopback address ("127.0.0.1:0" picks one and sets it),
+// so that the same address can be served again after the server is closed.
+func serve(addr *string, handler http.Handler) (*http.Server, error) {
+	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	e.addr = listener.Addr().String()
-	e.http = &http.Server{Handler: e.Fake, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = e.http.Serve(listener) }()
-	return nil
+	*addr = listener.Addr().String()
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = server.Serve(listener) }()
+	return server, nil
 }
 
 // Down closes the endpoint: connections are refused until Up.

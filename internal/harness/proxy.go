@@ -3,13 +3,11 @@ package harness
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"sync"
-	"time"
 
 	"k8s.io/client-go/rest"
 )
@@ -113,15 +111,9 @@ func (p *APIProxy) Counts() map[string]int {
 }
 
 // Up serves on the proxy's address (the same one again after Down).
-func (p *APIProxy) Up() error {
-	listener, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		return err
-	}
-	p.addr = listener.Addr().String()
-	p.server = &http.Server{Handler: p.handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = p.server.Serve(listener) }()
-	return nil
+func (p *APIProxy) Up() (err error) {
+	p.server, err = serve(&p.addr, p.handler)
+	return err
 }
 
 // Down closes every connection, watches included, and refuses new ones until Up.
