@@ -20,7 +20,7 @@ import (
 // the used code, for a FigmaToken whose access token goes to a target Secret.
 func (r *FigmaTokenReconciler) storeRefreshToken(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret, token string) error {
 	_, _, err := r.writeSecret(ctx, client.ObjectKeyFromObject(source), source.DeepCopy(), func(current *corev1.Secret) error {
-		tokensecret.StoreRefreshToken(current, ft.Spec.SecretRef.RefreshTokenKey, token)
+		tokensecret.StoreRefreshToken(current, string(ft.Spec.SecretRef.RefreshTokenKey), token)
 		return r.Client.Update(ctx, current)
 	}, func(current *corev1.Secret) (bool, error) {
 		if current == nil {

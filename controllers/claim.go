@@ -20,7 +20,7 @@ import (
 // A Secret no other FigmaToken names, or one this FigmaToken already owns, needs no claim:
 // the token's own write claims it, in the same update.
 func (r *FigmaTokenReconciler) claimFirst(ctx context.Context, ft *figmav1alpha1.FigmaToken, s *secrets, obs *policy.Observation) (bool, error) {
-	if ft.Spec.Target != nil || obs.Owned() || len(r.byIndex(ctx, ft.Namespace, ft.Spec.SecretRef.Name, ft.Name)) == 0 {
+	if ft.Spec.Target != nil || obs.Owned() || len(r.byIndex(ctx, ft.Namespace, string(ft.Spec.SecretRef.Name), ft.Name)) == 0 {
 		return true, nil
 	}
 	claimed, ok, err := r.writeSecret(ctx, client.ObjectKeyFromObject(s.source), s.source.DeepCopy(), func(current *corev1.Secret) error {

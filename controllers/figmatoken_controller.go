@@ -59,7 +59,7 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 			r.forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
-		return ctrl.Result{}, err
+		return ctrl.Result{}, fmt.Errorf("reading FigmaToken %s: %w", req.NamespacedName, err)
 	}
 	if !ft.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil

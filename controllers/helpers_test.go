@@ -79,7 +79,7 @@ func (f *fixture) createFigmaToken(name, secret string, mutate ...func(*figmav1a
 	f.t.Helper()
 	ft := &figmav1alpha1.FigmaToken{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.ns},
-		Spec:       figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: secret}},
+		Spec:       figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: figmav1alpha1.DNSSubdomain(secret)}},
 	}
 	for _, m := range mutate {
 		m(ft)

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -34,18 +35,18 @@ func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.Fi
 		RefreshBefore:   refreshBefore,
 		Request:         ft.Annotations[figmav1alpha1.AnnotationRefreshRequestedAt],
 		Namespace:       ft.Namespace,
-		SecretName:      ft.Spec.SecretRef.Name,
-		RefreshTokenKey: ft.Spec.SecretRef.RefreshTokenKey,
+		SecretName:      string(ft.Spec.SecretRef.Name),
+		RefreshTokenKey: string(ft.Spec.SecretRef.RefreshTokenKey),
 		RestartTargets:  len(ft.Spec.RolloutRestartTargets),
 		Failure:         r.memory.latestFailure(ft),
 	}
 	if ft.Spec.Target != nil {
-		obs.TargetName = ft.Spec.Target.Name
+		obs.TargetName = string(ft.Spec.Target.Name)
 	}
 
 	var s secrets
 	var err error
-	if s.source, err = r.readSecret(ctx, ft.Namespace, ft.Spec.SecretRef.Name); err != nil {
+	if s.source, err = r.readSecret(ctx, ft.Namespace, string(ft.Spec.SecretRef.Name)); err != nil {
 		return obs, s, err
 	}
 	if s.source != nil {
@@ -54,7 +55,7 @@ func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.Fi
 	switch {
 	case ft.Spec.Target != nil:
 		// Read even without the source: the token the target holds stays usable.
-		if s.target, err = r.readSecret(ctx, ft.Namespace, ft.Spec.Target.Name); err == nil {
+		if s.target, err = r.readSecret(ctx, ft.Namespace, string(ft.Spec.Target.Name)); err == nil {
 			seeTarget(ft, s.target, &obs)
 		}
 	case s.source != nil:
@@ -78,7 +79,7 @@ func (r *FigmaTokenReconciler) readSecret(ctx context.Context, namespace, name s
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}
-		return nil, err
+		return nil, fmt.Errorf("reading Secret %s/%s: %w", namespace, name, err)
 	}
 	return secret, nil
 }
@@ -88,7 +89,7 @@ func (r *FigmaTokenReconciler) readSecret(ctx context.Context, namespace, name s
 func seeSource(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Observation) {
 	obs.SecretFound = true
 	obs.RefreshTokenHash, obs.CodeHash = "", ""
-	if token := tokensecret.Text(secret, ft.Spec.SecretRef.RefreshTokenKey); token != "" {
+	if token := tokensecret.Text(secret, string(ft.Spec.SecretRef.RefreshTokenKey)); token != "" {
 		obs.RefreshTokenHash = tokensecret.Fingerprint(obs.UID, token)
 		return
 	}
@@ -102,7 +103,7 @@ func seeSource(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.
 // its record and who may write it. It is also used after re-reading on a write conflict.
 func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Observation) error {
 	obs.Record = tokensecret.ReadRecord(secret.Annotations)
-	obs.AccessTokenSet = tokensecret.HasValue(secret, ft.Spec.SecretRef.AccessTokenKey)
+	obs.AccessTokenSet = tokensecret.HasValue(secret, string(ft.Spec.SecretRef.AccessTokenKey))
 	claims, err := r.ownerStillClaims(ctx, ft.Namespace, obs.Record.Owner, secret.Name)
 	if err != nil {
 		return err
@@ -127,9 +128,9 @@ func (r *FigmaTokenReconciler) ownerStillClaims(ctx context.Context, namespace, 
 		if apierrors.IsNotFound(err) {
 			return false, nil
 		}
-		return false, err
+		return false, fmt.Errorf("reading FigmaToken %s, the owner named by Secret %s: %w", owner, secretName, err)
 	}
-	return other.DeletionTimestamp.IsZero() && other.Spec.SecretRef.Name == secretName, nil
+	return other.DeletionTimestamp.IsZero() && string(other.Spec.SecretRef.Name) == secretName, nil
 }
 
 // failureFromStatus reads a failure streak back from status, as after a restart. The

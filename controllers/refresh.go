@@ -87,15 +87,15 @@ func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.Figm
 	if written {
 		r.memory.written(ft)
 	}
-	return ft.Spec.Target.Name, written, err
+	return string(ft.Spec.Target.Name), written, err
 }
 
 // destinationName is the Secret that receives the access token.
 func destinationName(ft *figmav1alpha1.FigmaToken) string {
 	if ft.Spec.Target != nil {
-		return ft.Spec.Target.Name
+		return string(ft.Spec.Target.Name)
 	}
-	return ft.Spec.SecretRef.Name
+	return string(ft.Spec.SecretRef.Name)
 }
 
 // writeInPlace updates the source Secret in place with the resourceVersion that was read. On a
@@ -106,7 +106,7 @@ func (r *FigmaTokenReconciler) writeInPlace(ctx context.Context, ft *figmav1alph
 	key := client.ObjectKeyFromObject(secret)
 	_, written, err := r.writeSecret(ctx, key, secret.DeepCopy(), func(current *corev1.Secret) error {
 		if got.refreshToken != "" {
-			tokensecret.StoreRefreshToken(current, ft.Spec.SecretRef.RefreshTokenKey, got.refreshToken)
+			tokensecret.StoreRefreshToken(current, string(ft.Spec.SecretRef.RefreshTokenKey), got.refreshToken)
 		}
 		tokensecret.Write(current, secretKeys(ft), got.accessToken, rec)
 		r.memory.noteWrite(ft, key, current.Annotations[figmav1alpha1.AnnotationRefreshedAt])

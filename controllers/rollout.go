@@ -22,7 +22,7 @@ import (
 func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs policy.Observation) {
 	stamp := obs.Record.RefreshedAt.UTC().Format(time.RFC3339)
 	for _, target := range ft.Spec.RolloutRestartTargets {
-		w := workload{kind: target.Kind, name: target.Name}
+		w := workload{kind: target.Kind, name: string(target.Name)}
 		if r.memory.restartSent(ft, w, stamp) {
 			continue
 		}
@@ -34,7 +34,7 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 			r.memory.rememberRestart(ft, w, stamp)
 			continue
 		}
-		if err := rollout.Restart(ctx, r.Client, ft.Namespace, target.Kind, target.Name, stamp); err != nil {
+		if err := rollout.Restart(ctx, r.Client, ft.Namespace, target.Kind, string(target.Name), stamp); err != nil {
 			log.FromContext(ctx).Info("rollout restart failed", "kind", target.Kind, "name", target.Name, "error", err.Error())
 			r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, figmav1alpha1.ReasonRolloutRestartFailed, "RolloutRestart",
 				"Could not restart %s %s for the new token (%s); retrying at the next reconcile.", target.Kind, target.Name, apierrors.ReasonForError(err))

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,11 +32,11 @@ func (r *FigmaTokenReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrentR
 	indexer := mgr.GetFieldIndexer()
 	err := indexer.IndexField(context.Background(), &figmav1alpha1.FigmaToken{}, secretNameIndex, secretNames)
 	if err != nil {
-		return err
+		return fmt.Errorf("indexing FigmaTokens by Secret: %w", err)
 	}
 	err = indexer.IndexField(context.Background(), secretMetadata(), targetOwnerIndex, controllingFigmaToken)
 	if err != nil {
-		return err
+		return fmt.Errorf("indexing Secrets by controlling FigmaToken: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("figmatoken").
@@ -53,10 +54,10 @@ func (r *FigmaTokenReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrentR
 
 func secretNames(obj client.Object) []string {
 	spec := obj.(*figmav1alpha1.FigmaToken).Spec
-	if spec.Target != nil && spec.Target.Name != spec.SecretRef.Name {
-		return []string{spec.SecretRef.Name, spec.Target.Name}
+	if spec.Target != nil && string(spec.Target.Name) != string(spec.SecretRef.Name) {
+		return []string{string(spec.SecretRef.Name), string(spec.Target.Name)}
 	}
-	return []string{spec.SecretRef.Name}
+	return []string{string(spec.SecretRef.Name)}
 }
 
 func controllingFigmaToken(obj client.Object) []string {
@@ -82,7 +83,7 @@ func (r *FigmaTokenReconciler) referencing(ctx context.Context, secret client.Ob
 // siblingsOf maps a FigmaToken to the other FigmaTokens that reference the same Secret.
 func (r *FigmaTokenReconciler) siblingsOf(ctx context.Context, obj client.Object) []reconcile.Request {
 	ft := obj.(*figmav1alpha1.FigmaToken)
-	return r.byIndex(ctx, ft.Namespace, ft.Spec.SecretRef.Name, ft.Name)
+	return r.byIndex(ctx, ft.Namespace, string(ft.Spec.SecretRef.Name), ft.Name)
 }
 
 func (r *FigmaTokenReconciler) byIndex(ctx context.Context, namespace, secretName, except string) []reconcile.Request {

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,7 +32,7 @@ func seeTarget(ft *figmav1alpha1.FigmaToken, target *corev1.Secret, obs *policy.
 		// Found before any upstream call: a token that could never be written is not fetched.
 		obs.Claim = tokensecret.MayWrite(tokensecret.Claim{Owner: ft.Name, Immutable: target.Immutable != nil && *target.Immutable}, ft.Name)
 		obs.Record = tokensecret.ReadRecord(target.Annotations)
-		obs.AccessTokenSet = tokensecret.HasValue(target, ft.Spec.SecretRef.AccessTokenKey)
+		obs.AccessTokenSet = tokensecret.HasValue(target, string(ft.Spec.SecretRef.AccessTokenKey))
 	}
 }
 
@@ -45,7 +46,7 @@ func targetShape(ft *figmav1alpha1.FigmaToken) tokensecret.Target {
 }
 
 func secretKeys(ft *figmav1alpha1.FigmaToken) tokensecret.Keys {
-	return tokensecret.Keys{AccessToken: ft.Spec.SecretRef.AccessTokenKey, ExpiresAt: ft.Spec.SecretRef.ExpiresAtKey}
+	return tokensecret.Keys{AccessToken: string(ft.Spec.SecretRef.AccessTokenKey), ExpiresAt: ft.Spec.SecretRef.ExpiresAtKey}
 }
 
 // writeTarget creates or updates the target Secret with the new token. On a conflict (or a
@@ -53,7 +54,7 @@ func secretKeys(ft *figmav1alpha1.FigmaToken) tokensecret.Keys {
 // holds; it reports false, with obs updated, when the Secret is not this FigmaToken's.
 func (r *FigmaTokenReconciler) writeTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, current *corev1.Secret,
 	accessToken string, rec tokensecret.Record, obs *policy.Observation) (bool, error) {
-	key := types.NamespacedName{Namespace: ft.Namespace, Name: ft.Spec.Target.Name}
+	key := types.NamespacedName{Namespace: ft.Namespace, Name: string(ft.Spec.Target.Name)}
 	_, written, err := r.writeSecret(ctx, key, current, func(current *corev1.Secret) error {
 		return r.putTarget(ctx, ft, key, current, accessToken, rec)
 	}, func(current *corev1.Secret) (bool, error) {
@@ -102,17 +103,17 @@ func (r *FigmaTokenReconciler) deleteStaleTargets(ctx context.Context, ft *figma
 	owned := &metav1.PartialObjectMetadataList{}
 	owned.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
 	if err := r.SecretMetadata.List(ctx, owned, client.InNamespace(ft.Namespace), client.MatchingFields{targetOwnerIndex: ft.Name}); err != nil {
-		return err
+		return fmt.Errorf("listing the Secrets FigmaToken %s created: %w", ft.Name, err)
 	}
 	for i := range owned.Items {
 		secret := &owned.Items[i]
-		if !metav1.IsControlledBy(secret, ft) || (ft.Spec.Target != nil && secret.Name == ft.Spec.Target.Name) {
+		if !metav1.IsControlledBy(secret, ft) || (ft.Spec.Target != nil && secret.Name == string(ft.Spec.Target.Name)) {
 			continue
 		}
 		stale := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: secret.Namespace, Name: secret.Name}}
 		uid := secret.UID
 		if err := r.Client.Delete(ctx, stale, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
-			return err
+			return fmt.Errorf("deleting Secret %s: %w", secret.Name, err)
 		}
 		log.FromContext(ctx).Info("deleted the target Secret spec.target no longer names", "secret", secret.Name)
 	}

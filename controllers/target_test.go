@@ -14,7 +14,7 @@ import (
 )
 
 // withTarget sends the access token to a separate Secret.
-func withTarget(name string) func(*figmav1alpha1.FigmaToken) {
+func withTarget(name figmav1alpha1.DNSSubdomain) func(*figmav1alpha1.FigmaToken) {
 	return func(ft *figmav1alpha1.FigmaToken) {
 		ft.Spec.SecretRef.ExpiresAtKey = "expiresAt"
 		ft.Spec.Target = &figmav1alpha1.TargetSecret{

@@ -43,7 +43,7 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 	var err error
 	switch {
 	case obs.RefreshTokenHash != "" || haveKept:
-		token := tokensecret.Text(source, ft.Spec.SecretRef.RefreshTokenKey)
+		token := tokensecret.Text(source, string(ft.Spec.SecretRef.RefreshTokenKey))
 		if haveKept {
 			token, got.refreshToken = kept.refreshToken, kept.refreshToken
 		}

@@ -37,7 +37,9 @@ func TestAPIServerRefusesInvalidFigmaTokens(t *testing.T) {
 		{"key with a slash", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.SecretRef.AccessTokenKey = "a/b" }},
 		{"key '.'", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.SecretRef.AccessTokenKey = "." }},
 		{"key starting with '..'", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.SecretRef.RefreshTokenKey = "..token" }},
-		{"key longer than 253", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.SecretRef.AccessTokenKey = strings.Repeat("a", 254) }},
+		{"key longer than 253", func(ft *figmav1alpha1.FigmaToken) {
+			ft.Spec.SecretRef.AccessTokenKey = figmav1alpha1.SecretKey(strings.Repeat("a", 254))
+		}},
 		{"refreshBefore not a duration", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshBefore = "soon" }},
 		{"refreshBefore zero", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshBefore = "0s" }},
 		{"refreshBefore negative", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshBefore = "-5m" }},
@@ -72,8 +74,8 @@ func TestAPIServerRefusesInvalidFigmaTokens(t *testing.T) {
 		ft.Spec.RefreshBefore = "20m"
 		ft.Spec.SecretRef.ExpiresAtKey = "expiresAt"
 		g.Expect(k8s.Create(context.Background(), ft, client.DryRunAll)).To(Succeed())
-		g.Expect(ft.Spec.SecretRef.RefreshTokenKey).To(Equal("refreshToken"))
-		g.Expect(ft.Spec.SecretRef.AccessTokenKey).To(Equal("accessToken"))
+		g.Expect(string(ft.Spec.SecretRef.RefreshTokenKey)).To(Equal("refreshToken"))
+		g.Expect(string(ft.Spec.SecretRef.AccessTokenKey)).To(Equal("accessToken"))
 	})
 
 	t.Run("refreshBefore of a year is accepted", func(t *testing.T) {

@@ -44,7 +44,7 @@ func (r *FigmaTokenReconciler) writeSecret(ctx context.Context, key types.Namesp
 func (r *FigmaTokenReconciler) recheckSource(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) func(*corev1.Secret) (bool, error) {
 	return func(current *corev1.Secret) (bool, error) {
 		if current == nil {
-			return false, apierrors.NewNotFound(corev1.Resource("secrets"), ft.Spec.SecretRef.Name)
+			return false, apierrors.NewNotFound(corev1.Resource("secrets"), string(ft.Spec.SecretRef.Name))
 		}
 		seeSource(ft, current, obs)
 		if err := r.seeDestination(ctx, ft, current, obs); err != nil {

@@ -4,35 +4,38 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// DNSSubdomain is the name of an object: a DNS subdomain (RFC 1123), lower case.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=253
+// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+type DNSSubdomain string
+
+// SecretKey is a key of a Secret's data: letters, digits, '-', '_' and '.', not '.' and not
+// starting with '..'.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=253
+// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+// +kubebuilder:validation:XValidation:rule="self != '.' && !self.startsWith('..')",message="must be a valid Secret key: not '.' and not starting with '..'"
+type SecretKey string
+
 // SecretRef names the Secret, in the FigmaToken's own namespace, that holds the refresh token.
 // +kubebuilder:validation:XValidation:rule="self.refreshTokenKey != self.accessTokenKey",message="refreshTokenKey and accessTokenKey must differ"
 // +kubebuilder:validation:XValidation:rule="!has(self.expiresAtKey) || self.expiresAtKey.size() == 0 || (self.expiresAtKey != self.refreshTokenKey && self.expiresAtKey != self.accessTokenKey)",message="expiresAtKey must differ from refreshTokenKey and accessTokenKey"
 type SecretRef struct {
 	// name of the Secret, a DNS subdomain. Example: figma-credentials.
 	// +required
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
-	Name string `json:"name"`
+	Name DNSSubdomain `json:"name"`
 
 	// refreshTokenKey is the key that holds the Figma refresh token. It is read, never modified.
 	// Default: refreshToken.
 	// +optional
 	// +kubebuilder:default=refreshToken
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
-	// +kubebuilder:validation:XValidation:rule="self != '.' && !self.startsWith('..')",message="must be a valid Secret key: not '.' and not starting with '..'"
-	RefreshTokenKey string `json:"refreshTokenKey,omitempty"`
+	RefreshTokenKey SecretKey `json:"refreshTokenKey,omitempty"`
 
 	// accessTokenKey is the key the access token is written to. Default: accessToken.
 	// +optional
 	// +kubebuilder:default=accessToken
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
-	// +kubebuilder:validation:XValidation:rule="self != '.' && !self.startsWith('..')",message="must be a valid Secret key: not '.' and not starting with '..'"
-	AccessTokenKey string `json:"accessTokenKey,omitempty"`
+	AccessTokenKey SecretKey `json:"accessTokenKey,omitempty"`
 
 	// expiresAtKey, when set, is a key the access token's expiry (RFC 3339, UTC) is written to.
 	// Example: expiresAt. Default: empty, expiry only in the Secret's annotations.
@@ -49,10 +52,7 @@ type SecretRef struct {
 type TargetSecret struct {
 	// name of the target Secret, a DNS subdomain, created and owned by the FigmaToken.
 	// +required
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
-	Name string `json:"name"`
+	Name DNSSubdomain `json:"name"`
 
 	// labels are copied onto the target Secret.
 	// +optional
@@ -75,10 +75,7 @@ type RolloutRestartTarget struct {
 
 	// name of the workload.
 	// +required
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
-	Name string `json:"name"`
+	Name DNSSubdomain `json:"name"`
 }
 
 // FigmaTokenSpec says which Secret to keep fresh and how.

@@ -30,7 +30,7 @@ func baseline(ctx context.Context, cluster *harness.ControlPlane, proxy *harness
 		secrets[i] = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 			Data: map[string][]byte{"refreshToken": []byte("refresh-" + name)}}
 		tokens[i] = &figmav1alpha1.FigmaToken{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-			Spec: figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: name}}}
+			Spec: figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: figmav1alpha1.DNSSubdomain(name)}}}
 		if err := cluster.Client.Create(ctx, secrets[i]); err != nil {
 			return err
 		}

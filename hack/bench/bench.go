@@ -103,7 +103,7 @@ func (s *stack) converge(ctx context.Context, n int) (time.Duration, error) {
 		}
 		return s.cluster.Client.Create(ctx, &figmav1alpha1.FigmaToken{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
-			Spec:       figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: name}},
+			Spec:       figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: figmav1alpha1.DNSSubdomain(name)}},
 		})
 	})
 	if err != nil {

@@ -34,5 +34,6 @@ func TestDemoRunsAndStopsByItself(t *testing.T) {
 	refreshes, _ := strconv.Atoi(made[1])
 	g.Expect(refreshes).To(BeNumerically(">=", 3), "9-second tokens over 25 seconds")
 	g.Expect(text).To(MatchRegexp(`tokens that lapsed:\s+0`))
+	g.Expect(text).NotTo(ContainSubstring("log.SetLogger(...) was never called"), "the harness sets a logger before the control plane starts")
 	g.Expect(filepath.Join(root, "bin", "demo.kubeconfig")).NotTo(BeAnExistingFile(), "the demo removes its kubeconfig")
 }
