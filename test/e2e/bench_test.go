@@ -1,13 +1,10 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	. "github.com/onsi/gomega"
 )
@@ -17,16 +14,8 @@ import (
 func TestBenchSmoke(t *testing.T) {
 	t.Parallel()
 	g := newGomega(t)
-	bench := filepath.Join(work, "bench")
-	g.Expect(build(bench, root, "./hack/bench")).To(Succeed())
 	out := filepath.Join(work, "benchmarks")
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bench, "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-out", out)
-	cmd.Dir = root
-	output, err := cmd.CombinedOutput()
-	g.Expect(err).NotTo(HaveOccurred(), "%s", output)
+	runCommand(t, "bench", "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-out", out)
 
 	data, err := os.ReadFile(out + ".json")
 	g.Expect(err).NotTo(HaveOccurred())
