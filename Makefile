@@ -6,11 +6,13 @@ CONTAINER_TOOL ?= docker
 CONTROLLER_GEN_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 HELM_VERSION ?= v4.3.1
+PROMETHEUS_VERSION ?= v0.316.0
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
+PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMETHEUS_VERSION)
 KUBECTL ?= $(shell [ -n "$(KUBEBUILDER_ASSETS)" ] && echo "$(KUBEBUILDER_ASSETS)/kubectl" || echo kubectl)
 
 # Make's own shell runs recipes with bash and stops at the first failing command of a pipe.
@@ -58,8 +60,8 @@ envtest: ## Build kube-apiserver, etcd and kubectl for the tests into bin/k8s/ (
 
 # The tests use KUBEBUILDER_ASSETS when it is set, else the binaries hack/envtest.sh builds.
 .PHONY: test
-test: manifests generate fmt vet $(HELM) ## Run every test: unit, envtest and end-to-end.
-	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}" HELM=$(HELM); \
+test: manifests generate fmt vet $(HELM) $(PROMTOOL) ## Run every test: unit, envtest and end-to-end.
+	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}" HELM=$(HELM) PROMTOOL=$(PROMTOOL); \
 	go test ./... -race -count=1 -parallel 32 -timeout 40m
 
 .PHONY: verify
@@ -136,6 +138,9 @@ $(GOLANGCI_LINT):
 
 $(HELM):
 	$(call go-install,$@,helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
+
+$(PROMTOOL):
+	$(call go-install,$@,github.com/prometheus/prometheus/cmd/promtool,$(PROMETHEUS_VERSION))
 
 # go-install builds package $(2) at version $(3) into the file $(1).
 define go-install

@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/metrics"
 	"github.com/tokenops/figma-token-operator/internal/policy"
 )
 
@@ -16,6 +17,7 @@ import (
 //   - the token obtained from upstream, until it is written;
 //   - the rollout restarts sent for the current token;
 //   - the FigmaToken version last written or read, to tell a lagging cached copy;
+//   - the conditions last exported as metrics, to remove the series that no longer hold;
 //   - the refreshed-at of the operator's own Secret writes, so that their watch events do
 //     not start another reconcile.
 //
@@ -36,6 +38,7 @@ type tokenMemory struct {
 	kept          *keptToken
 	restarts      map[workload]string // the restartedAt stamp last sent
 	statusVersion string
+	conditions    []metrics.ConditionSeries     // as last exported to the metrics
 	wrote         map[types.NamespacedName]bool // Secrets with an own-write note
 }
 
@@ -148,6 +151,17 @@ func (m *memory) isCurrent(ft *figmav1alpha1.FigmaToken) bool {
 	defer m.mu.Unlock()
 	seen := m.of(ft).statusVersion
 	return seen == "" || seen == ft.ResourceVersion
+}
+
+// swapConditions stores the conditions exported now and returns the ones exported before
+// (none after a start: the metrics are empty then too).
+func (m *memory) swapConditions(ft *figmav1alpha1.FigmaToken, now []metrics.ConditionSeries) []metrics.ConditionSeries {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.of(ft)
+	before := t.conditions
+	t.conditions = now
+	return before
 }
 
 // noteWrite records, before a write of secret is sent, the refreshed-at it sets, so that

@@ -26,7 +26,10 @@ func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.Fig
 	if rule.Blocker && rule.EventType != "" && (before == nil || before.Reason != d.Reason) {
 		r.Recorder.Eventf(ft, nil, rule.EventType, rule.EventReason, "Reconcile", "%s", d.Message)
 	}
-	metrics.SetState(ft.Namespace, ft.Name, d.Ready, timeOrZero(desiredStatus(ft, obs, d).ExpiresAt))
+	desired := desiredStatus(ft, obs, d)
+	metrics.SetState(ft.Namespace, ft.Name, d.Ready, timeOrZero(desired.ExpiresAt))
+	series := metrics.Series(desired.Conditions)
+	metrics.SetConditions(ft.Namespace, ft.Name, r.memory.swapConditions(ft, series), series)
 
 	// The patch is a diff, and a diff against a stale cached copy loses: a field whose new
 	// value equals the stale one is left out (or the patch skipped) and the server keeps a

@@ -87,7 +87,7 @@ func grantsWorkloadPatch(objects []unstructured.Unstructured) bool {
 
 func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
 	t.Parallel()
-	helm := helmBinary(t)
+	helm := toolBinary(t, "HELM", "helm-*")
 	chart := filepath.Join(root, "charts/figma-token-operator")
 	if out, err := exec.Command(helm, "lint", "--strict", chart).CombinedOutput(); err != nil {
 		t.Fatalf("helm lint: %v\n%s", err, out)
@@ -171,14 +171,14 @@ func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
 	})
 }
 
-// helmBinary is the pinned helm that make test builds (HELM), else the newest in bin/.
-func helmBinary(t *testing.T) string {
-	if helm := os.Getenv("HELM"); helm != "" {
-		return helm
+// toolBinary is a pinned tool make test builds: the path in env, else the newest bin/glob.
+func toolBinary(t *testing.T, env, glob string) string {
+	if path := os.Getenv(env); path != "" {
+		return path
 	}
-	found, _ := filepath.Glob(filepath.Join(root, "bin", "helm-*"))
+	found, _ := filepath.Glob(filepath.Join(root, "bin", glob))
 	if len(found) == 0 {
-		t.Fatal("no helm: run the tests with make test, which builds the pinned helm into bin/")
+		t.Fatalf("no %s: run the tests with make test, which builds the pinned tools into bin/", glob)
 	}
 	return found[len(found)-1]
 }

@@ -46,7 +46,16 @@ func TestMetricsEndpoint(t *testing.T) {
 	g.Expect(series("figmatoken_refresh_total", "namespace", ns, "name", "good", "result", "success")()).To(Equal([]float64{1}))
 	g.Expect(series("figmatoken_refresh_total", "namespace", ns, "name", "bad", "result", "rejected")()).To(Equal([]float64{1}))
 
+	// The condition series tell a Stalled token from a suspended one, for the alerts.
+	g.Expect(series("figmatoken_condition", "namespace", ns, "name", "bad", "type", "Stalled", "status", "True", "reason", "RefreshRejected")()).To(Equal([]float64{1}))
+	g.Expect(series("figmatoken_condition", "namespace", ns, "name", "bad", "type", "Ready", "status", "False", "reason", "RefreshRejected")()).To(Equal([]float64{1}))
+	g.Expect(series("figmatoken_condition", "namespace", ns, "name", "good", "type", "Ready", "status", "True", "reason", "Refreshed")()).To(Equal([]float64{1}))
+	g.Expect(series("figmatoken_condition", "namespace", ns, "name", "good", "type", "Stalled")()).To(BeEmpty())
+	g.Expect(series("figmatoken_operator_build_info", "version", "dev")()).To(Equal([]float64{1}))
+
 	m := scrape(t, addr)
+	g.Expect(m.labelNames("figmatoken_condition")).To(ConsistOf("namespace", "name", "type", "status", "reason"))
+	g.Expect(m.labelNames("figmatoken_operator_build_info")).To(ConsistOf("version", "revision", "goversion"))
 	g.Expect(m.labelNames("figmatoken_ready")).To(ConsistOf("namespace", "name"))
 	g.Expect(m.labelNames("figmatoken_expiration_timestamp_seconds")).To(ConsistOf("namespace", "name"))
 	g.Expect(m.labelNames("figmatoken_refresh_total")).To(ConsistOf("namespace", "name", "result"))
@@ -58,7 +67,7 @@ func TestMetricsEndpoint(t *testing.T) {
 
 	// A deleted FigmaToken's series go away.
 	mustKubectl(t, "", "delete", "-n", ns, "figmatoken/good")
-	for _, metric := range []string{"figmatoken_ready", "figmatoken_expiration_timestamp_seconds", "figmatoken_refresh_total"} {
+	for _, metric := range []string{"figmatoken_ready", "figmatoken_expiration_timestamp_seconds", "figmatoken_refresh_total", "figmatoken_condition"} {
 		g.Eventually(series(metric, "namespace", ns, "name", "good")).Should(BeEmpty(), metric)
 	}
 	g.Expect(series("figmatoken_ready", "namespace", ns, "name", "bad")()).To(Equal([]float64{0}))
