@@ -43,7 +43,7 @@ var (
 
 	buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "figmatoken_operator_build_info",
-		Help: "1, labelled with the manager's version, source revision and Go version; absent when no manager is scraped.",
+		Help: "1, labeled with the manager's version, source revision and Go version; absent when no manager is scraped.",
 	}, []string{"version", "revision", "goversion"})
 )
 
