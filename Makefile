@@ -115,8 +115,8 @@ deploy: manifests ## Deploy the operator (config/default) with image IMG; COMPON
 	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) $(COMPONENTS) | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
-undeploy: ## Remove what make deploy created, the CRD included (and with it every FigmaToken).
-	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) | $(KUBECTL) delete --ignore-not-found -f -
+undeploy: ## Remove what make deploy created but the CRD, which would take every FigmaToken with it (make uninstall removes it).
+	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) $(COMPONENTS) | $(KUBECTL) delete --ignore-not-found -f - --selector='!figma.tokenops.dev/keep-on-undeploy'
 
 .PHONY: build-installer
 build-installer: manifests ## Write dist/install.yaml: the whole operator in one file, with image IMG.

@@ -171,7 +171,7 @@ type FigmaTokenStatus struct {
 // FigmaToken keeps a Figma access token in a Secret fresh.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
-// +kubebuilder:resource:shortName=ft,categories=all
+// +kubebuilder:resource:shortName=ft
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.status.secretName`

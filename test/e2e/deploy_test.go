@@ -45,6 +45,13 @@ func TestKustomizeInstallerIsAcceptedByTheAPIServer(t *testing.T) {
 
 	dryRunApply(t, objects)
 
+	// make undeploy deletes all of it but the CRD, which would take every FigmaToken along.
+	undeployed, err := kubectl(bytes.NewReader(rendered), "delete", "--dry-run=client", "-o", "name", "-f", "-",
+		"--selector", "!figma.tokenops.dev/keep-on-undeploy")
+	g.Expect(err).NotTo(HaveOccurred(), undeployed)
+	g.Expect(undeployed).To(ContainSubstring("deployment.apps/figma-token-operator-controller-manager"))
+	g.Expect(undeployed).NotTo(ContainSubstring("customresourcedefinition"))
+
 	prometheus, err := exec.Command(kubectlBin, "kustomize", filepath.Join(root, "config/prometheus")).Output()
 	g.Expect(err).NotTo(HaveOccurred(), "%s", stderrOf(err))
 	checkPrometheusObjects(t, decodeAll(t, prometheus), 2)
@@ -130,8 +137,14 @@ func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
 		g.Expect(manager.Env).To(HaveLen(1))
 		g.Expect(deployment.Spec.Template.Spec.ServiceAccountName).To(Equal("figma-refresher"))
 
-		// Watched namespaces get Roles there and nothing cluster-wide.
-		g.Expect(kinds(objects)).NotTo(ContainElements("ClusterRole", "ClusterRoleBinding"))
+		// Watched namespaces get Roles there and nothing cluster-wide: no ClusterRoleBinding,
+		// and the only ClusterRoles are the ones aggregated into the built-in user roles.
+		g.Expect(kinds(objects)).NotTo(ContainElement("ClusterRoleBinding"))
+		for _, o := range objects {
+			if o.GetKind() == "ClusterRole" {
+				g.Expect(o.GetName()).To(Or(HaveSuffix("-edit"), HaveSuffix("-view")), "a ClusterRole for the operator in namespaced mode")
+			}
+		}
 		var roleNamespaces []string
 		for _, o := range objects {
 			if o.GetKind() == "Role" && strings.HasSuffix(o.GetName(), "-manager") {
@@ -156,12 +169,41 @@ func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
 		dryRunApply(t, rest)
 	})
 
+	t.Run("knobs: disruption budget, spread, security contexts, RBAC", func(t *testing.T) {
+		g := newGomega(t)
+		objects := helmTemplate(t, helm, chart, "figma-knobs", "--set", "replicaCount=2",
+			"--set", "podSecurityContext.runAsUser=1001", "--set", "securityContext.readOnlyRootFilesystem=true",
+			"--set", "topologySpreadConstraints[0].maxSkew=1", "--set", "topologySpreadConstraints[0].topologyKey=kubernetes.io/hostname",
+			"--set", "topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway")
+		g.Expect(kinds(objects)).To(ContainElement("PodDisruptionBudget"))
+		pod := findDeployment(t, objects).Spec.Template.Spec
+		g.Expect(*pod.SecurityContext.RunAsUser).To(BeEquivalentTo(1001))
+		g.Expect(pod.TopologySpreadConstraints).To(HaveLen(1))
+		var aggregated []string
+		for _, o := range objects {
+			for label := range o.GetLabels() {
+				if strings.HasPrefix(label, "rbac.authorization.k8s.io/aggregate-to-") {
+					aggregated = append(aggregated, o.GetName()+" "+label)
+				}
+			}
+		}
+		g.Expect(aggregated).To(ContainElements(
+			"figma-knobs-figma-token-operator-edit rbac.authorization.k8s.io/aggregate-to-edit",
+			"figma-knobs-figma-token-operator-view rbac.authorization.k8s.io/aggregate-to-view"))
+		dryRunApply(t, objects)
+
+		single := helmTemplate(t, helm, chart, "figma-single", "--set", "rbac.create=false", "--set", "rbac.aggregateToDefaultRoles=false", "--set", "crds.enabled=false")
+		g.Expect(kinds(single)).NotTo(ContainElements("PodDisruptionBudget", "ClusterRole", "Role", "CustomResourceDefinition"))
+	})
+
 	t.Run("bad values are refused with the field named", func(t *testing.T) {
 		for value, field := range map[string]string{
 			"replicaCount=two":                     "/replicaCount",
 			"watchNamespaces=web":                  "/watchNamespaces",
 			"metrics.serviceMonitr.enabled=true":   "serviceMonitr",
 			"leaderElection.leaseDuration=fifteen": "/leaderElection/leaseDuration",
+			"logLevel=0":                           "/logLevel", // the manager refuses it
+			"resources.limts.memory=1Gi":           "limts",
 		} {
 			out, err := exec.Command(helm, "template", "bad", chart, "--set", value).CombinedOutput()
 			if err == nil || !strings.Contains(string(out), field) {
