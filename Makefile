@@ -114,6 +114,12 @@ uninstall: manifests ## Remove the CRDs from the cluster of the current kubeconf
 deploy: manifests ## Deploy the operator (config/default) with image IMG; COMPONENTS=config/components/rollout-restarts adds rollout restarts.
 	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) $(COMPONENTS) | $(KUBECTL) apply --server-side -f -
 
+WATCH_NAMESPACE ?=
+.PHONY: deploy-namespaced
+deploy-namespaced: manifests ## Deploy the operator for one namespace (config/namespaced, no cluster-wide grant): WATCH_NAMESPACE=web IMG=...
+	@test -n "$(WATCH_NAMESPACE)" || { echo "set WATCH_NAMESPACE, the namespace to watch"; exit 1; }
+	KUBECTL=$(KUBECTL) hack/render.sh config/namespaced $(IMG) | sed 's/WATCHED_NAMESPACE/$(WATCH_NAMESPACE)/g' | $(KUBECTL) apply --server-side -f -
+
 .PHONY: undeploy
 undeploy: ## Remove what make deploy created but the CRD, which would take every FigmaToken with it (make uninstall removes it).
 	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) $(COMPONENTS) | $(KUBECTL) delete --ignore-not-found -f - --selector='!figma.tokenops.dev/keep-on-undeploy'
