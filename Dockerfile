@@ -10,7 +10,8 @@ COPY controllers/ controllers/
 COPY internal/ internal/
 ARG TARGETOS=linux
 ARG TARGETARCH
-RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w" -o /out/manager .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -ldflags="-s -w -X github.com/tokenops/figma-token-operator/internal/version.Version=${VERSION}" -o /out/manager .
 
 FROM gcr.io/distroless/static:nonroot
 COPY --from=build /out/manager /manager

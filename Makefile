@@ -1,6 +1,9 @@
 # figma-token-operator
 
 IMG ?= figma-token-operator:dev
+# VERSION is stamped into the manager (--version, the build-info metric).
+VERSION ?= dev
+LDFLAGS = -X github.com/tokenops/figma-token-operator/internal/version.Version=$(VERSION)
 CONTAINER_TOOL ?= docker
 # Tool versions, pinned. Every tool is built from the Go module proxy into bin/.
 CONTROLLER_GEN_VERSION ?= v0.23.0
@@ -13,6 +16,7 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMETHEUS_VERSION)
+PROMETHEUS ?= $(LOCALBIN)/prometheus-$(PROMETHEUS_VERSION)
 KUBECTL ?= $(shell [ -n "$(KUBEBUILDER_ASSETS)" ] && echo "$(KUBEBUILDER_ASSETS)/kubectl" || echo kubectl)
 
 # Make's own shell runs recipes with bash and stops at the first failing command of a pipe.
@@ -82,7 +86,7 @@ test-unit: ## Run every test that needs no control plane: the inner loop, second
 
 .PHONY: build
 build: manifests generate fmt vet ## Build the manager binary.
-	go build -o bin/manager .
+	go build -ldflags "$(LDFLAGS)" -o bin/manager .
 
 .PHONY: demo
 demo: ## Run the operator on a local control plane with a fake Amplify endpoint (DURATION=90s to stop by itself).
@@ -131,7 +135,7 @@ build-installer: manifests ## Write dist/install.yaml: the whole operator in one
 
 .PHONY: docker-build
 docker-build: ## Build the manager image IMG (needs a container engine).
-	$(CONTAINER_TOOL) build -t $(IMG) .
+	$(CONTAINER_TOOL) build --build-arg VERSION=$(VERSION) -t $(IMG) .
 
 ##@ Tools
 
@@ -147,6 +151,9 @@ $(HELM):
 
 $(PROMTOOL):
 	$(call go-install,$@,github.com/prometheus/prometheus/cmd/promtool,$(PROMETHEUS_VERSION))
+
+$(PROMETHEUS):
+	$(call go-install,$@,github.com/prometheus/prometheus/cmd/prometheus,$(PROMETHEUS_VERSION))
 
 # go-install builds package $(2) at version $(3) into the file $(1).
 define go-install

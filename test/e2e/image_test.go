@@ -48,9 +48,12 @@ func TestDockerfileBuildsAStaticNonRootManager(t *testing.T) {
 
 	cmd := exec.Command("bash", "-c", strings.ReplaceAll(buildCommand, "/out/manager", filepath.Join(context, "manager")))
 	cmd.Dir = context
-	cmd.Env = append(os.Environ(), "TARGETOS=linux", "TARGETARCH="+runtime.GOARCH)
+	cmd.Env = append(os.Environ(), "TARGETOS=linux", "TARGETARCH="+runtime.GOARCH, "VERSION=v9.9.9")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("the Dockerfile's build fails on its own context: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(filepath.Join(context, "manager"), "--version").Output(); err != nil || !strings.HasPrefix(string(out), "figma-token-operator v9.9.9 ") {
+		t.Fatalf("the image's manager --version: %q, %v; want the VERSION build argument", out, err)
 	}
 	binary, err := elf.Open(filepath.Join(context, "manager"))
 	if err != nil {
