@@ -64,8 +64,8 @@ envtest: ## Build kube-apiserver, etcd and kubectl for the tests into bin/k8s/ (
 
 # The tests use KUBEBUILDER_ASSETS when it is set, else the binaries hack/envtest.sh builds.
 .PHONY: test
-test: manifests generate fmt vet $(HELM) $(PROMTOOL) ## Run every test: unit, envtest and end-to-end.
-	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}" HELM=$(HELM) PROMTOOL=$(PROMTOOL); \
+test: manifests generate fmt vet $(HELM) $(PROMTOOL) $(PROMETHEUS) ## Run every test: unit, envtest and end-to-end.
+	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}" HELM=$(HELM) PROMTOOL=$(PROMTOOL) PROMETHEUS=$(PROMETHEUS); \
 	go test ./... -race -count=1 -parallel 32 -timeout 40m
 
 .PHONY: verify

@@ -7,3 +7,4 @@ chart=charts/figma-token-operator
 cp config/crd/bases/figma.tokenops.dev_figmatokens.yaml "$chart/files/crd.yaml"
 cp config/rbac/role.yaml config/rbac/leader_election_role.yaml config/prometheus/alerts.yaml "$chart/files/"
 cp config/components/rollout-restarts/role.yaml "$chart/files/rollout_restarts_role.yaml"
+cp config/grafana/figma-token-operator.json "$chart/files/dashboard.json"

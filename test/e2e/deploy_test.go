@@ -107,7 +107,7 @@ func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
 		expectHardened(g, deployment)
 		g.Expect(deployment.Spec.Template.Spec.Containers[0].Image).To(Equal("figma-token-operator:0.1.0"))
 		g.Expect(kinds(objects)).To(ContainElements("ClusterRole", "ClusterRoleBinding", "Service"))
-		g.Expect(kinds(objects)).NotTo(ContainElements("ServiceMonitor", "PrometheusRule"))
+		g.Expect(kinds(objects)).NotTo(ContainElements("ServiceMonitor", "PrometheusRule", "ConfigMap"))
 		g.Expect(grantsWorkloadPatch(objects)).To(BeFalse(), "rollout restarts are opt-in")
 		dryRunApply(t, objects)
 	})
@@ -174,8 +174,15 @@ func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
 		objects := helmTemplate(t, helm, chart, "figma-knobs", "--set", "replicaCount=2",
 			"--set", "podSecurityContext.runAsUser=1001", "--set", "securityContext.readOnlyRootFilesystem=true",
 			"--set", "topologySpreadConstraints[0].maxSkew=1", "--set", "topologySpreadConstraints[0].topologyKey=kubernetes.io/hostname",
-			"--set", "topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway")
+			"--set", "topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway", "--set", "grafana.dashboard.enabled=true")
 		g.Expect(kinds(objects)).To(ContainElement("PodDisruptionBudget"))
+		var dashboards int
+		for _, o := range objects {
+			if o.GetKind() == "ConfigMap" && o.GetLabels()["grafana_dashboard"] == "1" {
+				dashboards++
+			}
+		}
+		g.Expect(dashboards).To(Equal(1), "the Grafana dashboard, for the sidecar")
 		pod := findDeployment(t, objects).Spec.Template.Spec
 		g.Expect(*pod.SecurityContext.RunAsUser).To(BeEquivalentTo(1001))
 		g.Expect(pod.TopologySpreadConstraints).To(HaveLen(1))
