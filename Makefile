@@ -35,12 +35,13 @@ help: ## Show the targets.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRD, RBAC (the manager's, and the opt-in rollout restarts'), the chart's copies and docs/api.md from the Go markers.
+manifests: $(CONTROLLER_GEN) ## Generate the CRD, RBAC (the manager's, and the opt-in rollout restarts'), the chart's copies and README, and docs/api.md.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="./controllers/..." output:rbac:dir=config/rbac
 	$(CONTROLLER_GEN) rbac:roleName=rollout-restarts-role paths="./internal/rollout/..." output:rbac:dir=config/components/rollout-restarts
 	hack/sync-chart.sh
 	go run ./hack/apidocs config/crd/bases/figma.tokenops.dev_figmatokens.yaml docs/api.md
+	go run ./hack/chartdocs charts/figma-token-operator
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods.
