@@ -134,6 +134,26 @@ build-installer: manifests ## Write dist/install.yaml: the whole operator in one
 	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) $(COMPONENTS) > dist/install.yaml
 	@echo "wrote dist/install.yaml for $(IMG)"
 
+# make release VERSION=vX.Y.Z writes dist/: the manager for linux/amd64 and linux/arm64, the
+# multi-arch image as an OCI layout tarball (no container engine: hack/release), install.yaml
+# for IMG_REPO:VERSION, the packaged chart, and SHA256SUMS.
+IMG_REPO ?= figma-token-operator
+RELEASE_PLATFORMS = amd64 arm64
+.PHONY: release
+release: manifests $(HELM) ## Write a release to dist/ (VERSION=vX.Y.Z, IMG_REPO=registry/name).
+	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "set VERSION=vX.Y.Z"; exit 1; }
+	rm -rf dist && mkdir -p dist
+	for arch in $(RELEASE_PLATFORMS); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o dist/manager-linux-$$arch . ; \
+	done
+	cd hack/release && go run . -version $(VERSION) -out $(CURDIR)/dist/figma-token-operator-$(VERSION).oci.tar \
+		$(foreach arch,$(RELEASE_PLATFORMS),-binary linux/$(arch)=$(CURDIR)/dist/manager-linux-$(arch))
+	KUBECTL="$$(hack/envtest.sh)/kubectl" hack/render.sh config/default $(IMG_REPO):$(VERSION) > dist/install.yaml.tmp
+	mv dist/install.yaml.tmp dist/install.yaml
+	$(HELM) package charts/figma-token-operator --version $(VERSION:v%=%) --app-version $(VERSION) -d dist
+	cd dist && sha256sum manager-linux-* *.oci.tar install.yaml *.tgz > SHA256SUMS
+	@echo "wrote dist/ for $(VERSION)"; cat dist/SHA256SUMS
+
 .PHONY: docker-build
 docker-build: ## Build the manager image IMG (needs a container engine).
 	$(CONTAINER_TOOL) build --build-arg VERSION=$(VERSION) -t $(IMG) .

@@ -1,0 +1,14 @@
+// Tool module: builds the release's OCI image without a container engine, with
+// go-containerregistry. Its own module, so the operator's go.mod does not carry it.
+module github.com/tokenops/figma-token-operator/hack/release
+
+go 1.26
+
+require github.com/google/go-containerregistry v0.22.1
+
+require (
+	github.com/klauspost/compress v1.19.2 // indirect
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/opencontainers/image-spec v1.1.1 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+)
