@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
 // Careless Secrets get a clear reason, and nothing in them is overwritten.

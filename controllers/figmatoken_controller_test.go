@@ -12,7 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
 func TestFirstRefreshWritesTokenAndKeepsEverythingElse(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
 const (

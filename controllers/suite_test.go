@@ -17,9 +17,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/tokenops/figma-token-operator/internal/amplify"
-	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
 	"github.com/tokenops/figma-token-operator/internal/harness"
 	"github.com/tokenops/figma-token-operator/internal/operator"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
 // The suite runs a real kube-apiserver and etcd, the real manager, and the fake Amplify

@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
 	"github.com/tokenops/figma-token-operator/internal/harness"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
 func main() {

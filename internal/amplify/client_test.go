@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/tokenops/figma-token-operator/internal/amplify"
-	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
 var testCreds = aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret-test"}
@@ -87,6 +87,16 @@ func TestRefreshErrors(t *testing.T) {
 			name:     "throttling on HTTP 400 is transient",
 			program:  func(f *fakeamplify.Server) { f.FailNext(token, 5, 400, "ThrottlingException") },
 			wantKind: amplify.Transient, wantCode: "ThrottlingException", wantCalls: 3,
+		},
+		{
+			name:     "a throttled token is transient",
+			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Throttle: true}) },
+			wantKind: amplify.Transient, wantCode: "ThrottlingException", wantText: "HTTP 400", wantCalls: 3,
+		},
+		{
+			name:     "an unavailable service is transient",
+			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Unavailable: true}) },
+			wantKind: amplify.Transient, wantCode: "ServiceUnavailableException", wantText: "HTTP 503", wantCalls: 3,
 		},
 		{
 			name:     "429 is transient",

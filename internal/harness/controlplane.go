@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/pkg/crds"
 )
 
 // Assets is the folder holding kube-apiserver, etcd, kubectl and kube-controller-manager:
@@ -90,22 +91,22 @@ type ControlPlane struct {
 	KubectlPath string
 }
 
-// StartControlPlane starts kube-apiserver and etcd, with the CRDs of config/crd/bases
-// installed unless opts.WithoutCRDs.
+// StartControlPlane starts kube-apiserver and etcd, with the operator's CRDs (pkg/crds, the
+// copies of config/crd/bases) installed unless opts.WithoutCRDs.
 func StartControlPlane(opts ControlPlaneOptions) (*ControlPlane, error) {
 	logger := opts.Log
 	if logger.GetSink() == nil {
 		logger = logr.Discard()
 	}
 	log.SetLogger(logger)
-	root, err := RepoRoot()
-	if err != nil {
-		return nil, err
-	}
 	env := &envtest.Environment{BinaryAssetsDirectory: opts.Assets}
 	if !opts.WithoutCRDs {
-		env.CRDDirectoryPaths = []string{filepath.Join(root, "config", "crd", "bases")}
-		env.ErrorIfCRDPathMissing = true
+		// The CRDs as users' suites get them: embedded in pkg/crds.
+		all, err := crds.All()
+		if err != nil {
+			return nil, err
+		}
+		env.CRDs = all
 	}
 	// As on clusters that enforce it (OpenShift does): setting blockOwnerDeletion on a
 	// target Secret's ownerReference needs update on figmatokens/finalizers.

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
 // Endpoint serves the fake Amplify endpoint on a loopback address that can be taken down

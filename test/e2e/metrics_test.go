@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
 // The contract's metrics, scraped from a running manager's metrics endpoint.

@@ -7,7 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/util/rand"
 
-	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
 // The API server becomes unreachable while the operator runs (every connection, watches

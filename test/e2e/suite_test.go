@@ -18,8 +18,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/tokenops/figma-token-operator/internal/fakeamplify"
 	"github.com/tokenops/figma-token-operator/internal/harness"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
 const operatorUser = "figma-token-operator"

@@ -1,13 +1,19 @@
-// Package fakeamplify is a stand-in for the AWS Amplify UI Builder token endpoint: an
-// http.Handler that tests, the demo and the benchmarks share. It serves RefreshToken in the
-// AWS REST-JSON shape (and ExchangeCodeForToken, whose codes work once), checks SigV4 signatures, can be programmed per refresh token and
-// counts every call.
+// Package fakeamplify is a stand-in for the AWS Amplify UI Builder token endpoint, for
+// tests of apps that use FigmaTokens, and for the operator's own tests, demo and benchmark.
+//
+// A Server is an http.Handler: serve it with net/http/httptest and point the operator at its
+// URL (--amplify-endpoint, or AWS_ENDPOINT_URL_AMPLIFYUIBUILDER). It speaks RefreshToken and
+// ExchangeCodeForToken on the AWS REST-JSON wire format, checks SigV4 signatures against the
+// credentials it is given, issues access tokens with a chosen lifetime, and can be told per
+// refresh token to reject it, fail transiently, throttle or hang. It records every call;
+// String never shows a token.
 package fakeamplify
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -41,10 +47,15 @@ type Behavior struct {
 	Lifetime time.Duration
 	// ExpiresIn, when set, is sent as is (0, negative, an epoch time...).
 	ExpiresIn *int64
-	// Delay holds each answer back, for timeouts.
+	// Delay holds each answer back; longer than the caller's deadline, the call hangs.
 	Delay time.Duration
-	// Reject answers every call with 400 InvalidParameterException.
+	// Reject answers every call with 400 InvalidParameterException: the refresh token is bad.
 	Reject bool
+	// Throttle answers every call with 400 ThrottlingException, as AWS throttles.
+	Throttle bool
+	// Unavailable answers every call with 503 ServiceUnavailableException (transient).
+	// FailNext fails only a number of calls.
+	Unavailable bool
 	// Body, when set, is sent verbatim as the 200 answer (malformed JSON, missing fields).
 	Body string
 }
@@ -129,6 +140,13 @@ func (s *Server) Calls(refreshToken string) int {
 // TotalCalls is the number of well-formed, correctly signed calls.
 func (s *Server) TotalCalls() int { return int(s.total.Load()) }
 
+// String describes the server by its counts; it never shows a token.
+func (s *Server) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("fakeamplify.Server{calls: %d, refresh tokens: %d, access tokens issued: %d}", s.total.Load(), len(s.calls), len(s.issued))
+}
+
 // IssuedFor returns the access tokens handed out for one refresh token, oldest first.
 func (s *Server) IssuedFor(refreshToken string) []string {
 	s.mu.Lock()
@@ -205,6 +223,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case failing:
 		writeError(w, failure.Status, failure.Code, "programmed failure")
+	case behavior.Throttle:
+		writeError(w, http.StatusBadRequest, "ThrottlingException", "rate exceeded")
+	case behavior.Unavailable:
+		writeError(w, http.StatusServiceUnavailable, "ServiceUnavailableException", "try again")
 	case behavior.Reject || used:
 		// Echo the token or code like careless servers do: the operator must never repeat it.
 		writeError(w, http.StatusBadRequest, "InvalidParameterException", "invalid or used credential "+credential)
