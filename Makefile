@@ -67,7 +67,8 @@ envtest: ## Build kube-apiserver, etcd and kubectl for the tests into bin/k8s/ (
 .PHONY: test
 test: manifests generate fmt vet $(HELM) $(PROMTOOL) $(PROMETHEUS) ## Run every test: unit, envtest and end-to-end.
 	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}" HELM=$(HELM) PROMTOOL=$(PROMTOOL) PROMETHEUS=$(PROMETHEUS); \
-	go test ./... -race -count=1 -parallel 32 -timeout 40m
+	go test ./... -race -count=1 -parallel 32 -timeout 40m && \
+	(cd examples/envtest-app && go test ./... -count=1 -timeout 10m)
 
 .PHONY: verify
 verify: manifests generate ## Fail when generated files or formatting differ from what is committed.

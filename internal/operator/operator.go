@@ -65,10 +65,7 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
-	if err := figmav1alpha1.AddToScheme(scheme); err != nil {
-		return nil, err
-	}
-	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+	mgr, err := ctrl.NewManager(restConfig, ManagerOptions(ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:        opts.ProbeAddr,
@@ -79,13 +76,38 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		LeaseDuration:                 nonZero(opts.LeaseDuration),
 		RenewDeadline:                 nonZero(opts.RenewDeadline),
 		RetryPeriod:                   nonZero(opts.RetryPeriod),
-		Cache:                         cacheOptions(opts.WatchNamespaces),
 		Controller:                    config.Controller{SkipNameValidation: &opts.SkipNameValidation},
-		// Secrets are never cached: the reconciler reads the few it needs directly.
-		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
-	})
+	}, opts.WatchNamespaces))
 	if err != nil {
 		return nil, err
+	}
+	if err := Register(mgr, opts, upstream, clk); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+// ManagerOptions adds to base what the operator needs of a manager: Secrets are never
+// cached (the reconciler reads the few it needs directly; a cache of every Secret's data is
+// how other operators ran out of memory), cached objects are stripped of bulky metadata, and
+// the cache covers the watched namespaces only (all when none).
+func ManagerOptions(base ctrl.Options, watchNamespaces []string) ctrl.Options {
+	base.Cache = cacheOptions(watchNamespaces)
+	base.Client.Cache = &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}
+	return base
+}
+
+// Register adds the FigmaToken reconciler, calling upstream, to mgr; the FigmaToken types
+// join the manager's scheme.
+func Register(mgr ctrl.Manager, opts Options, upstream amplify.Refresher, clk clock.PassiveClock) error {
+	if err := figmav1alpha1.AddToScheme(mgr.GetScheme()); err != nil {
+		return err
 	}
 	reconciler := &controllers.FigmaTokenReconciler{
 		Client:          mgr.GetClient(),
@@ -96,16 +118,7 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		Clock:           clk,
 		RolloutRestarts: opts.EnableRolloutRestarts,
 	}
-	if err := reconciler.SetupWithManager(mgr, max(opts.MaxConcurrentReconciles, 1)); err != nil {
-		return nil, err
-	}
-	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
-		return nil, err
-	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
-		return nil, err
-	}
-	return mgr, nil
+	return reconciler.SetupWithManager(mgr, max(opts.MaxConcurrentReconciles, 1))
 }
 
 func nonZero(d time.Duration) *time.Duration {
