@@ -156,7 +156,10 @@ func TestTheAppReportsARejectedRefreshToken(t *testing.T) {
 	rt := "revoked-" + rand.String(8)
 	fake.SetBehavior(rt, fakeamplify.Behavior{Reject: true})
 	a := newApp(t, rt)
-	waitFor(t, "Stalled", func() bool { c := condition(t, a, figmav1alpha1.ConditionStalled); return c != nil && c.Status == "True" })
+	waitFor(t, "Stalled", func() bool {
+		c := condition(t, a, figmav1alpha1.ConditionStalled)
+		return c != nil && c.Status == "True"
+	})
 
 	err := a.Health(ctx)
 	if err == nil || !strings.Contains(err.Error(), figmav1alpha1.ReasonRefreshRejected) {
