@@ -48,8 +48,9 @@ generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
 
 .PHONY: fmt
-fmt: ## Run go fmt.
+fmt: ## Run go fmt, on the nested modules (examples, tool modules) too.
 	go fmt ./...
+	gofmt -w examples hack/release hack/kubernetes
 
 .PHONY: vet
 vet: ## Run go vet.
