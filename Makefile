@@ -68,8 +68,9 @@ envtest: ## Build kube-apiserver, etcd and kubectl for the tests into bin/k8s/ (
 .PHONY: test
 test: manifests generate fmt vet $(HELM) $(PROMTOOL) $(PROMETHEUS) ## Run every test: unit, envtest and end-to-end.
 	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}" HELM=$(HELM) PROMTOOL=$(PROMTOOL) PROMETHEUS=$(PROMETHEUS); \
-	go test ./... -race -count=1 -parallel 32 -timeout 40m && \
-	(cd examples/envtest-app && go test ./... -count=1 -timeout 10m)
+	go test ./... -race -count=1 -parallel 32 -timeout 40m & suite=$$!; \
+	example=0; (cd examples/envtest-app && go test ./... -count=1 -timeout 10m) || example=$$?; \
+	wait $$suite; [ $$example = 0 ]
 
 .PHONY: verify
 verify: manifests generate ## Fail when generated files or formatting differ from what is committed.
@@ -78,8 +79,9 @@ verify: manifests generate ## Fail when generated files or formatting differ fro
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt: run 'make fmt' and commit"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	@big=$$(git ls-files -z | xargs -0 -r stat -c '%s %n' | awk '$$1 > 1048576 {print $$2}'); test -z "$$big" || { echo "tracked files over 1 MB (build outputs belong in bin/ or dist/, ignored): $$big"; exit 1; }
 
-# The packages whose tests start a control plane (kube-apiserver, etcd); test-unit runs all others.
-CONTROL_PLANE_TESTS = /controllers$$|/test/e2e$$
+# The packages whose tests start a control plane (kube-apiserver, etcd): controllers and
+# everything under test/; test-unit runs all others.
+CONTROL_PLANE_TESTS = /controllers$$|/test/
 
 .PHONY: test-unit
 test-unit: ## Run every test that needs no control plane: the inner loop, seconds, no bin/k8s needed.

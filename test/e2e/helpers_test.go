@@ -76,25 +76,6 @@ func figmaTokenYAML(name, secret string) string {
 	return fmt.Sprintf("apiVersion: figma.tokenops.dev/v1alpha1\nkind: FigmaToken\nmetadata:\n  name: %s\nspec:\n  secretRef:\n    name: %s\n", name, secret)
 }
 
-// runCommand builds hack/NAME and runs it from the repository, as make does, and returns
-// what it printed; it fails the test if the command fails or runs over five minutes.
-func runCommand(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	binary := filepath.Join(work, name)
-	if err := build(binary, root, "./hack/"+name); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", name, err, out)
-	}
-	return string(out)
-}
-
 // newManager is the manager binary as the suite runs it: leader election with short leases
 // (a killed leader is replaced within seconds), debug logs to logName in the run's folder.
 func newManager(kubeconfig, logName string, extraArgs ...string) *harness.Manager {

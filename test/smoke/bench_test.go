@@ -1,4 +1,4 @@
-package e2e
+package smoke
 
 import (
 	"encoding/json"
@@ -13,8 +13,8 @@ import (
 // asserted as goals here, only what must hold at any size.
 func TestBenchSmoke(t *testing.T) {
 	t.Parallel()
-	g := newGomega(t)
-	out := filepath.Join(work, "benchmarks")
+	g := NewWithT(t)
+	out := filepath.Join(t.TempDir(), "benchmarks")
 	runCommand(t, "bench", "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-out", out)
 
 	data, err := os.ReadFile(out + ".json")
