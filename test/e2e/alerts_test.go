@@ -17,21 +17,7 @@ func TestAlertRules(t *testing.T) {
 	promtool := toolBinary(t, "PROMTOOL", "promtool-*")
 	dir := t.TempDir()
 
-	// A PrometheusRule's spec is a Prometheus rule file.
-	data, err := os.ReadFile(filepath.Join(root, "config/prometheus/alerts.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rule struct {
-		Spec map[string]any `json:"spec"`
-	}
-	if err := yaml.Unmarshal(data, &rule); err != nil {
-		t.Fatal(err)
-	}
-	rules, err := yaml.Marshal(rule.Spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules := shippedRules(t, "")
 	tests, err := os.ReadFile(filepath.Join(root, "test/e2e/testdata/alerts_test.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -48,4 +34,37 @@ func TestAlertRules(t *testing.T) {
 			t.Fatalf("promtool %v: %v\n%s", args, err, out)
 		}
 	}
+}
+
+// shippedRules is config/prometheus/alerts.yaml as a Prometheus rule file (a PrometheusRule's
+// spec is one), with every rule's "for" set to forDuration unless that is "".
+func shippedRules(t *testing.T, forDuration string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "config/prometheus/alerts.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rule struct {
+		Spec struct {
+			Groups []map[string]any `json:"groups"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal(data, &rule); err != nil {
+		t.Fatal(err)
+	}
+	if forDuration != "" {
+		for _, group := range rule.Spec.Groups {
+			rules, _ := group["rules"].([]any)
+			for _, r := range rules {
+				if r, ok := r.(map[string]any); ok {
+					r["for"] = forDuration
+				}
+			}
+		}
+	}
+	out, err := yaml.Marshal(rule.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	"sigs.k8s.io/yaml"
 
 	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
@@ -83,30 +82,7 @@ scrape_configs:
   - targets: [%q]
     labels: {namespace: figma-token-operator-system, service: figma-token-operator-metrics, pod: figma-token-operator-7d9c, endpoint: http-metrics}
 `, target)
-	data, err := os.ReadFile(filepath.Join(root, "config/prometheus/alerts.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rule struct {
-		Spec struct {
-			Groups []struct {
-				Name  string           `json:"name"`
-				Rules []map[string]any `json:"rules"`
-			} `json:"groups"`
-		} `json:"spec"`
-	}
-	if err := yaml.Unmarshal(data, &rule); err != nil {
-		t.Fatal(err)
-	}
-	for _, group := range rule.Spec.Groups {
-		for _, r := range group.Rules {
-			r["for"] = "0s"
-		}
-	}
-	rules, err := yaml.Marshal(rule.Spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules := shippedRules(t, "0s")
 	for name, content := range map[string][]byte{"prometheus.yml": []byte(config), "rules.yaml": rules} {
 		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
 			t.Fatal(err)
