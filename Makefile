@@ -98,12 +98,20 @@ demo: ## Run the operator on a local control plane with a fake Amplify endpoint 
 	go build -o bin/demo ./hack/demo
 	bin/demo $(if $(DURATION),-duration $(DURATION))
 
-N ?= 1000
-UNRELATED ?= 5000
+bench: N ?= 1000
+bench: UNRELATED ?= 5000
+bench: CURVE ?= 100,1000,5000,10000
 .PHONY: bench
-bench: ## Measure at scale; writes docs/benchmarks.{md,json} (N, UNRELATED, CURVE=100,1000,5000).
+bench: ## Measure at scale (about 25 min); writes docs/benchmarks.{md,json} and plots (N, UNRELATED, CURVE).
 	go build -o bin/bench ./hack/bench
-	bin/bench -n $(N) -unrelated $(UNRELATED) $(if $(CURVE),-curve $(CURVE))
+	bin/bench -n $(N) -unrelated $(UNRELATED) $(if $(CURVE),-curve $(CURVE)) -heap-profile bin/heap.pprof
+
+soak: DURATION ?= 10m
+soak: N ?= 500
+.PHONY: soak
+soak: ## Run under load and faults at once (DURATION, N, SEED); writes docs/soak.{json,md} and fails when an invariant breaks.
+	go build -o bin/soak ./hack/soak
+	bin/soak -duration $(DURATION) -n $(N) $(if $(SEED),-seed $(SEED)) $(if $(OUT),-out $(OUT))
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the current kubeconfig.

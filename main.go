@@ -40,6 +40,7 @@ func bindFlags(fs *flag.FlagSet) *settings {
 	opts := &s.manager
 	fs.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", "Address of the metrics endpoint; 0 disables it.")
 	fs.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
+	fs.StringVar(&opts.PprofAddr, "pprof-bind-address", "0", "Address of Go's /debug/pprof profiles, for memory and CPU profiling; 0 disables it.")
 	fs.BoolVar(&opts.LeaderElect, "leader-elect", false, "Elect a leader so that only one replica refreshes tokens.")
 	fs.DurationVar(&opts.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "How long standby replicas wait before taking over a lease that is not renewed.")
 	fs.DurationVar(&opts.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "How long the leader retries renewing its lease before giving up.")

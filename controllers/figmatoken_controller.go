@@ -94,7 +94,8 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if len(errs) > 0 {
 		return ctrl.Result{}, errors.Join(errs...)
 	}
-	return ctrl.Result{RequeueAfter: wakeAfter(obs.Now, d)}, nil
+	// From the time now: an upstream call may have taken up to its 30 s deadline since obs.Now.
+	return ctrl.Result{RequeueAfter: wakeAfter(r.Clock.Now(), d)}, nil
 }
 
 // wakeAfter is how long from now until the decision's wake-up, at least a second; zero

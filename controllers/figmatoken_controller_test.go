@@ -76,6 +76,8 @@ func TestRefreshesShortLivedTokensBeforeExpiry(t *testing.T) {
 	}, 45*time.Second).Should(BeNumerically(">=", 4))
 	f.g.Expect(f.condition("short", figmav1alpha1.ConditionReady)()).To(Equal("True/Refreshed"))
 	f.g.Expect(f.eventReasons()).NotTo(ContainElement(figmav1alpha1.ReasonExpired))
+	// The first token is announced; routine refreshes are not.
+	f.g.Eventually(func() []string { return f.eventReasons() }).Should(HaveExactElements(figmav1alpha1.ReasonRefreshed))
 }
 
 func TestRejectedRefreshTokenStallsWithBoundedCalls(t *testing.T) {

@@ -1,12 +1,12 @@
 package controllers
 
 import (
+	"slices"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/metrics"
 	"github.com/tokenops/figma-token-operator/internal/policy"
 )
 
@@ -17,7 +17,6 @@ import (
 //   - the token obtained from upstream, until it is written;
 //   - the rollout restarts sent for the current token;
 //   - the FigmaToken version last written or read, to tell a lagging cached copy;
-//   - the conditions last exported as metrics, to remove the series that no longer hold;
 //   - the refreshed-at of the operator's own Secret writes, so that their watch events do
 //     not start another reconcile.
 //
@@ -38,8 +37,7 @@ type tokenMemory struct {
 	kept          *keptToken
 	restarts      map[workload]string // the restartedAt stamp last sent
 	statusVersion string
-	conditions    []metrics.ConditionSeries     // as last exported to the metrics
-	wrote         map[types.NamespacedName]bool // Secrets with an own-write note
+	wrote         []types.NamespacedName // Secrets with an own-write note (one, or two with a target)
 }
 
 // workload is one of spec.rolloutRestartTargets.
@@ -72,7 +70,7 @@ func (m *memory) of(ft *figmav1alpha1.FigmaToken) *tokenMemory {
 
 // dropWrites removes the own-write notes of an entry; m.mu must be held.
 func (m *memory) dropWrites(t *tokenMemory) {
-	for secret := range t.wrote {
+	for _, secret := range t.wrote {
 		delete(m.ownWrites, secret)
 	}
 }
@@ -153,27 +151,14 @@ func (m *memory) isCurrent(ft *figmav1alpha1.FigmaToken) bool {
 	return seen == "" || seen == ft.ResourceVersion
 }
 
-// swapConditions stores the conditions exported now and returns the ones exported before
-// (none after a start: the metrics are empty then too).
-func (m *memory) swapConditions(ft *figmav1alpha1.FigmaToken, now []metrics.ConditionSeries) []metrics.ConditionSeries {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t := m.of(ft)
-	before := t.conditions
-	t.conditions = now
-	return before
-}
-
 // noteWrite records, before a write of secret is sent, the refreshed-at it sets, so that
 // the watch event of that very write is recognized however early it arrives.
 func (m *memory) noteWrite(ft *figmav1alpha1.FigmaToken, secret types.NamespacedName, refreshedAt string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t := m.of(ft)
-	if t.wrote == nil {
-		t.wrote = map[types.NamespacedName]bool{}
+	if t := m.of(ft); !slices.Contains(t.wrote, secret) {
+		t.wrote = append(t.wrote, secret)
 	}
-	t.wrote[secret] = true
 	if m.ownWrites == nil {
 		m.ownWrites = map[types.NamespacedName]string{}
 	}

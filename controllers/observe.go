@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/policy"
@@ -22,9 +23,18 @@ type secrets struct {
 	target *corev1.Secret
 }
 
-// observe reads the FigmaToken's Secrets straight from the API server and gathers what
-// decide needs. The source is nil when it does not exist.
+// observe gathers what decide needs. When the cache shows the Secret as this FigmaToken last
+// wrote it and nothing is due, that is enough; otherwise it reads the FigmaToken's Secrets
+// straight from the API server. The source is nil when not read or when it does not exist.
 func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.FigmaToken) (policy.Observation, secrets, error) {
+	if obs, ok, err := r.observeCached(ctx, ft); err != nil || (ok && !policy.Decide(obs).Refresh) {
+		return obs, secrets{}, err
+	}
+	return r.observeSecrets(ctx, ft)
+}
+
+// observation is what the FigmaToken itself and the memory say.
+func (r *FigmaTokenReconciler) observation(ft *figmav1alpha1.FigmaToken) policy.Observation {
 	refreshBefore, _ := time.ParseDuration(ft.Spec.RefreshBefore) // validated by the API server
 	obs := policy.Observation{
 		Now:             r.Clock.Now(),
@@ -38,12 +48,44 @@ func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.Fi
 		SecretName:      string(ft.Spec.SecretRef.Name),
 		RefreshTokenKey: string(ft.Spec.SecretRef.RefreshTokenKey),
 		RestartTargets:  len(ft.Spec.RolloutRestartTargets),
+		SecretVersion:   ft.Status.SecretResourceVersion,
 		Failure:         r.memory.latestFailure(ft),
 	}
 	if ft.Spec.Target != nil {
 		obs.TargetName = string(ft.Spec.Target.Name)
 	}
+	return obs
+}
 
+// observeCached observes from the cache alone, which holds Secret metadata only. It can when
+// the Secret still has the resourceVersion status recorded for this FigmaToken's own write:
+// the Secret then holds exactly what its annotations record, the refresh token they
+// fingerprint and the access token written. So a restart, a resync or a status change costs
+// no Secret read; any other change to the Secret gives it a new version, and a read.
+func (r *FigmaTokenReconciler) observeCached(ctx context.Context, ft *figmav1alpha1.FigmaToken) (policy.Observation, bool, error) {
+	obs := r.observation(ft)
+	// A cached FigmaToken older than this process's own last status write may pair an old
+	// status with an old Secret version: not trusted.
+	if obs.SecretVersion == "" || ft.Spec.Target != nil || ft.Status.SecretName != obs.SecretName || !r.memory.isCurrent(ft) {
+		return obs, false, nil
+	}
+	cached := secretMetadata()
+	if err := r.SecretMetadata.Get(ctx, types.NamespacedName{Namespace: ft.Namespace, Name: obs.SecretName}, cached); err != nil {
+		return obs, false, client.IgnoreNotFound(err)
+	}
+	record := tokensecret.ReadRecord(cached.Annotations)
+	if cached.ResourceVersion != obs.SecretVersion || record.Owner != ft.Name || record.RefreshTokenHash == "" {
+		return obs, false, nil
+	}
+	obs.SecretFound, obs.RefreshTokenHash, obs.Record, obs.AccessTokenSet = true, record.RefreshTokenHash, record, true
+	obs.Claim = tokensecret.MayWrite(tokensecret.Claim{Owner: record.Owner, AccessTokenSet: true}, ft.Name)
+	endStreakIfRefreshed(&obs)
+	return obs, true, nil
+}
+
+// observeSecrets reads the FigmaToken's Secrets straight from the API server.
+func (r *FigmaTokenReconciler) observeSecrets(ctx context.Context, ft *figmav1alpha1.FigmaToken) (policy.Observation, secrets, error) {
+	obs := r.observation(ft)
 	var s secrets
 	var err error
 	if s.source, err = r.readSecret(ctx, ft.Namespace, string(ft.Spec.SecretRef.Name)); err != nil {
@@ -64,12 +106,16 @@ func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.Fi
 	if err != nil {
 		return obs, secrets{}, err
 	}
-	// A streak that ended with a refresh written since then is over, whatever a stale
-	// cache still says.
+	endStreakIfRefreshed(&obs)
+	return obs, s, nil
+}
+
+// endStreakIfRefreshed ends a streak that ended with a refresh written since then, whatever
+// a stale cache still says.
+func endStreakIfRefreshed(obs *policy.Observation) {
 	if obs.Owned() && !obs.Failure.Last.After(obs.Record.RefreshedAt) {
 		obs.Failure = policy.Failure{}
 	}
-	return obs, s, nil
 }
 
 // readSecret reads a Secret from the API server; nil when it does not exist.

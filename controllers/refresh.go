@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -27,11 +28,20 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 		// A sibling claimed it first.
 		return obs, policy.Decide(obs)
 	}
+	// Routine refreshes go without an Event: one per state change (first token, recovery, a
+	// requested refresh, an exchanged code) says what a reader needs, at a quarter of the
+	// API requests a refresh costs.
+	announce := !meta.IsStatusConditionTrue(ft.Status.Conditions, figmav1alpha1.ConditionReady) ||
+		obs.Failure.Attempts > 0 || obs.RequestPending() || obs.RefreshTokenHash == ""
 	got, err := r.obtain(ctx, ft, s.source, obs)
 	if err != nil {
 		// err is an *amplify.Error: code, status and request ID, never a token.
 		logger.Error(err, "refresh failed", "codeExchange", obs.RefreshTokenHash == "")
-		return r.failed(ft, obs, policy.UpstreamFailure(err, obs))
+		f := policy.UpstreamFailure(err, obs)
+		// The backoff counts from the attempt's start: a call that hung until its 30 s
+		// deadline has waited already, and 5 s more can let a token close to expiry lapse.
+		f.Last = got.sentAt
+		return r.failed(ft, obs, f)
 	}
 
 	rec := tokensecret.Record{
@@ -61,8 +71,10 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	obs.Record, obs.AccessTokenSet, obs.Failure = rec, true, policy.Failure{}
 	r.memory.rememberFailure(ft, policy.Failure{})
 	logger.V(1).Info("access token refreshed", "secret", destination, "expiresAt", got.expiresAt)
-	r.Recorder.Eventf(ft, nil, corev1.EventTypeNormal, figmav1alpha1.ReasonRefreshed, "Refresh",
-		"%s the access token in Secret %s; it expires at %s.", refreshedHow(got), destination, got.expiresAt.Format(time.RFC3339))
+	if announce {
+		r.Recorder.Eventf(ft, nil, corev1.EventTypeNormal, figmav1alpha1.ReasonRefreshed, "Refresh",
+			"%s the access token in Secret %s; it expires at %s.", refreshedHow(got), destination, got.expiresAt.Format(time.RFC3339))
+	}
 	return obs, policy.Decide(obs)
 }
 
@@ -110,7 +122,15 @@ func (r *FigmaTokenReconciler) writeInPlace(ctx context.Context, ft *figmav1alph
 		}
 		tokensecret.Write(current, secretKeys(ft), got.accessToken, rec)
 		r.memory.noteWrite(ft, key, current.Annotations[figmav1alpha1.AnnotationRefreshedAt])
-		return r.Client.Update(ctx, current)
+		if err := r.Client.Update(ctx, current); err != nil {
+			return err
+		}
+		// The version written holds what the record says unless the refresh token changed
+		// between the read and a retried write.
+		if tokensecret.Fingerprint(obs.UID, tokensecret.Text(current, string(ft.Spec.SecretRef.RefreshTokenKey))) == rec.RefreshTokenHash {
+			obs.SecretVersion = current.ResourceVersion
+		}
+		return nil
 	}, r.recheckSource(ctx, ft, obs))
 	if written {
 		r.memory.written(ft)
@@ -138,7 +158,9 @@ func refreshedHow(got obtained) string {
 // failed extends the failure streak and records the failure.
 func (r *FigmaTokenReconciler) failed(ft *figmav1alpha1.FigmaToken, obs policy.Observation, f policy.Failure) (policy.Observation, policy.Decision) {
 	f.Attempts = obs.Failure.Attempts + 1
-	f.Last = r.Clock.Now()
+	if f.Last.IsZero() {
+		f.Last = r.Clock.Now()
+	}
 	f.Generation = obs.Generation
 	f.CredentialHash = obs.CredentialHash()
 	f.Request = obs.Request

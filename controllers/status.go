@@ -28,8 +28,7 @@ func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.Fig
 	}
 	desired := desiredStatus(ft, obs, d)
 	metrics.SetState(ft.Namespace, ft.Name, d.Ready, timeOrZero(desired.ExpiresAt))
-	series := metrics.Series(desired.Conditions)
-	metrics.SetConditions(ft.Namespace, ft.Name, r.memory.swapConditions(ft, series), series)
+	metrics.SetConditions(ft.Namespace, ft.Name, metrics.Series(desired.Conditions))
 
 	// The patch is a diff, and a diff against a stale cached copy loses: a field whose new
 	// value equals the stale one is left out (or the patch skipped) and the server keeps a
@@ -92,6 +91,7 @@ func desiredStatus(ft *figmav1alpha1.FigmaToken, obs policy.Observation, d polic
 		SecretName:                destinationName(ft),
 		FailedAttempts:            obs.Failure.Attempts,
 		LastHandledRefreshRequest: obs.Record.HandledRefreshRequest,
+		SecretResourceVersion:     obs.SecretVersion,
 	}
 	if obs.Failure.Request != "" && obs.Failure.Attempts > 0 {
 		status.LastHandledRefreshRequest = obs.Failure.Request

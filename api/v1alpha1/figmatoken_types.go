@@ -166,6 +166,14 @@ type FigmaTokenStatus struct {
 	// lastHandledRefreshRequest is the last refresh-requested-at value acted on.
 	// +optional
 	LastHandledRefreshRequest string `json:"lastHandledRefreshRequest,omitempty"`
+
+	// secretResourceVersion is the resourceVersion of the Secret as this FigmaToken last
+	// wrote it (without a target). While the Secret still has it, the Secret holds exactly
+	// what its annotations record, and the operator, restarted or not, need not read it
+	// until a refresh is due.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	SecretResourceVersion string `json:"secretResourceVersion,omitempty"`
 }
 
 // FigmaToken keeps a Figma access token in a Secret fresh.

@@ -2,50 +2,51 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/harness"
 	"github.com/tokenops/figma-token-operator/internal/operator"
 )
 
-// baseline is the API server's own limit for the job: a plain client, through the same
-// proxy, with the operator's rate limits and concurrency, making only the writes the job
-// needs: one Secret update and one status patch per token.
-func baseline(ctx context.Context, cluster *harness.ControlPlane, proxy *harness.APIProxy, n int) (float64, error) {
-	const ns = "baseline"
-	if err := cluster.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		return 0, err
-	}
-	secrets := make([]*corev1.Secret, n)
-	tokens := make([]*figmav1alpha1.FigmaToken, n)
-	err := parallel(ctx, n, createWorkers, func(i int) error {
-		name := fmt.Sprintf("token-%05d", i)
-		secrets[i] = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-			Data: map[string][]byte{"refreshToken": []byte("refresh-" + name)}}
-		tokens[i] = &figmav1alpha1.FigmaToken{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-			Spec: figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: figmav1alpha1.DNSSubdomain(name)}}}
-		if err := cluster.Client.Create(ctx, secrets[i]); err != nil {
-			return err
-		}
-		return cluster.Client.Create(ctx, tokens[i])
-	})
+// baselines measure the least any controller could do from the operator's starting line,
+// in a fresh control plane: n Secrets and FigmaTokens exist, and a plain client makes only
+// the writes the job needs, one Secret update and one status patch per token, with the
+// operator's concurrency. Once with the operator's client rate limits, and once with none:
+// the API server's own limit on this machine.
+func (b *bench) baselines(ctx context.Context, n int, r *result) error {
+	s, err := b.cluster("baseline")
 	if err != nil {
-		return 0, err
+		return err
 	}
+	defer s.stop()
+	logf("baseline: the minimal writes, same client limits (%d QPS, burst %d), %d workers", operator.DefaultQPS, operator.DefaultBurst, operatorWorkers)
+	if r.BaselineSeconds, err = s.baseline(ctx, "baseline", n, operator.DefaultQPS, operator.DefaultBurst); err != nil {
+		return err
+	}
+	logf("baseline: %.1f s; the same without a client rate limit", r.BaselineSeconds)
+	if r.UnthrottledBaselineSeconds, err = s.baseline(ctx, "unthrottled", n, -1, 0); err != nil {
+		return err
+	}
+	logf("unthrottled baseline: %.1f s", r.UnthrottledBaselineSeconds)
+	return nil
+}
 
-	cfg := &rest.Config{Host: proxy.URL(), QPS: operator.DefaultQPS, Burst: operator.DefaultBurst}
-	c, err := client.New(cfg, client.Options{Scheme: cluster.Client.Scheme()})
+// baseline creates n tokens in ns, then times the writes through the counting proxy, as
+// the operator's requests go. A negative qps turns the client's rate limiter off.
+func (s *stack) baseline(ctx context.Context, ns string, n int, qps float32, burst int) (float64, error) {
+	secrets, tokens, err := s.create(ctx, ns, n)
 	if err != nil {
 		return 0, err
 	}
 	start := time.Now()
+	c, err := client.New(&rest.Config{Host: s.proxy.URL(), QPS: qps, Burst: burst}, client.Options{Scheme: s.client.Scheme()})
+	if err != nil {
+		return 0, err
+	}
 	err = parallel(ctx, n, operatorWorkers, func(i int) error {
 		now := time.Now()
 		secret := secrets[i]

@@ -1,9 +1,9 @@
 // Command bench measures the operator at scale on this machine: a real kube-apiserver and
 // etcd, the fake Amplify endpoint and the manager binary, all on loopback. It writes
-// docs/benchmarks.json and docs/benchmarks.md; every figure comes from one run.
+// docs/benchmarks.json, docs/benchmarks.md and two plots; every figure comes from one run.
 //
-//	make bench                       # N=1000 FigmaTokens, 5000 unrelated Secrets
-//	bin/bench -n 20 -unrelated 50 -idle 3s -out DIR   # the smoke run of make test (test/e2e/bench_test.go)
+//	make bench        # N=1000 with 5000 unrelated Secrets; the curve at 100, 1000, 5000, 10000
+//	bin/bench -n 20 -unrelated 50 -idle 3s -timeliness-lifetime 9s -out DIR   # test/smoke
 package main
 
 import (
@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -20,23 +21,40 @@ import (
 	"time"
 
 	"github.com/tokenops/figma-token-operator/internal/harness"
+	"github.com/tokenops/figma-token-operator/internal/operator"
+)
+
+const (
+	// operatorWorkers is --max-concurrent-reconciles' default; the baselines use as many.
+	operatorWorkers = operator.DefaultMaxConcurrentReconciles
+	// createWorkers create the test objects; they are not measured.
+	createWorkers = 32
 )
 
 type config struct {
 	n, unrelated     int
-	idle             time.Duration
+	idle, restart    time.Duration
 	timelinessTokens time.Duration
-	out              string
+	cycleTokens      time.Duration
+	out, heapProfile string
 	curve            []int
+	operatorArgs     []string
 }
 
 func main() {
 	var cfg config
-	flag.IntVar(&cfg.n, "n", 1000, "FigmaTokens (with their Secrets) created at once")
+	flag.IntVar(&cfg.n, "n", 1000, "FigmaTokens (with their Secrets) of the main run")
 	flag.IntVar(&cfg.unrelated, "unrelated", 5000, "unrelated 64 KiB Secrets added in other namespaces")
 	flag.DurationVar(&cfg.idle, "idle", 60*time.Second, "length of the idle window")
-	flag.DurationVar(&cfg.timelinessTokens, "timeliness-lifetime", 60*time.Second, "token lifetime for the timeliness figures")
-	flag.StringVar(&cfg.out, "out", "docs/benchmarks", "output path without extension (.json and .md are written)")
+	flag.DurationVar(&cfg.restart, "restart-window", 60*time.Second, "how long a restarted manager's requests are counted")
+	flag.DurationVar(&cfg.timelinessTokens, "timeliness-lifetime", 60*time.Second, "token lifetime for the steady-state and lateness figures")
+	flag.DurationVar(&cfg.cycleTokens, "cycle-lifetime", 5*time.Minute, "token lifetime at the scaling curve's cold starts, whose next refresh is checked")
+	flag.StringVar(&cfg.out, "out", "docs/benchmarks", "output path without extension (.json, .md and the .svg plots are written)")
+	flag.StringVar(&cfg.heapProfile, "heap-profile", "", "write the operator's heap profile at the largest N to this file")
+	flag.Func("operator-args", "extra manager flags, space-separated, for tuning runs (the baselines keep the defaults)", func(v string) error {
+		cfg.operatorArgs = strings.Fields(v)
+		return nil
+	})
 	flag.Func("curve", "comma-separated N values for the scaling curve (each in a fresh control plane)", func(v string) error {
 		for _, f := range strings.Split(v, ",") {
 			var n int
@@ -57,35 +75,157 @@ func main() {
 	}
 }
 
+// bench holds what every run needs.
+type bench struct {
+	root, assets, manager string
+	operatorArgs          []string
+}
+
 func run(ctx context.Context, cfg config) error {
+	started := time.Now()
 	bins, err := harness.Build(ctx, logf)
 	if err != nil {
 		return err
 	}
-	root := bins.Root
-	env := &bench{root: root, assets: bins.Assets, manager: bins.Manager}
+	b := &bench{root: bins.Root, assets: bins.Assets, manager: bins.Manager, operatorArgs: cfg.operatorArgs}
+	largest := slices.Max(append([]int{cfg.n}, cfg.curve...))
+	r := &result{N: cfg.n, Unrelated: cfg.unrelated, IdleSeconds: cfg.idle.Seconds(), Workers: operatorWorkers,
+		QPS: operator.DefaultQPS, Burst: operator.DefaultBurst, Commit: commit(ctx, bins.Root)}
 
-	result, err := env.full(ctx, cfg)
-	if err != nil {
+	if err := b.main(ctx, cfg, cfg.n == largest, r); err != nil {
 		return err
 	}
-	result.Curve = append(result.Curve, curvePoint{N: cfg.n, Seconds: result.OperatorSeconds, RSSMiB: result.RSSMiB})
+	if err := b.baselines(ctx, cfg.n, r); err != nil {
+		return err
+	}
+	r.setRatios()
 	for _, n := range cfg.curve {
 		if n == cfg.n {
-			continue // measured above
+			continue // measured by the main run
 		}
-		point, err := env.convergenceOnly(ctx, n)
+		point, err := b.point(ctx, n, cfg, n == largest, r)
 		if err != nil {
 			return err
 		}
-		result.Curve = append(result.Curve, point)
+		r.Curve = append(r.Curve, point)
 	}
-	sort.Slice(result.Curve, func(i, j int) bool { return result.Curve[i].N < result.Curve[j].N })
+	sort.Slice(r.Curve, func(i, j int) bool { return r.Curve[i].N < r.Curve[j].N })
+	r.RunSeconds = time.Since(started).Seconds()
 	out := cfg.out
 	if !filepath.IsAbs(out) {
-		out = filepath.Join(root, out)
+		out = filepath.Join(bins.Root, out)
 	}
-	return result.write(out)
+	return r.write(out)
+}
+
+// main is the run at cfg.n: cold start, idle, restart (when it is the largest N), steady
+// state and lateness, and memory beside unrelated Secrets.
+func (b *bench) main(ctx context.Context, cfg config, largest bool, r *result) error {
+	s, err := b.cluster("bench")
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	const ns = "bench"
+	if _, _, err := s.create(ctx, ns, cfg.n); err != nil {
+		return err
+	}
+
+	logf("cold start: the manager starts with %d FigmaTokens and Secrets in place", cfg.n)
+	took, err := s.coldStart(ctx, ns, cfg.n, largest && cfg.heapProfile != "")
+	if err != nil {
+		return err
+	}
+	s.quiesce() // the last status writes and Events land
+	r.ColdStartSeconds = took.Seconds()
+	requests, calls := since(s.proxy, map[string]int{}), s.fake.Fake.TotalCalls()
+	r.UpstreamCalls = calls
+	r.setPerRefresh(requests, calls)
+	if r.RSSMiB, err = s.rssMiB(); err != nil {
+		return err
+	}
+	logf("cold start: %.1f s, %d upstream calls, %v, peak RSS %.1f MiB", r.ColdStartSeconds, calls, requests, r.RSSMiB)
+
+	logf("idle: %s with nothing due", cfg.idle)
+	s.idle(cfg.idle, r)
+	logf("idle: %d upstream calls, %d writes, %d requests", r.IdleUpstreamCalls, r.IdleWrites, r.IdleRequests)
+
+	if largest {
+		if err := b.restartAndProfile(ctx, s, cfg, r); err != nil {
+			return err
+		}
+	}
+
+	logf("steady state: %s tokens, each refreshed when due", cfg.timelinessTokens)
+	if err := s.steady(ctx, ns, cfg.n, cfg.timelinessTokens, r); err != nil {
+		return err
+	}
+	logf("steady state: %.2f API requests per refresh %v; lateness p50 %.2f s, p99 %.2f s, max %.2f s; %d expired",
+		r.SteadyAPIRequestsPerRefresh, r.SteadyRequestsByKind, r.LatenessP50, r.LatenessP99, r.LatenessMax, r.ExpiredTokens)
+	r.Curve = append(r.Curve, curvePoint{N: cfg.n, Seconds: r.ColdStartSeconds, RSSMiB: r.RSSMiB, Expired: r.ExpiredTokens})
+
+	logf("memory: adding %d unrelated 64 KiB Secrets in other namespaces", cfg.unrelated)
+	if err := s.addUnrelated(ctx, cfg.unrelated); err != nil {
+		return err
+	}
+	time.Sleep(5 * time.Second) // the metadata informer has seen them
+	if r.RSSWithUnrelatedMiB, err = s.rssMiB(); err != nil {
+		return err
+	}
+	logf("memory: peak RSS %.1f MiB", r.RSSWithUnrelatedMiB)
+	return nil
+}
+
+// point measures the scaling curve at n in a fresh control plane: cold start, peak RSS, and
+// a full cycle, every token refreshed once more before it expires.
+func (b *bench) point(ctx context.Context, n int, cfg config, largest bool, r *result) (curvePoint, error) {
+	s, err := b.cluster(fmt.Sprintf("bench-%d", n))
+	if err != nil {
+		return curvePoint{}, err
+	}
+	defer s.stop()
+	ns := "bench"
+	if _, _, err := s.create(ctx, ns, n); err != nil {
+		return curvePoint{}, err
+	}
+	logf("scaling curve: cold start at N=%d with %s tokens", n, cfg.cycleTokens)
+	s.fake.Fake.SetLifetime(cfg.cycleTokens)
+	took, err := s.coldStart(ctx, ns, n, largest && cfg.heapProfile != "")
+	if err != nil {
+		return curvePoint{}, err
+	}
+	// The next tokens last an hour, so nothing is due after the cycle.
+	s.fake.Fake.SetLifetime(time.Hour)
+	logf("scaling curve: N=%d Ready in %.1f s; waiting for every token's next refresh", n, took.Seconds())
+	p := curvePoint{N: n, Seconds: took.Seconds(), Expired: s.cycle(n, cfg.cycleTokens)}
+	if p.RSSMiB, err = s.rssMiB(); err != nil {
+		return p, err
+	}
+	logf("scaling curve: N=%d: %.1f s, peak RSS %.1f MiB, %d expired", n, p.Seconds, p.RSSMiB, p.Expired)
+	if largest {
+		err = b.restartAndProfile(ctx, s, cfg, r)
+	}
+	return p, err
+}
+
+// restartAndProfile saves the heap profile, when asked, and measures a restart.
+func (b *bench) restartAndProfile(ctx context.Context, s *stack, cfg config, r *result) error {
+	if cfg.heapProfile != "" {
+		if err := s.saveHeapProfile(ctx, cfg.heapProfile); err != nil {
+			return err
+		}
+		logf("heap profile: %s (go tool pprof -top %s)", cfg.heapProfile, cfg.heapProfile)
+	}
+	n := r.N
+	if len(cfg.curve) > 0 {
+		n = slices.Max(append([]int{cfg.n}, cfg.curve...))
+	}
+	logf("restart: counting a restarted manager's requests for %s", cfg.restart)
+	if err := s.restart(cfg.restart, n, r); err != nil {
+		return err
+	}
+	logf("restart: %d upstream calls, %d API requests %v", r.RestartUpstreamCalls, r.RestartRequests, r.RestartRequestsByKind)
+	return nil
 }
 
 func logf(format string, args ...any) {
@@ -115,6 +255,16 @@ func (l *callLog) firstAfter(token string, t time.Time) time.Time {
 		if !at.Before(t) {
 			return at
 		}
+	}
+	return time.Time{}
+}
+
+// nth is the i-th call with token (from 0); zero if none.
+func (l *callLog) nth(token string, i int) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if calls := l.calls[token]; i < len(calls) {
+		return calls[i]
 	}
 	return time.Time{}
 }

@@ -48,6 +48,9 @@ func (m *Manager) Start() error {
 	return nil
 }
 
+// Exited is closed when the process has ended.
+func (m *Manager) Exited() <-chan struct{} { return m.exited }
+
 // Pid is the process ID.
 func (m *Manager) Pid() int { return m.cmd.Process.Pid }
 

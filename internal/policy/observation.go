@@ -36,6 +36,9 @@ type Observation struct {
 	AccessTokenSet bool
 	// Record is what the Secret that receives the token says about the last refresh.
 	Record tokensecret.Record
+	// SecretVersion is the resourceVersion at which the Secret is known to hold exactly what
+	// Record says (this FigmaToken wrote it); "" when unknown. Status keeps it.
+	SecretVersion string
 
 	Failure Failure
 }

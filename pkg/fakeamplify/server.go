@@ -39,6 +39,12 @@ type Options struct {
 	Lifetime time.Duration
 	// OnCall, when set, is told of every well-formed, correctly signed call as it arrives.
 	OnCall func(refreshToken string, at time.Time)
+	// OnIssue, when set, is told of every access token issued, as it is sent.
+	OnIssue func(refreshToken string, at time.Time)
+	// Inject, when set, may change the answer to any one call that has no programmed
+	// failure: a Failure to answer with, else a non-zero Behavior to answer by. A soak test
+	// injects random faults with it.
+	Inject func(credential string) (Behavior, *Failure)
 }
 
 // Behavior programs the answers for one refresh token.
@@ -215,6 +221,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.opts.OnCall(credential, time.Now())
 	}
 	behavior, failure, failing := s.record(credential)
+	if s.opts.Inject != nil && !failing {
+		if b, f := s.opts.Inject(credential); f != nil {
+			failure, failing = *f, true
+		} else if b != (Behavior{}) {
+			behavior = b
+		}
+	}
 	if !sleep(r, behavior.Delay) {
 		return
 	}
@@ -309,6 +322,9 @@ func (s *Server) issue(w http.ResponseWriter, refreshToken string, b Behavior, w
 	s.issued = append(s.issued, token)
 	s.issuedFor[refreshToken] = append(s.issuedFor[refreshToken], token)
 	s.mu.Unlock()
+	if s.opts.OnIssue != nil {
+		s.opts.OnIssue(refreshToken, time.Now())
+	}
 	w.Header().Set("Content-Type", "application/json")
 	answer := map[string]any{"accessToken": token, "expiresIn": expiresIn}
 	if withRefreshToken {

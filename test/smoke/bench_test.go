@@ -15,7 +15,7 @@ func TestBenchSmoke(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	out := filepath.Join(t.TempDir(), "benchmarks")
-	runCommand(t, "bench", "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-out", out)
+	runCommand(t, "bench", "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-restart-window", "3s", "-out", out)
 
 	data, err := os.ReadFile(out + ".json")
 	g.Expect(err).NotTo(HaveOccurred())
@@ -28,6 +28,13 @@ func TestBenchSmoke(t *testing.T) {
 		Expired       int     `json:"expired_tokens"`
 		OperatorSecs  float64 `json:"operator_seconds"`
 		BaselineSecs  float64 `json:"baseline_seconds"`
+		Unthrottled   float64 `json:"unthrottled_baseline_seconds"`
+		Steady        float64 `json:"steady_api_requests_per_refresh"`
+		RestartCalls  int     `json:"restart_upstream_calls"`
+		RestartN      int     `json:"restart_n"`
+		Curve         []struct {
+			N int `json:"n"`
+		} `json:"scaling_curve"`
 	}
 	g.Expect(json.Unmarshal(data, &r)).To(Succeed())
 	g.Expect(r.UpstreamCalls).To(Equal(20), "one upstream call per token, no duplicates")
@@ -38,5 +45,12 @@ func TestBenchSmoke(t *testing.T) {
 	g.Expect(r.Expired).To(BeZero())
 	g.Expect(r.OperatorSecs).To(BeNumerically(">", 0))
 	g.Expect(r.BaselineSecs).To(BeNumerically(">", 0))
-	g.Expect(out + ".md").To(BeAnExistingFile())
+	g.Expect(r.Unthrottled).To(BeNumerically(">", 0))
+	g.Expect(r.Steady).To(BeNumerically("~", 3, 0.5), "a Secret read, a Secret update and a status patch per routine refresh")
+	g.Expect(r.RestartN).To(Equal(20))
+	g.Expect(r.RestartCalls).To(BeZero(), "no upstream call because the operator restarted")
+	g.Expect(r.Curve).To(HaveLen(1))
+	for _, file := range []string{".md", "-scaling.svg", "-lateness.svg"} {
+		g.Expect(out + file).To(BeAnExistingFile())
+	}
 }

@@ -1,5 +1,5 @@
-// Package smoke runs the commands a newcomer and a maintainer run, make demo and make bench,
-// in small: each starts its own control plane, fake endpoint and manager through
+// Package smoke runs the commands a newcomer and a maintainer run, make demo, make bench and
+// make soak, in small: each starts its own control plane, fake endpoint and managers through
 // internal/harness. A package of its own, so that go test runs it beside the e2e suite.
 package smoke
 
@@ -14,14 +14,14 @@ import (
 )
 
 // runCommand builds hack/NAME and runs it from the repository, as make does, and returns
-// what it printed; it fails the test if the command fails or runs over five minutes.
+// what it printed; it fails the test if the command fails or runs over eight minutes.
 func runCommand(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	binary := filepath.Join(t.TempDir(), name)
 	if err := harness.GoBuild(ctx, root, binary, "./hack/"+name); err != nil {

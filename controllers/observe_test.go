@@ -1,0 +1,89 @@
+package controllers
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/tokensecret"
+)
+
+// countingReader counts the reads that go to the API server.
+type countingReader struct {
+	client.Reader
+	reads int
+}
+
+func (c *countingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	c.reads++
+	return c.Reader.Get(ctx, key, obj, opts...)
+}
+
+// A Secret read costs a request per FigmaToken, so a restart of the operator would cost N
+// of them. The cache holds the Secret's metadata; while it shows the version this
+// FigmaToken wrote, that version holds what its annotations record, and nothing is read
+// until a refresh is due.
+func TestObserveReadsTheSecretOnlyWhenItChangedOrARefreshIsDue(t *testing.T) {
+	t.Parallel()
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, figmav1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2026, 11, 25, 10, 30, 0, 0, time.UTC)
+	ft := &figmav1alpha1.FigmaToken{
+		ObjectMeta: metav1.ObjectMeta{Name: "ft", Namespace: "ns", Generation: 1, UID: "uid-1"},
+		Spec: figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: "creds",
+			RefreshTokenKey: "refreshToken", AccessTokenKey: "accessToken"}, RefreshBefore: "20m"},
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "ns"},
+		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
+	rec := tokensecret.Record{Owner: "ft", RefreshedAt: now.Add(-10 * time.Minute), ExpiresAt: now.Add(50 * time.Minute),
+		RefreshTokenHash: tokensecret.Fingerprint("uid-1", "refresh-1")}
+	tokensecret.Write(secret, secretKeys(ft), "access-1", rec)
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(secret).Build()
+	ctx := context.Background()
+	if err := c.Get(ctx, client.ObjectKeyFromObject(secret), secret); err != nil {
+		t.Fatal(err)
+	}
+	api := &countingReader{Reader: c}
+	clk := clocktesting.NewFakePassiveClock(now)
+	r := &FigmaTokenReconciler{Client: c, APIReader: api, SecretMetadata: c, Clock: clk}
+	ft.Status = figmav1alpha1.FigmaTokenStatus{SecretName: "creds", SecretResourceVersion: secret.ResourceVersion}
+
+	observe := func(step string, wantReads int) {
+		t.Helper()
+		api.reads = 0
+		obs, _, err := r.observe(ctx, ft)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if api.reads != wantReads {
+			t.Fatalf("%s: %d Secret reads, want %d", step, api.reads, wantReads)
+		}
+		if !obs.Valid() || obs.Record != rec || obs.RefreshTokenHash != rec.RefreshTokenHash || !obs.Claim.Allowed {
+			t.Fatalf("%s: observed %+v", step, obs)
+		}
+	}
+	observe("the version it wrote, nothing due", 0)
+
+	clk.SetTime(now.Add(40 * time.Minute))
+	observe("the version it wrote, a refresh due", 1)
+
+	clk.SetTime(now)
+	secret.Labels = map[string]string{"team": "design"}
+	if err := c.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	observe("changed by someone else", 1)
+}

@@ -1,0 +1,74 @@
+package controllers
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/events"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/amplify"
+)
+
+// hangingUpstream answers every call with a timeout after its deadline has passed.
+type hangingUpstream struct{ clock *clocktesting.FakeClock }
+
+func (h hangingUpstream) Refresh(context.Context, amplify.RefreshRequest) (amplify.RefreshResult, error) {
+	h.clock.Step(30 * time.Second)
+	return amplify.RefreshResult{}, &amplify.Error{Kind: amplify.Transient, Detail: "timeout"}
+}
+
+func (h hangingUpstream) Exchange(context.Context, amplify.ExchangeRequest) (amplify.ExchangeResult, error) {
+	return amplify.ExchangeResult{}, nil
+}
+
+// The soak found it: after a call that hung until its 30 s deadline, the retry meant for 5 s
+// later was scheduled 35 s later, from the time the reconcile began, and a token close to
+// expiry lapsed. The backoff counts from the attempt's start, so after a hang the retry comes
+// at once (in a second, the least wake-up), and the requeue is timed from now.
+func TestRetryAfterAHangingCallComesAtOnce(t *testing.T) {
+	t.Parallel()
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, figmav1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ft := &figmav1alpha1.FigmaToken{
+		ObjectMeta: metav1.ObjectMeta{Name: "ft", Namespace: "ns", Generation: 1, UID: "uid-1"},
+		Spec: figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: "creds",
+			RefreshTokenKey: "refreshToken", AccessTokenKey: "accessToken"}, RefreshBefore: "20m"},
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "ns"},
+		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ft, secret).WithStatusSubresource(ft).
+		WithIndex(&figmav1alpha1.FigmaToken{}, secretNameIndex, secretNames).
+		WithIndex(&corev1.Secret{}, targetOwnerIndex, controllingFigmaToken).Build()
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+	r := &FigmaTokenReconciler{Client: c, APIReader: c, SecretMetadata: c, Clock: clk,
+		Upstream: hangingUpstream{clk}, Recorder: events.NewFakeRecorder(10)}
+
+	result, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(ft)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if result.RequeueAfter != time.Second {
+		t.Fatalf("retry in %s after a call that hung for 30 s, want at once (1 s)", result.RequeueAfter)
+	}
+	got := &figmav1alpha1.FigmaToken{}
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(ft), got); err != nil {
+		t.Fatal(err)
+	}
+	if st := got.Status; st.FailedAttempts != 1 || st.NextRefreshTime == nil || !st.NextRefreshTime.Time.Before(clk.Now()) {
+		t.Fatalf("status after the hang: failedAttempts %d, nextRefreshTime %v, now %v", st.FailedAttempts, st.NextRefreshTime, clk.Now())
+	}
+}

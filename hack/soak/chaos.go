@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
+)
+
+// Upstream faults, per call.
+const (
+	unavailableShare = 0.05  // 5xx
+	throttledShare   = 0.02  // 429
+	hangShare        = 0.005 // no answer until the operator's 30 s deadline
+	malformedShare   = 0.005 // a 200 whose body is not the API's
+	hangFor          = 40 * time.Second
+)
+
+// upstreamFault decides, for each call, whether it meets a fault.
+func (s *soak) upstreamFault(credential string) (fakeamplify.Behavior, *fakeamplify.Failure) {
+	s.rngMu.Lock()
+	roll := s.rng.Float64()
+	s.rngMu.Unlock()
+	switch {
+	case roll < unavailableShare:
+		s.countFault("upstream_5xx")
+		return fakeamplify.Behavior{}, &fakeamplify.Failure{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailableException"}
+	case roll < unavailableShare+throttledShare:
+		s.countFault("upstream_429")
+		return fakeamplify.Behavior{}, &fakeamplify.Failure{Status: http.StatusTooManyRequests, Code: "TooManyRequestsException"}
+	case roll < unavailableShare+throttledShare+hangShare:
+		s.countFault("upstream_hang")
+		now := time.Now()
+		s.addWindow(window{kind: "upstream hang", start: now, end: now.Add(30 * time.Second), token: credential})
+		return fakeamplify.Behavior{Delay: hangFor}, nil
+	case roll < unavailableShare+throttledShare+hangShare+malformedShare:
+		s.countFault("upstream_malformed")
+		return fakeamplify.Behavior{Body: `{"accessToken": 42, "expiresIn": "soon"`}, nil
+	}
+	return fakeamplify.Behavior{}, nil
+}
+
+// event is a planned outage or leader kill, at an offset from the start.
+type event struct {
+	at      time.Duration
+	outage  time.Duration // > 0: the API server is unreachable this long; else a leader kill
+	planned bool
+}
+
+// plan spreads outages (10 to 20 s, about every 2 minutes) and leader kills (about every
+// 3 minutes) over the run, from the seed; no kill comes within a minute of an outage. The
+// first kill comes early, so that a short run has one.
+func (s *soak) plan() []event {
+	var outages, events []event
+	for at := s.between(80*time.Second, 100*time.Second); ; at += s.between(105*time.Second, 135*time.Second) {
+		d := s.between(10*time.Second, 20*time.Second)
+		if at+d > s.cfg.duration-5*time.Second {
+			break
+		}
+		outages = append(outages, event{at: at, outage: d})
+	}
+	for at := s.between(20*time.Second, 30*time.Second); at < s.cfg.duration-5*time.Second; at += s.between(160*time.Second, 200*time.Second) {
+		for _, o := range outages { // a minute clear of every outage
+			if at > o.at-time.Minute && at < o.at+o.outage+time.Minute {
+				at = o.at + o.outage + time.Minute
+			}
+		}
+		if at < s.cfg.duration-5*time.Second {
+			events = append(events, event{at: at})
+		}
+	}
+	events = append(events, outages...)
+	sort.Slice(events, func(i, j int) bool { return events[i].at < events[j].at })
+	return events
+}
+
+// chaos carries out the plan.
+func (s *soak) chaos(ctx context.Context) {
+	for _, e := range s.plan() {
+		sleep(ctx, time.Until(s.begin.Add(e.at)))
+		if ctx.Err() != nil {
+			return
+		}
+		if e.outage > 0 {
+			s.outage(ctx, e.outage)
+		} else {
+			s.killLeader(ctx)
+		}
+	}
+}
+
+// outage makes the API server unreachable for the operator, as a control-plane restart does.
+func (s *soak) outage(ctx context.Context, d time.Duration) {
+	logf("fault: the API server is unreachable for %s", d.Round(time.Second))
+	start := time.Now()
+	s.proxy.Down()
+	sleep(ctx, d)
+	if err := s.proxy.Up(); err != nil {
+		logf("proxy: %v", err)
+	}
+	end := time.Now()
+	s.mu.Lock()
+	s.outages++
+	s.faults["api_outage"]++
+	s.mu.Unlock()
+	s.addWindow(window{kind: "API server outage", start: start, end: end})
+	s.checker.recoverFrom("API server outage", end)
+}
+
+// killLeader SIGKILLs the replica holding the lease; its restart is the new standby.
+func (s *soak) killLeader(ctx context.Context) {
+	l := s.waitForLeader(ctx)
+	if l == nil {
+		return
+	}
+	logf("fault: SIGKILL of the leader, replica %s", l.name)
+	at := time.Now()
+	l.kill()
+	s.mu.Lock()
+	s.kills++
+	s.faults["leader_kill"]++
+	s.mu.Unlock()
+	// Until the standby takes over (the lease lasts 15 s) nothing is refreshed.
+	s.addWindow(window{kind: "leader kill", start: at, end: at.Add(20 * time.Second)})
+	s.checker.recoverFrom("leader kill", at)
+}

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tokenops/figma-token-operator/internal/harness"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
+)
+
+const (
+	namespace = "soak"
+	// tokenLifetime is what the fake issues: the operator refreshes about 40 s before expiry.
+	tokenLifetime = 120 * time.Second
+)
+
+// soak is one run: the cluster, the two replicas, the faults and what users did.
+type soak struct {
+	cfg   config
+	bins  harness.Binaries
+	begin time.Time
+
+	rngMu sync.Mutex
+	rng   *rand.Rand
+
+	cluster *harness.ControlPlane
+	client  client.Client // users' and the checker's: straight to the API server
+	proxy   *harness.APIProxy
+	fake    *harness.Endpoint
+	calls   callLog
+
+	replicas []*replica
+
+	mu      sync.Mutex
+	faults  map[string]int
+	windows []window // when faults kept the operator from working
+	kills   int
+	outages int
+
+	users   users
+	checker checker
+}
+
+// window is a time a fault stood in the operator's way, for recovery and excuses.
+type window struct {
+	kind       string
+	start, end time.Time
+	token      string // a hang's refresh token; "" for faults that hit every token
+}
+
+func (s *soak) chance(p float64) bool {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return s.rng.Float64() < p
+}
+
+func (s *soak) intn(n int) int {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return s.rng.IntN(n)
+}
+
+// between is a random duration in [lo, hi).
+func (s *soak) between(lo, hi time.Duration) time.Duration {
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
+	return lo + time.Duration(s.rng.Int64N(int64(hi-lo)))
+}
+
+func (s *soak) start(bins harness.Binaries) error {
+	s.bins = bins
+	s.checker.s, s.users.s = s, s
+	var err error
+	if s.cluster, err = harness.StartControlPlane(harness.ControlPlaneOptions{
+		Assets: bins.Assets, Kubeconfig: filepath.Join(bins.Root, "bin", "soak.kubeconfig")}); err != nil {
+		return err
+	}
+	own := *s.cluster.Config
+	own.QPS, own.Burst = -1, 0
+	if s.client, err = client.New(&own, client.Options{Scheme: s.cluster.Client.Scheme()}); err != nil {
+		return err
+	}
+	if s.proxy, err = harness.StartAPIProxy(s.cluster.Config, filepath.Join(bins.Root, "bin", "soak-proxied.kubeconfig"), nil); err != nil {
+		return err
+	}
+	if s.fake, err = harness.StartEndpoint(fakeamplify.Options{Lifetime: tokenLifetime,
+		OnCall: s.calls.called, OnIssue: s.calls.issued, Inject: s.upstreamFault}); err != nil {
+		return err
+	}
+	for _, name := range []string{"a", "b"} {
+		r := &replica{s: s, name: name}
+		if err := r.start(); err != nil {
+			return err
+		}
+		s.replicas = append(s.replicas, r)
+	}
+	return nil
+}
+
+func (s *soak) stop() {
+	for _, r := range s.replicas {
+		r.stop()
+	}
+	if s.fake != nil {
+		s.fake.Down()
+	}
+	if s.proxy != nil {
+		s.proxy.Close()
+	}
+	if s.cluster != nil {
+		s.cluster.Stop()
+	}
+}
+
+func (s *soak) addWindow(w window) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.windows = append(s.windows, w)
+}
+
+func (s *soak) countFault(kind string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[kind]++
+}
+
+// replica is one manager Deployment replica: a process, restarted when it exits, as the
+// kubelet restarts a container (a replica that loses its lease exits by design).
+type replica struct {
+	s        *soak
+	name     string
+	mu       sync.Mutex
+	process  *harness.Manager
+	runs     int
+	metrics  string
+	stopping bool
+	logs     []string
+}
+
+func (r *replica) start() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.runs++
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	r.metrics = l.Addr().String()
+	_ = l.Close()
+	logPath := filepath.Join(r.s.bins.Root, "bin", fmt.Sprintf("soak-manager-%s-%d.log", r.name, r.runs))
+	_ = os.Remove(logPath)
+	r.logs = append(r.logs, logPath)
+	r.process = &harness.Manager{Binary: r.s.bins.Manager, Kubeconfig: r.s.proxy.Kubeconfig, Endpoint: r.s.fake.URL, LogPath: logPath,
+		Args: []string{"--leader-elect", "--leader-election-namespace", "default", "--metrics-bind-address", r.metrics, "--zap-log-level", "debug"}}
+	if err := r.process.Start(); err != nil {
+		return err
+	}
+	go r.supervise(r.process)
+	return nil
+}
+
+// supervise restarts the process a second after it exits, unless the run is stopping.
+func (r *replica) supervise(p *harness.Manager) {
+	<-p.Exited()
+	r.mu.Lock()
+	stopping := r.stopping || r.process != p
+	r.mu.Unlock()
+	if stopping {
+		return
+	}
+	logf("replica %s exited (run %d); restarting it", r.name, r.runs)
+	time.Sleep(time.Second)
+	if err := r.start(); err != nil {
+		logf("replica %s: %v", r.name, err)
+	}
+}
+
+// leads reports whether the running process holds the lease: it says so in its log.
+func (r *replica) leads() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	select {
+	case <-r.process.Exited():
+		return false
+	default:
+	}
+	return strings.Contains(strings.ToLower(r.process.Log()), "successfully acquired lease")
+}
+
+// kill ends the process at once, as a node failure would; supervise starts a new one.
+func (r *replica) kill() {
+	r.mu.Lock()
+	p := r.process
+	r.mu.Unlock()
+	p.Kill()
+}
+
+func (r *replica) stop() {
+	r.mu.Lock()
+	r.stopping = true
+	p := r.process
+	r.mu.Unlock()
+	if p != nil {
+		p.Stop()
+	}
+}
+
+// allLogs is everything every process of the replica wrote.
+func (r *replica) allLogs() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	for _, path := range r.logs {
+		data, _ := os.ReadFile(path)
+		b.Write(data)
+	}
+	return b.String()
+}
+
+func (r *replica) metricsURL() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return "http://" + r.metrics + "/metrics"
+}
+
+// leader is the replica holding the lease, nil when none does.
+func (s *soak) leader() *replica {
+	for _, r := range s.replicas {
+		if r.leads() {
+			return r
+		}
+	}
+	return nil
+}
+
+// waitForLeader waits until a replica leads.
+func (s *soak) waitForLeader(ctx context.Context) *replica {
+	for ctx.Err() == nil {
+		if l := s.leader(); l != nil {
+			return l
+		}
+		sleep(ctx, 500*time.Millisecond)
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
