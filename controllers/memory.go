@@ -33,7 +33,7 @@ type memory struct {
 
 type tokenMemory struct {
 	uid           types.UID
-	failure       policy.Failure
+	failure       *policy.Failure // nil when none: most FigmaTokens have no streak
 	kept          *keptToken
 	restarts      map[workload]string // the restartedAt stamp last sent
 	statusVersion string
@@ -80,8 +80,8 @@ func (m *memory) latestFailure(ft *figmav1alpha1.FigmaToken) policy.Failure {
 	fromStatus := failureFromStatus(ft)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if kept := m.of(ft).failure; kept.Attempts > 0 && !kept.Last.Before(fromStatus.Last) {
-		return kept
+	if kept := m.of(ft).failure; kept != nil && !kept.Last.Before(fromStatus.Last) {
+		return *kept
 	}
 	return fromStatus
 }
@@ -90,7 +90,11 @@ func (m *memory) latestFailure(ft *figmav1alpha1.FigmaToken) policy.Failure {
 func (m *memory) rememberFailure(ft *figmav1alpha1.FigmaToken, f policy.Failure) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.of(ft).failure = f
+	t := m.of(ft)
+	t.failure = nil
+	if f.Attempts > 0 {
+		t.failure = &f
+	}
 }
 
 // keep holds what was obtained until it is written.

@@ -37,6 +37,7 @@ type config struct {
 	timelinessTokens time.Duration
 	cycleTokens      time.Duration
 	out, heapProfile string
+	cpuProfile       string
 	curve            []int
 	operatorArgs     []string
 }
@@ -51,6 +52,7 @@ func main() {
 	flag.DurationVar(&cfg.cycleTokens, "cycle-lifetime", 5*time.Minute, "token lifetime at the scaling curve's cold starts, whose next refresh is checked")
 	flag.StringVar(&cfg.out, "out", "docs/benchmarks", "output path without extension (.json, .md and the .svg plots are written)")
 	flag.StringVar(&cfg.heapProfile, "heap-profile", "", "write the operator's heap profile at the largest N to this file")
+	flag.StringVar(&cfg.cpuProfile, "cpu-profile", "", "write a 5 s CPU profile of the operator during the main run's cold start to this file")
 	flag.Func("operator-args", "extra manager flags, space-separated, for tuning runs (the baselines keep the defaults)", func(v string) error {
 		cfg.operatorArgs = strings.Fields(v)
 		return nil
@@ -118,8 +120,8 @@ func run(ctx context.Context, cfg config) error {
 	return r.write(out)
 }
 
-// main is the run at cfg.n: cold start, idle, restart (when it is the largest N), steady
-// state and lateness, and memory beside unrelated Secrets.
+// main is the run at cfg.n: cold start, idle, steady state and lateness, memory beside
+// unrelated Secrets, and a restart when it is the largest N.
 func (b *bench) main(ctx context.Context, cfg config, largest bool, r *result) error {
 	s, err := b.cluster("bench")
 	if err != nil {
@@ -132,39 +134,47 @@ func (b *bench) main(ctx context.Context, cfg config, largest bool, r *result) e
 	}
 
 	logf("cold start: the manager starts with %d FigmaTokens and Secrets in place", cfg.n)
-	took, err := s.coldStart(ctx, ns, cfg.n, largest && cfg.heapProfile != "")
+	profiled := make(chan error, 1)
+	if cfg.cpuProfile != "" {
+		go func() {
+			time.Sleep(time.Second) // the manager serves pprof
+			profiled <- s.saveProfile(ctx, "profile?seconds=5", cfg.cpuProfile)
+		}()
+	}
+	took, err := s.coldStart(ctx, ns, cfg.n, (largest && cfg.heapProfile != "") || cfg.cpuProfile != "")
 	if err != nil {
 		return err
+	}
+	if cfg.cpuProfile != "" {
+		if err := <-profiled; err != nil {
+			return err
+		}
+		logf("CPU profile: %s", cfg.cpuProfile)
 	}
 	s.quiesce() // the last status writes and Events land
 	r.ColdStartSeconds = took.Seconds()
 	requests, calls := since(s.proxy, map[string]int{}), s.fake.Fake.TotalCalls()
 	r.UpstreamCalls = calls
 	r.setPerRefresh(requests, calls)
-	if r.RSSMiB, err = s.rssMiB(); err != nil {
-		return err
-	}
-	logf("cold start: %.1f s, %d upstream calls, %v, peak RSS %.1f MiB", r.ColdStartSeconds, calls, requests, r.RSSMiB)
+	logf("cold start: %.1f s, %d upstream calls, %s", r.ColdStartSeconds, calls, kinds(requests))
 
 	logf("idle: %s with nothing due", cfg.idle)
 	s.idle(cfg.idle, r)
 	logf("idle: %d upstream calls, %d writes, %d requests", r.IdleUpstreamCalls, r.IdleWrites, r.IdleRequests)
 
-	if largest {
-		if err := b.restartAndProfile(ctx, s, cfg, r); err != nil {
-			return err
-		}
-	}
-
 	logf("steady state: %s tokens, each refreshed when due", cfg.timelinessTokens)
 	if err := s.steady(ctx, ns, cfg.n, cfg.timelinessTokens, r); err != nil {
 		return err
 	}
-	logf("steady state: %.2f API requests per refresh %v; lateness p50 %.2f s, p99 %.2f s, max %.2f s; %d expired",
-		r.SteadyAPIRequestsPerRefresh, r.SteadyRequestsByKind, r.LatenessP50, r.LatenessP99, r.LatenessMax, r.ExpiredTokens)
+	logf("steady state: %.2f API requests per refresh (%s); lateness p50 %.2f s, p99 %.2f s, max %.2f s; %d expired",
+		r.SteadyAPIRequestsPerRefresh, kinds(r.SteadyRequestsByKind), r.LatenessP50, r.LatenessP99, r.LatenessMax, r.ExpiredTokens)
+	// Peak memory over the cold start and a full cycle, as at every point of the curve.
+	if r.RSSMiB, err = s.rssMiB(); err != nil {
+		return err
+	}
 	r.Curve = append(r.Curve, curvePoint{N: cfg.n, Seconds: r.ColdStartSeconds, RSSMiB: r.RSSMiB, Expired: r.ExpiredTokens})
 
-	logf("memory: adding %d unrelated 64 KiB Secrets in other namespaces", cfg.unrelated)
+	logf("memory: peak RSS %.1f MiB so far; adding %d unrelated 64 KiB Secrets in other namespaces", r.RSSMiB, cfg.unrelated)
 	if err := s.addUnrelated(ctx, cfg.unrelated); err != nil {
 		return err
 	}
@@ -173,6 +183,9 @@ func (b *bench) main(ctx context.Context, cfg config, largest bool, r *result) e
 		return err
 	}
 	logf("memory: peak RSS %.1f MiB", r.RSSWithUnrelatedMiB)
+	if largest {
+		return b.restartAndProfile(ctx, s, cfg, r)
+	}
 	return nil
 }
 
@@ -211,7 +224,7 @@ func (b *bench) point(ctx context.Context, n int, cfg config, largest bool, r *r
 // restartAndProfile saves the heap profile, when asked, and measures a restart.
 func (b *bench) restartAndProfile(ctx context.Context, s *stack, cfg config, r *result) error {
 	if cfg.heapProfile != "" {
-		if err := s.saveHeapProfile(ctx, cfg.heapProfile); err != nil {
+		if err := s.saveProfile(ctx, "heap?gc=1", cfg.heapProfile); err != nil {
 			return err
 		}
 		logf("heap profile: %s (go tool pprof -top %s)", cfg.heapProfile, cfg.heapProfile)
@@ -224,7 +237,7 @@ func (b *bench) restartAndProfile(ctx context.Context, s *stack, cfg config, r *
 	if err := s.restart(cfg.restart, n, r); err != nil {
 		return err
 	}
-	logf("restart: %d upstream calls, %d API requests %v", r.RestartUpstreamCalls, r.RestartRequests, r.RestartRequestsByKind)
+	logf("restart: %d upstream calls, %d API requests (%s)", r.RestartUpstreamCalls, r.RestartRequests, kinds(r.RestartRequestsByKind))
 	return nil
 }
 

@@ -149,7 +149,7 @@ func (r *result) markdown(base string) string {
 	row("tokens that lapsed before their refresh", fmt.Sprint(r.ExpiredTokens), "0")
 	row(fmt.Sprintf("idle %.0f s: upstream calls / writes / API requests", r.IdleSeconds),
 		fmt.Sprintf("%d / %d / %d", r.IdleUpstreamCalls, r.IdleWrites, r.IdleRequests), "0 / 0 / 0")
-	row("peak RSS", fmt.Sprintf("%.1f MiB", r.RSSMiB), "≤ 50 MiB")
+	row("peak RSS over the cold start and a full cycle", fmt.Sprintf("%.1f MiB", r.RSSMiB), "≤ 50 MiB")
 	growth := 100 * (r.RSSWithUnrelatedMiB - r.RSSMiB) / r.RSSMiB
 	row(fmt.Sprintf("peak RSS after %d unrelated 64 KiB Secrets", r.Unrelated), fmt.Sprintf("%.1f MiB (%+.1f%%)", r.RSSWithUnrelatedMiB, growth), "< +10%")
 	fmt.Fprintf(&b, "\nRequests by kind: cold start %s; steady state (%d refreshes) %s.\n", kinds(r.RequestsByKind), r.SteadyRefreshes, kinds(r.SteadyRequestsByKind))

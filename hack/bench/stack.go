@@ -156,9 +156,9 @@ func (s *stack) rssMiB() (float64, error) {
 	return 0, fmt.Errorf("no VmHWM for pid %d", s.operator.Pid())
 }
 
-// saveHeapProfile writes the operator's heap profile (go tool pprof reads it).
-func (s *stack) saveHeapProfile(ctx context.Context, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.pprof+"/debug/pprof/heap?gc=1", nil)
+// saveProfile writes one of the operator's pprof profiles (go tool pprof reads it).
+func (s *stack) saveProfile(ctx context.Context, profile, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.pprof+"/debug/pprof/"+profile, nil)
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (s *stack) saveHeapProfile(ctx context.Context, path string) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("heap profile: HTTP %d", resp.StatusCode)
+		return fmt.Errorf("profile %s: HTTP %d", profile, resp.StatusCode)
 	}
 	f, err := os.Create(path)
 	if err != nil {

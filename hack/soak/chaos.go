@@ -44,9 +44,8 @@ func (s *soak) upstreamFault(credential string) (fakeamplify.Behavior, *fakeampl
 
 // event is a planned outage or leader kill, at an offset from the start.
 type event struct {
-	at      time.Duration
-	outage  time.Duration // > 0: the API server is unreachable this long; else a leader kill
-	planned bool
+	at     time.Duration
+	outage time.Duration // > 0: the API server is unreachable this long; else a leader kill
 }
 
 // plan spreads outages (10 to 20 s, about every 2 minutes) and leader kills (about every
