@@ -7,8 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -34,18 +32,9 @@ func (c *countingReader) Get(ctx context.Context, key client.ObjectKey, obj clie
 // until a refresh is due.
 func TestObserveReadsTheSecretOnlyWhenItChangedOrARefreshIsDue(t *testing.T) {
 	t.Parallel()
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, figmav1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scheme := testScheme(t)
 	now := time.Date(2026, 11, 25, 10, 30, 0, 0, time.UTC)
-	ft := &figmav1alpha1.FigmaToken{
-		ObjectMeta: metav1.ObjectMeta{Name: "ft", Namespace: "ns", Generation: 1, UID: "uid-1"},
-		Spec: figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: "creds",
-			RefreshTokenKey: "refreshToken", AccessTokenKey: "accessToken"}, RefreshBefore: "20m"},
-	}
+	ft := inPlaceFigmaToken()
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "ns"},
 		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
 	rec := tokensecret.Record{Owner: "ft", RefreshedAt: now.Add(-10 * time.Minute), ExpiresAt: now.Add(50 * time.Minute),

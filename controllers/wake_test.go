@@ -7,8 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -37,17 +35,8 @@ func (h hangingUpstream) Exchange(context.Context, amplify.ExchangeRequest) (amp
 // at once (in a second, the least wake-up), and the requeue is timed from now.
 func TestRetryAfterAHangingCallComesAtOnce(t *testing.T) {
 	t.Parallel()
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, figmav1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ft := &figmav1alpha1.FigmaToken{
-		ObjectMeta: metav1.ObjectMeta{Name: "ft", Namespace: "ns", Generation: 1, UID: "uid-1"},
-		Spec: figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: "creds",
-			RefreshTokenKey: "refreshToken", AccessTokenKey: "accessToken"}, RefreshBefore: "20m"},
-	}
+	scheme := testScheme(t)
+	ft := inPlaceFigmaToken()
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "ns"},
 		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ft, secret).WithStatusSubresource(ft).

@@ -16,7 +16,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -245,39 +244,10 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 }
 
-// callLog records when the fake endpoint was called with each refresh token.
-type callLog struct {
-	mu    sync.Mutex
-	calls map[string][]time.Time
-}
-
-func (l *callLog) record(token string, at time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.calls == nil {
-		l.calls = map[string][]time.Time{}
-	}
-	l.calls[token] = append(l.calls[token], at)
-}
-
-// firstAfter is the first call with token at or after t; zero if none.
-func (l *callLog) firstAfter(token string, t time.Time) time.Time {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, at := range l.calls[token] {
-		if !at.Before(t) {
-			return at
-		}
-	}
-	return time.Time{}
-}
-
-// nth is the i-th call with token (from 0); zero if none.
-func (l *callLog) nth(token string, i int) time.Time {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if calls := l.calls[token]; i < len(calls) {
-		return calls[i]
+// nth is times[i]; zero if there are fewer.
+func nth(times []time.Time, i int) time.Time {
+	if i < len(times) {
+		return times[i]
 	}
 	return time.Time{}
 }

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
 // coldStart starts the operator with every Secret and FigmaToken of ns already there and
@@ -102,7 +103,7 @@ func (s *stack) steady(ctx context.Context, ns string, n int, lifetime time.Dura
 	r.Lateness = nil
 	for _, ft := range list.Items {
 		scheduled, expiry := ft.Status.NextRefreshTime.Time, ft.Status.ExpiresAt.Time
-		at := s.calls.firstAfter(refreshToken(ft.Name), scheduled.Add(-time.Second))
+		at := harness.FirstFrom(s.fake.Fake.CallTimes(refreshToken(ft.Name)), scheduled.Add(-time.Second))
 		if at.IsZero() || !at.Before(expiry) {
 			r.ExpiredTokens++
 			continue
@@ -124,7 +125,7 @@ func (s *stack) cycle(n int, lifetime time.Duration) int {
 	firsts := make([]time.Time, n)
 	latest := time.Time{}
 	for i := range n {
-		firsts[i] = s.calls.nth(refreshToken(tokenName(i)), 0)
+		firsts[i] = nth(s.fake.Fake.CallTimes(refreshToken(tokenName(i))), 0)
 		if firsts[i].After(latest) {
 			latest = firsts[i]
 		}
@@ -137,7 +138,7 @@ func (s *stack) cycle(n int, lifetime time.Duration) int {
 		refreshed := 0
 		expired = 0
 		for i := range n {
-			second := s.calls.nth(refreshToken(tokenName(i)), 1)
+			second := nth(s.fake.Fake.CallTimes(refreshToken(tokenName(i))), 1)
 			switch {
 			case !second.IsZero() && second.Before(firsts[i].Add(lifetime)):
 				refreshed++

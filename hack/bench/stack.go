@@ -34,11 +34,10 @@ type stack struct {
 	fake     *harness.Endpoint
 	operator *harness.Manager
 	pprof    string // the operator's pprof address, "" when not profiled
-	calls    *callLog
 }
 
 func (b *bench) cluster(name string) (*stack, error) {
-	s := &stack{name: name, root: b.root, manager: b.manager, args: b.operatorArgs, calls: &callLog{}}
+	s := &stack{name: name, root: b.root, manager: b.manager, args: b.operatorArgs}
 	var err error
 	if s.cluster, err = harness.StartControlPlane(harness.ControlPlaneOptions{
 		Assets: b.assets, Kubeconfig: filepath.Join(b.root, "bin", name+".kubeconfig")}); err != nil {
@@ -55,7 +54,7 @@ func (b *bench) cluster(name string) (*stack, error) {
 		s.stop()
 		return nil, err
 	}
-	if s.fake, err = harness.StartEndpoint(fakeamplify.Options{Lifetime: time.Hour, OnCall: s.calls.record}); err != nil {
+	if s.fake, err = harness.StartEndpoint(fakeamplify.Options{Lifetime: time.Hour}); err != nil {
 		s.stop()
 		return nil, err
 	}

@@ -104,8 +104,21 @@ func (s *soak) outage(ctx context.Context, d time.Duration) {
 	s.outages++
 	s.faults["api_outage"]++
 	s.mu.Unlock()
-	s.addWindow(window{kind: "API server outage", start: start, end: end})
 	s.checker.recoverFrom("API server outage", end)
+	// A leader that could not renew its lease has exited; a newcomer waits a lease duration
+	// before it takes over. Until a replica leads, nothing can be refreshed.
+	s.addWindow(window{kind: "API server outage and failover", start: start, end: s.ledAgain(ctx, end)})
+}
+
+// ledAgain is when a replica leads again after since (at most a minute later).
+func (s *soak) ledAgain(ctx context.Context, since time.Time) time.Time {
+	for deadline := since.Add(time.Minute); time.Now().Before(deadline) && ctx.Err() == nil; {
+		if s.leader() != nil {
+			return time.Now()
+		}
+		sleep(ctx, 250*time.Millisecond)
+	}
+	return time.Now()
 }
 
 // killLeader SIGKILLs the replica holding the lease; its restart is the new standby.
@@ -121,7 +134,7 @@ func (s *soak) killLeader(ctx context.Context) {
 	s.kills++
 	s.faults["leader_kill"]++
 	s.mu.Unlock()
-	// Until the standby takes over (the lease lasts 15 s) nothing is refreshed.
-	s.addWindow(window{kind: "leader kill", start: at, end: at.Add(20 * time.Second)})
 	s.checker.recoverFrom("leader kill", at)
+	// Until the standby takes over (the lease lasts 15 s) nothing is refreshed.
+	s.addWindow(window{kind: "leader kill and failover", start: at, end: s.ledAgain(ctx, at)})
 }

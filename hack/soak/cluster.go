@@ -36,7 +36,6 @@ type soak struct {
 	client  client.Client // users' and the checker's: straight to the API server
 	proxy   *harness.APIProxy
 	fake    *harness.Endpoint
-	calls   callLog
 
 	replicas []*replica
 
@@ -93,7 +92,7 @@ func (s *soak) start(bins harness.Binaries) error {
 		return err
 	}
 	if s.fake, err = harness.StartEndpoint(fakeamplify.Options{Lifetime: tokenLifetime,
-		OnCall: s.calls.called, OnIssue: s.calls.issued, Inject: s.upstreamFault}); err != nil {
+		Inject: s.upstreamFault}); err != nil {
 		return err
 	}
 	for _, name := range []string{"a", "b"} {

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
 // Goals (issue #14); the soak fails when one is missed.
@@ -76,7 +78,7 @@ func (s *soak) settle(ctx context.Context) {
 
 func (s *soak) result() *result {
 	c := &s.checker
-	calls, issued := s.calls.counts()
+	calls, issued := s.fake.Fake.TotalCalls(), s.fake.Fake.TotalIssued()
 	r := &result{Commit: commit(s.bins.Root), DurationSeconds: s.cfg.duration.Seconds(), N: s.cfg.n, Seed: s.cfg.seed,
 		Refreshes: issued, UpstreamCalls: calls, LeaderKills: s.kills, APIOutages: s.outages, Faults: s.faults}
 	if issued > 0 {
@@ -138,7 +140,7 @@ func (s *soak) judgeRotations(r *result) {
 	end := time.Now()
 	var latencies []float64
 	for _, rot := range rotations {
-		used := s.calls.firstCall(rot.token, rot.at)
+		used := harness.FirstFrom(s.fake.Fake.CallTimes(rot.token), rot.at)
 		if used.IsZero() {
 			if states[rot.secret].refreshToken != rot.token || !states[rot.secret].figmaToken {
 				continue // superseded or deleted before use
@@ -189,7 +191,7 @@ func (s *soak) judgeForced(r *result) {
 			continue
 		}
 		r.ForcedRefreshes++
-		if n := s.calls.issuesBetween(f.token, f.at, f.handled.Add(2*time.Second)); n > 1 {
+		if n := countBetween(s.fake.Fake.IssueTimes(f.token), f.at, f.handled.Add(2*time.Second)); n > 1 {
 			detail := fmt.Sprintf("refresh-requested-at %s on %s: %d tokens issued", f.stamp, f.name, n)
 			if blocked, causes := s.blocked(f.at, f.handled, f.token); blocked > 0 {
 				s.checker.excuse("duplicate_forced_call", detail, causes)
@@ -289,4 +291,15 @@ func (r *result) markdown() string {
 		fmt.Fprintf(&b, "- **VIOLATION** %s %s: %s\n", v.At.UTC().Format("15:04:05"), v.Kind, v.Detail)
 	}
 	return b.String()
+}
+
+// countBetween counts the times within [from, to].
+func countBetween(times []time.Time, from, to time.Time) int {
+	n := 0
+	for _, at := range times {
+		if !at.Before(from) && !at.After(to) {
+			n++
+		}
+	}
+	return n
 }

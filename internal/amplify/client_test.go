@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,6 +59,31 @@ func TestRefreshSucceeds(t *testing.T) {
 	}
 	if fake.Calls("refresh-1") != 1 {
 		t.Fatalf("calls = %d, want 1", fake.Calls("refresh-1"))
+	}
+}
+
+// The fake keeps when each call came and when each token went out, for the benchmark and
+// the soak; an injected fault is a call without a token.
+func TestTheFakeRecordsCallsAndIssues(t *testing.T) {
+	var faults atomic.Int32
+	faults.Store(1)
+	fake := fakeamplify.New(fakeamplify.Options{Credentials: testCreds, Region: "us-east-1", Lifetime: time.Hour,
+		Inject: func(string) (fakeamplify.Behavior, *fakeamplify.Failure) {
+			if faults.Add(-1) >= 0 {
+				return fakeamplify.Behavior{}, &fakeamplify.Failure{Status: 503, Code: "ServiceUnavailableException"}
+			}
+			return fakeamplify.Behavior{}, nil
+		}})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	before := time.Now()
+	c := newClient(t, srv.URL, testCreds, 5*time.Second)
+	if _, err := c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: "refresh-1"}); err != nil {
+		t.Fatal(err) // the SDK retried the injected 503
+	}
+	calls, issues := fake.CallTimes("refresh-1"), fake.IssueTimes("refresh-1")
+	if len(calls) != 2 || len(issues) != 1 || fake.TotalIssued() != 1 || calls[0].Before(before) || issues[0].Before(calls[1]) {
+		t.Fatalf("calls at %v, issues at %v, %d issued", calls, issues, fake.TotalIssued())
 	}
 }
 

@@ -50,3 +50,14 @@ func serve(addr *string, handler http.Handler) (*http.Server, error) {
 
 // Down closes the endpoint: connections are refused until Up.
 func (e *Endpoint) Down() { _ = e.http.Close() }
+
+// FirstFrom is the first of times (as the fake's CallTimes and IssueTimes give them) at or
+// after t; zero if none.
+func FirstFrom(times []time.Time, t time.Time) time.Time {
+	for _, at := range times {
+		if !at.Before(t) {
+			return at
+		}
+	}
+	return time.Time{}
+}

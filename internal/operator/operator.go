@@ -30,8 +30,11 @@ const (
 	DefaultBurst = 200
 )
 
-// DefaultMaxConcurrentReconciles is the default of --max-concurrent-reconciles.
-const DefaultMaxConcurrentReconciles = 4
+// DefaultMaxConcurrentReconciles is the default of --max-concurrent-reconciles. An upstream
+// call that hangs holds its worker until the 30 s deadline; with 4, four such calls at once
+// stalled every FigmaToken (make soak found it), while 8 cost nothing measurable in make
+// bench (docs/tuning.md).
+const DefaultMaxConcurrentReconciles = 8
 
 // LeaderElectionID names the Lease replicas compete for.
 const LeaderElectionID = "figma-token-operator.figma.tokenops.dev"

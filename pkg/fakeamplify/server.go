@@ -39,8 +39,6 @@ type Options struct {
 	Lifetime time.Duration
 	// OnCall, when set, is told of every well-formed, correctly signed call as it arrives.
 	OnCall func(refreshToken string, at time.Time)
-	// OnIssue, when set, is told of every access token issued, as it is sent.
-	OnIssue func(refreshToken string, at time.Time)
 	// Inject, when set, may change the answer to any one call that has no programmed
 	// failure: a Failure to answer with, else a non-zero Behavior to answer by. A soak test
 	// injects random faults with it.
@@ -80,7 +78,8 @@ type Server struct {
 	mu        sync.Mutex
 	behaviors map[string]Behavior
 	failures  map[string][]Failure
-	calls     map[string]int
+	calls     map[string][]time.Time // when each call with a refresh token arrived
+	issues    map[string][]time.Time // when each access token for it was sent
 	issued    []string
 	issuedFor map[string][]string
 	// usedCodes are the authorization codes already exchanged; each works once.
@@ -99,7 +98,8 @@ func New(opts Options) *Server {
 		opts:      opts,
 		behaviors: map[string]Behavior{},
 		failures:  map[string][]Failure{},
-		calls:     map[string]int{},
+		calls:     map[string][]time.Time{},
+		issues:    map[string][]time.Time{},
 		issuedFor: map[string][]string{},
 		usedCodes: map[string]bool{},
 	}
@@ -140,7 +140,29 @@ func (s *Server) Heal(refreshToken string) {
 func (s *Server) Calls(refreshToken string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.calls[refreshToken]
+	return len(s.calls[refreshToken])
+}
+
+// CallTimes is when each well-formed, correctly signed call with refreshToken arrived.
+func (s *Server) CallTimes(refreshToken string) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.calls[refreshToken]...)
+}
+
+// IssueTimes is when each access token issued for refreshToken was sent: the calls that
+// succeeded, where CallTimes has every call.
+func (s *Server) IssueTimes(refreshToken string) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.issues[refreshToken]...)
+}
+
+// TotalIssued is the number of access tokens issued.
+func (s *Server) TotalIssued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.issued)
 }
 
 // TotalCalls is the number of well-formed, correctly signed calls.
@@ -295,7 +317,7 @@ func (s *Server) record(token string) (Behavior, Failure, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.total.Add(1)
-	s.calls[token]++
+	s.calls[token] = append(s.calls[token], time.Now())
 	queue := s.failures[token]
 	if len(queue) == 0 {
 		return s.behaviors[token], Failure{}, false
@@ -321,10 +343,8 @@ func (s *Server) issue(w http.ResponseWriter, refreshToken string, b Behavior, w
 	s.mu.Lock()
 	s.issued = append(s.issued, token)
 	s.issuedFor[refreshToken] = append(s.issuedFor[refreshToken], token)
+	s.issues[refreshToken] = append(s.issues[refreshToken], time.Now())
 	s.mu.Unlock()
-	if s.opts.OnIssue != nil {
-		s.opts.OnIssue(refreshToken, time.Now())
-	}
 	w.Header().Set("Content-Type", "application/json")
 	answer := map[string]any{"accessToken": token, "expiresIn": expiresIn}
 	if withRefreshToken {
