@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
@@ -48,31 +47,24 @@ type event struct {
 	outage time.Duration // > 0: the API server is unreachable this long; else a leader kill
 }
 
-// plan spreads outages (10 to 20 s, about every 2 minutes) and leader kills (about every
-// 3 minutes) over the run, from the seed; no kill comes within a minute of an outage. The
-// first kill comes early, so that a short run has one.
+// plan alternates leader kills and API server outages (10 to 20 s) from the seed, a kill
+// first, early, so that a short run has one. Each begins 60 to 90 s after the one before
+// ended, so that no kill comes within a minute of an outage and each recovery is timed on
+// its own: in 10 minutes, four of each, about every 2.5 minutes.
 func (s *soak) plan() []event {
-	var outages, events []event
-	for at := s.between(80*time.Second, 100*time.Second); ; at += s.between(105*time.Second, 135*time.Second) {
-		d := s.between(10*time.Second, 20*time.Second)
-		if at+d > s.cfg.duration-5*time.Second {
-			break
+	var events []event
+	kill := true
+	for at := s.between(20*time.Second, 30*time.Second); ; kill = !kill {
+		e := event{at: at}
+		if !kill {
+			e.outage = s.between(10*time.Second, 20*time.Second)
 		}
-		outages = append(outages, event{at: at, outage: d})
+		if at+e.outage > s.cfg.duration-5*time.Second {
+			return events
+		}
+		events = append(events, e)
+		at += e.outage + s.between(60*time.Second, 90*time.Second)
 	}
-	for at := s.between(20*time.Second, 30*time.Second); at < s.cfg.duration-5*time.Second; at += s.between(160*time.Second, 200*time.Second) {
-		for _, o := range outages { // a minute clear of every outage
-			if at > o.at-time.Minute && at < o.at+o.outage+time.Minute {
-				at = o.at + o.outage + time.Minute
-			}
-		}
-		if at < s.cfg.duration-5*time.Second {
-			events = append(events, event{at: at})
-		}
-	}
-	events = append(events, outages...)
-	sort.Slice(events, func(i, j int) bool { return events[i].at < events[j].at })
-	return events
 }
 
 // chaos carries out the plan.

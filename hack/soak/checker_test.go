@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -41,5 +42,27 @@ func TestLapsedTokensFailTheRunUnlessFaultsAloneCausedThem(t *testing.T) {
 				t.Fatalf("%d expired tokens counted, want 1", r.ExpiredTokens)
 			}
 		})
+	}
+}
+
+// The plan keeps every kill a minute clear of every outage, and a 90 s run has a kill.
+func TestPlanKeepsKillsClearOfOutages(t *testing.T) {
+	for seed := uint64(1); seed < 50; seed++ {
+		for _, d := range []time.Duration{90 * time.Second, 10 * time.Minute} {
+			s := &soak{cfg: config{duration: d, seed: seed}, rng: rand.New(rand.NewPCG(seed, seed))}
+			events := s.plan()
+			kills := 0
+			for i, e := range events {
+				if e.outage == 0 {
+					kills++
+				}
+				if i > 0 && e.at < events[i-1].at+events[i-1].outage+time.Minute {
+					t.Fatalf("seed %d: event at %s within a minute of the one before", seed, e.at)
+				}
+			}
+			if kills == 0 || (d == 10*time.Minute && (kills < 3 || len(events)-kills < 3)) {
+				t.Fatalf("seed %d, %s: %d kills and %d outages", seed, d, kills, len(events)-kills)
+			}
+		}
 	}
 }
