@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
@@ -135,7 +136,7 @@ func (c *checker) check(ctx context.Context) error {
 	}
 
 	c.noteHandled(tokens.Items, now)
-	c.timeRecoveries(tokens.Items, now)
+	c.timeRecoveries(tokens.Items, after, now)
 	return nil
 }
 
@@ -202,14 +203,17 @@ func (c *checker) noteHandled(items []figmav1alpha1.FigmaToken, now time.Time) {
 	}
 }
 
-// timeRecoveries ends the pending recoveries once the operator has caught up: a replica
-// leads, every FigmaToken older than 30 s is Ready and none is past its nextRefreshTime by
-// more than 5 s.
-func (c *checker) timeRecoveries(items []figmav1alpha1.FigmaToken, now time.Time) {
+// timeRecoveries ends the pending recoveries once the operator has caught up (see caughtUp)
+// and a replica leads.
+func (c *checker) timeRecoveries(items []figmav1alpha1.FigmaToken, users map[string]secretState, now time.Time) {
 	c.mu.Lock()
 	pending := len(c.pending) > 0
+	var since time.Time
+	if pending {
+		since = c.pending[len(c.pending)-1].from
+	}
 	c.mu.Unlock()
-	if !pending || !caughtUp(items, now) || c.s.leader() == nil {
+	if !pending || !c.s.caughtUp(items, users, since, now) || c.s.leader() == nil {
 		return
 	}
 	c.mu.Lock()
@@ -222,7 +226,11 @@ func (c *checker) timeRecoveries(items []figmav1alpha1.FigmaToken, now time.Time
 	c.pending = nil
 }
 
-func caughtUp(items []figmav1alpha1.FigmaToken, now time.Time) bool {
+// caughtUp reports whether the operator has worked off what a fault that ended at since
+// left behind: every FigmaToken older than 30 s is Ready, and none is more than 5 s past its
+// nextRefreshTime, but for those the operator has tried since (its upstream call failed, or
+// hangs right now): the upstream's faults, not the recovery, hold those back.
+func (s *soak) caughtUp(items []figmav1alpha1.FigmaToken, users map[string]secretState, since, now time.Time) bool {
 	for _, ft := range items {
 		if now.Sub(ft.CreationTimestamp.Time) < 30*time.Second {
 			continue
@@ -230,11 +238,28 @@ func caughtUp(items []figmav1alpha1.FigmaToken, now time.Time) bool {
 		if !meta.IsStatusConditionTrue(ft.Status.Conditions, figmav1alpha1.ConditionReady) {
 			return false
 		}
-		if next := ft.Status.NextRefreshTime; next != nil && next.Add(5*time.Second).Before(now) {
+		next := ft.Status.NextRefreshTime
+		if next == nil || !next.Add(5*time.Second).Before(now) {
+			continue
+		}
+		tried := ft.Status.LastFailureTime != nil && !ft.Status.LastFailureTime.Before(&metav1.Time{Time: since})
+		if !tried && !s.hanging(users[ft.Name].refreshToken, now) {
 			return false
 		}
 	}
 	return true
+}
+
+// hanging reports whether a call with refreshToken hangs at now.
+func (s *soak) hanging(refreshToken string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range s.windows {
+		if w.token == refreshToken && !now.Before(w.start) && now.Before(w.end) {
+			return true
+		}
+	}
+	return false
 }
 
 func ready(items []figmav1alpha1.FigmaToken) int {
