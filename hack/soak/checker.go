@@ -40,6 +40,15 @@ type checker struct {
 	recoveries []recovery
 	lastLeaks  time.Time
 	leaked     map[string]bool // token values found where they must not be
+	// nextRefresh is each FigmaToken's nextRefreshTime as last seen.
+	nextRefresh map[string]time.Time
+}
+
+// nextRefreshOf is a FigmaToken's nextRefreshTime as last seen; zero if unknown.
+func (c *checker) nextRefreshOf(name string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nextRefresh[name]
 }
 
 // finding is one broken invariant, or one excused because the faults alone caused it.
@@ -135,6 +144,14 @@ func (c *checker) check(ctx context.Context) error {
 		}
 	}
 
+	c.mu.Lock()
+	c.nextRefresh = map[string]time.Time{}
+	for _, ft := range tokens.Items {
+		if ft.Status.NextRefreshTime != nil {
+			c.nextRefresh[ft.Name] = ft.Status.NextRefreshTime.Time
+		}
+	}
+	c.mu.Unlock()
 	c.noteHandled(tokens.Items, now)
 	c.timeRecoveries(tokens.Items, after, now)
 	return nil

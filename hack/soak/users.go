@@ -60,6 +60,9 @@ type rotation struct {
 type forcedRefresh struct {
 	name, stamp, token string
 	at, handled        time.Time
+	// due is the FigmaToken's nextRefreshTime when the refresh was requested: a routine
+	// refresh may come due in the same moment, a call of its own.
+	due time.Time
 }
 
 func refreshTokenFor(name string, generation int) string {
@@ -248,7 +251,7 @@ func (u *users) force(ctx context.Context, name string, st *secretState) error {
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.forced = append(u.forced, &forcedRefresh{name: name, stamp: stamp, token: token, at: at})
+	u.forced = append(u.forced, &forcedRefresh{name: name, stamp: stamp, token: token, at: at, due: u.s.checker.nextRefreshOf(name)})
 	return nil
 }
 
