@@ -35,8 +35,8 @@ func TestLapsedTokensFailTheRunUnlessFaultsAloneCausedThem(t *testing.T) {
 			s.checker.lapsed("token-00001", expiry, "rt")
 			s.checker.lapsed("token-00001", expiry, "rt") // counted once
 			r := s.result()
-			if r.ok() == tc.fails {
-				t.Fatalf("ok %v with violations %v and excused %v", r.ok(), r.Violations, r.Excused)
+			if r.ok(false) == tc.fails || !r.ok(true) {
+				t.Fatalf("ok %v, safe %v, with violations %v and excused %v", r.ok(false), r.ok(true), r.Violations, r.Excused)
 			}
 			if tc.fails && r.ExpiredTokens != 1 {
 				t.Fatalf("%d expired tokens counted, want 1", r.ExpiredTokens)
