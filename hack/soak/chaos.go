@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
@@ -32,7 +33,7 @@ func (s *soak) upstreamFault(credential string) (fakeamplify.Behavior, *fakeampl
 	case roll < unavailableShare+throttledShare+hangShare:
 		s.countFault("upstream_hang")
 		now := time.Now()
-		s.addWindow(window{kind: "upstream hang", start: now, end: now.Add(30 * time.Second), token: credential})
+		s.addWindow(window{kind: "upstream hang", start: now, end: now.Add(30 * time.Second), secret: secretOf(credential)})
 		return fakeamplify.Behavior{Delay: hangFor}, nil
 	case roll < unavailableShare+throttledShare+hangShare+malformedShare:
 		s.countFault("upstream_malformed")
@@ -129,4 +130,13 @@ func (s *soak) killLeader(ctx context.Context) {
 	s.checker.recoverFrom("leader kill", at)
 	// Until the standby takes over (the lease lasts 15 s) nothing is refreshed.
 	s.addWindow(window{kind: "leader kill and failover", start: at, end: s.ledAgain(ctx, at)})
+}
+
+// secretOf is the Secret a refresh token was written to: refreshTokenFor's inverse.
+func secretOf(refreshToken string) string {
+	name := strings.TrimPrefix(refreshToken, "soakrt-")
+	if i := strings.LastIndex(name, "-"); i > 0 {
+		return name[:i]
+	}
+	return name
 }

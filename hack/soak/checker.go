@@ -140,7 +140,7 @@ func (c *checker) check(ctx context.Context) error {
 			continue
 		}
 		if expires, err := time.Parse(time.RFC3339, secret.Annotations[figmav1alpha1.AnnotationExpiresAt]); err == nil && expires.Before(now) {
-			c.lapsed(secret.Name, expires, want.refreshToken)
+			c.lapsed(secret.Name, expires)
 		}
 	}
 
@@ -159,7 +159,7 @@ func (c *checker) check(ctx context.Context) error {
 
 // lapsed counts a token that expired while its FigmaToken existed, once, unless the faults
 // alone blocked the operator for the whole refresh margin before it.
-func (c *checker) lapsed(secret string, expires time.Time, refreshToken string) {
+func (c *checker) lapsed(secret string, expires time.Time) {
 	key := secret + "@" + expires.Format(time.RFC3339)
 	c.mu.Lock()
 	if c.expiries == nil {
@@ -172,20 +172,20 @@ func (c *checker) lapsed(secret string, expires time.Time, refreshToken string) 
 		return
 	}
 	detail := fmt.Sprintf("the token in Secret %s expired at %s", secret, expires.Format(time.RFC3339))
-	if blocked, causes := c.s.blocked(expires.Add(-refreshMargin), expires, refreshToken); blocked >= refreshMargin-3*time.Second {
+	if blocked, causes := c.s.blocked(expires.Add(-refreshMargin), expires, secret); blocked >= refreshMargin-3*time.Second {
 		c.excuse("expired_token", detail, fmt.Sprintf("faults blocked the operator for %s of the %s before: %s", blocked.Round(time.Second), refreshMargin, causes))
 		return
 	}
 	c.violate("expired_token", detail)
 }
 
-// blocked is how much of [from, to] fault windows cover (hangs only of refreshToken), with
-// their names and times.
-func (s *soak) blocked(from, to time.Time, refreshToken string) (time.Duration, string) {
+// blocked is how much of [from, to] fault windows cover (hangs only of calls for secret),
+// with their names and times.
+func (s *soak) blocked(from, to time.Time, secret string) (time.Duration, string) {
 	s.mu.Lock()
 	var spans []window
 	for _, w := range s.windows {
-		if (w.token == "" || w.token == refreshToken) && w.end.After(from) && w.start.Before(to) {
+		if (w.secret == "" || w.secret == secret) && w.end.After(from) && w.start.Before(to) {
 			spans = append(spans, window{kind: w.kind, start: maxTime(w.start, from), end: minTime(w.end, to)})
 		}
 	}
@@ -260,19 +260,19 @@ func (s *soak) caughtUp(items []figmav1alpha1.FigmaToken, users map[string]secre
 			continue
 		}
 		tried := ft.Status.LastFailureTime != nil && !ft.Status.LastFailureTime.Before(&metav1.Time{Time: since})
-		if !tried && !s.hanging(users[ft.Name].refreshToken, now) {
+		if !tried && !s.hanging(ft.Name, now) {
 			return false
 		}
 	}
 	return true
 }
 
-// hanging reports whether a call with refreshToken hangs at now.
-func (s *soak) hanging(refreshToken string, now time.Time) bool {
+// hanging reports whether a call for secret hangs at now.
+func (s *soak) hanging(secret string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, w := range s.windows {
-		if w.token == refreshToken && !now.Before(w.start) && now.Before(w.end) {
+		if w.secret == secret && !now.Before(w.start) && now.Before(w.end) {
 			return true
 		}
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // A lapsed token fails the run unless the injected faults alone blocked the operator for its
-// whole refresh margin; a single hang does not.
+// whole refresh margin; a single hang does not. A hang counts for its FigmaToken whichever
+// refresh token it sent (a rotation since does not free the reconcile it holds).
 func TestLapsedTokensFailTheRunUnlessFaultsAloneCausedThem(t *testing.T) {
 	expiry := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
@@ -20,20 +21,20 @@ func TestLapsedTokensFailTheRunUnlessFaultsAloneCausedThem(t *testing.T) {
 	}{
 		{name: "no fault", fails: true},
 		{name: "one hang of this token", fails: true,
-			windows: []window{{kind: "upstream hang", start: expiry.Add(-34 * time.Second), end: expiry.Add(-4 * time.Second), token: "rt"}}},
+			windows: []window{{kind: "upstream hang", start: expiry.Add(-34 * time.Second), end: expiry.Add(-4 * time.Second), secret: "token-00001"}}},
 		{name: "a hang of another token and an outage", fails: true,
-			windows: []window{{kind: "upstream hang", start: expiry.Add(-34 * time.Second), end: expiry.Add(-4 * time.Second), token: "other"},
+			windows: []window{{kind: "upstream hang", start: expiry.Add(-34 * time.Second), end: expiry.Add(-4 * time.Second), secret: "token-00002"},
 				{kind: "API server outage", start: expiry.Add(-20 * time.Second), end: expiry.Add(-5 * time.Second)}}},
 		{name: "a hang, then an outage to the end", fails: false,
-			windows: []window{{kind: "upstream hang", start: expiry.Add(-34 * time.Second), end: expiry.Add(-4 * time.Second), token: "rt"},
+			windows: []window{{kind: "upstream hang", start: expiry.Add(-34 * time.Second), end: expiry.Add(-4 * time.Second), secret: "token-00001"},
 				{kind: "API server outage", start: expiry.Add(-10 * time.Second), end: expiry.Add(5 * time.Second)}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &soak{faults: map[string]int{}, windows: tc.windows,
 				fake: &harness.Endpoint{Fake: fakeamplify.New(fakeamplify.Options{})}}
 			s.checker.s = s
-			s.checker.lapsed("token-00001", expiry, "rt")
-			s.checker.lapsed("token-00001", expiry, "rt") // counted once
+			s.checker.lapsed("token-00001", expiry)
+			s.checker.lapsed("token-00001", expiry) // counted once
 			r := s.result()
 			if r.ok(false) == tc.fails || !r.ok(true) {
 				t.Fatalf("ok %v, safe %v, with violations %v and excused %v", r.ok(false), r.ok(true), r.Violations, r.Excused)
@@ -62,6 +63,16 @@ func TestPlanKeepsKillsClearOfOutages(t *testing.T) {
 			}
 			if kills == 0 || (d == 10*time.Minute && (kills < 3 || len(events)-kills < 3)) {
 				t.Fatalf("seed %d, %s: %d kills and %d outages", seed, d, kills, len(events)-kills)
+			}
+		}
+	}
+}
+
+func TestSecretOfInvertsRefreshTokenFor(t *testing.T) {
+	for _, name := range []string{"token-00001", "token-00500"} {
+		for _, generation := range []int{0, 17} {
+			if got := secretOf(refreshTokenFor(name, generation)); got != name {
+				t.Fatalf("secretOf(%q) = %q", refreshTokenFor(name, generation), got)
 			}
 		}
 	}

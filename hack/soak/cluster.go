@@ -53,7 +53,10 @@ type soak struct {
 type window struct {
 	kind       string
 	start, end time.Time
-	token      string // a hang's refresh token; "" for faults that hit every token
+	// secret is the Secret whose refresh token a hanging call sent; "" for faults that hit
+	// every FigmaToken. A hang holds the FigmaToken's reconcile, whichever token it sent:
+	// a rotation waits for it too.
+	secret string
 }
 
 func (s *soak) chance(p float64) bool {

@@ -150,7 +150,7 @@ func (s *soak) judgeRotations(r *result) {
 		took := used.Sub(rot.at)
 		if took >= maxRotationToUse {
 			detail := fmt.Sprintf("the refresh token rotated in Secret %s at %s was first used %.1f s later", rot.secret, rot.at.Format("15:04:05"), took.Seconds())
-			if blocked, causes := s.blocked(rot.at, used, rot.token); took-blocked < maxRotationToUse {
+			if blocked, causes := s.blocked(rot.at, used, rot.secret); took-blocked < maxRotationToUse {
 				s.checker.excuse("rotation_to_use", detail, causes)
 				continue
 			}
@@ -198,7 +198,7 @@ func (s *soak) judgeForced(r *result) {
 				s.checker.excuse("duplicate_forced_call", detail, fmt.Sprintf("not a duplicate: a routine refresh was due at %s, in the same moment", f.due.Format("15:04:05")))
 				continue
 			}
-			if blocked, causes := s.blocked(f.at, f.handled, f.token); blocked > 0 {
+			if blocked, causes := s.blocked(f.at, f.handled, f.name); blocked > 0 {
 				s.checker.excuse("duplicate_forced_call", detail, causes)
 				continue
 			}
