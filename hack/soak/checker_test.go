@@ -77,3 +77,33 @@ func TestSecretOfInvertsRefreshTokenFor(t *testing.T) {
 		}
 	}
 }
+
+// A request is awaited until seen handled, unless a later one on its FigmaToken supersedes it
+// or its FigmaToken is gone or has another refresh token.
+func TestAwaitedRequests(t *testing.T) {
+	now := time.Now()
+	states := map[string]secretState{
+		"a": {refreshToken: "rt-a", figmaToken: true},
+		"b": {refreshToken: "rt-b", figmaToken: true},
+		"c": {refreshToken: "rt-c2", figmaToken: true},
+		"d": {refreshToken: "rt-d"},
+	}
+	forced := []forcedRefresh{
+		{name: "a", token: "rt-a"},               // awaited
+		{name: "b", token: "rt-b", handled: now}, // handled
+		{name: "b", token: "rt-b"},               // awaited
+		{name: "c", token: "rt-c1"},              // rotated since
+		{name: "d", token: "rt-d"},               // deleted
+		{name: "a", token: "rt-a", handled: now}, // supersedes the first
+	}
+	var got []bool
+	for i := range forced {
+		got = append(got, awaited(forced, i, states))
+	}
+	want := []bool{false, false, true, false, false, false}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("awaited = %v, want %v", got, want)
+		}
+	}
+}

@@ -67,6 +67,11 @@ func (s *soak) settle(ctx context.Context) {
 		}
 		sleep(ctx, time.Second)
 	}
+	// Requests of the run's last seconds get the time a hanging call can hold them.
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline) && ctx.Err() == nil && s.users.awaitedCount() > 0; {
+		sleep(ctx, time.Second)
+		_ = s.checker.check(ctx)
+	}
 	s.checker.mu.Lock()
 	for _, p := range s.checker.pending {
 		s.checker.recoveries = append(s.checker.recoveries, recovery{Kind: p.kind + " (not recovered)", From: p.from, Seconds: time.Since(p.from).Seconds()})
@@ -168,24 +173,10 @@ func (s *soak) judgeRotations(r *result) {
 
 // judgeForced checks that each refresh-requested-at value caused one upstream call.
 func (s *soak) judgeForced(r *result) {
-	u := &s.users
-	u.mu.Lock()
-	forced := make([]forcedRefresh, 0, len(u.forced))
-	for _, f := range u.forced {
-		forced = append(forced, *f)
-	}
-	states := map[string]secretState{}
-	for name, st := range u.secrets {
-		states[name] = *st
-	}
-	u.mu.Unlock()
+	forced, states := s.users.forcedSoFar()
 	for i, f := range forced {
 		if f.handled.IsZero() {
-			superseded := false
-			for _, later := range forced[i+1:] {
-				superseded = superseded || later.name == f.name
-			}
-			if !superseded && states[f.name].figmaToken && states[f.name].refreshToken == f.token {
+			if awaited(forced, i, states) {
 				s.checker.violate("forced_refresh_unhandled", fmt.Sprintf("refresh-requested-at %s on %s was never handled", f.stamp, f.name))
 			}
 			continue
@@ -311,6 +302,48 @@ func countBetween(times []time.Time, from, to time.Time) int {
 	n := 0
 	for _, at := range times {
 		if !at.Before(from) && !at.After(to) {
+			n++
+		}
+	}
+	return n
+}
+
+// forcedSoFar copies the refresh requests made and what users expect of each Secret.
+func (u *users) forcedSoFar() ([]forcedRefresh, map[string]secretState) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	forced := make([]forcedRefresh, 0, len(u.forced))
+	for _, f := range u.forced {
+		forced = append(forced, *f)
+	}
+	states := make(map[string]secretState, len(u.secrets))
+	for name, st := range u.secrets {
+		states[name] = *st
+	}
+	return forced, states
+}
+
+// awaited reports whether request i still waits to be handled: not seen handled, not
+// superseded by a later request on its FigmaToken, which exists with the same refresh token.
+func awaited(forced []forcedRefresh, i int, states map[string]secretState) bool {
+	f := forced[i]
+	if !f.handled.IsZero() {
+		return false
+	}
+	for _, later := range forced[i+1:] {
+		if later.name == f.name {
+			return false
+		}
+	}
+	return states[f.name].figmaToken && states[f.name].refreshToken == f.token
+}
+
+// awaitedCount is how many refresh requests still wait to be handled.
+func (u *users) awaitedCount() int {
+	forced, states := u.forcedSoFar()
+	n := 0
+	for i := range forced {
+		if awaited(forced, i, states) {
 			n++
 		}
 	}
