@@ -146,12 +146,16 @@ type replica struct {
 	metrics  string
 	stopping bool
 	logs     []string
+	// led: the running process has acquired the lease. A process that loses it exits, so
+	// this holds until the next start, and its log need not be read again.
+	led bool
 }
 
 func (r *replica) start() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.runs++
+	r.led = false
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -195,7 +199,10 @@ func (r *replica) leads() bool {
 		return false
 	default:
 	}
-	return strings.Contains(strings.ToLower(r.process.Log()), "successfully acquired lease")
+	if !r.led {
+		r.led = strings.Contains(strings.ToLower(r.process.Log()), "successfully acquired lease")
+	}
+	return r.led
 }
 
 // kill ends the process at once, as a node failure would; supervise starts a new one.
