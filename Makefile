@@ -111,7 +111,7 @@ soak: N ?= 500
 .PHONY: soak
 soak: ## Run under load and faults at once (DURATION, N, SEED); writes docs/soak.{json,md} and fails when an invariant breaks.
 	go build -o bin/soak ./hack/soak
-	bin/soak -duration $(DURATION) -n $(N) $(if $(SEED),-seed $(SEED)) $(if $(OUT),-out $(OUT))
+	bin/soak -duration $(DURATION) -n $(N) $(if $(SEED),-seed $(SEED)) $(if $(OUT),-out $(OUT)) $(if $(LOG_LEVEL),-operator-log-level $(LOG_LEVEL))
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the current kubeconfig.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
@@ -13,7 +14,7 @@ import (
 const (
 	unavailableShare = 0.05  // 5xx
 	throttledShare   = 0.02  // 429
-	hangShare        = 0.005 // no answer until the operator's 30 s deadline
+	hangShare        = 0.005 // no answer: the operator gives the attempt up and retries
 	malformedShare   = 0.005 // a 200 whose body is not the API's
 	hangFor          = 40 * time.Second
 )
@@ -32,8 +33,10 @@ func (s *soak) upstreamFault(credential string) (fakeamplify.Behavior, *fakeampl
 		return fakeamplify.Behavior{}, &fakeamplify.Failure{Status: http.StatusTooManyRequests, Code: "TooManyRequestsException"}
 	case roll < unavailableShare+throttledShare+hangShare:
 		s.countFault("upstream_hang")
+		// The call is held until the operator gives the attempt up; its retry is a new call.
 		now := time.Now()
-		s.addWindow(window{kind: "upstream hang", start: now, end: now.Add(30 * time.Second), secret: secretOf(credential)})
+		s.addWindow(window{kind: "upstream hang", start: now, end: now.Add(amplify.DefaultAttemptTimeout), secret: secretOf(credential)})
+		logf("fault: a call for Secret %s hangs", secretOf(credential))
 		return fakeamplify.Behavior{Delay: hangFor}, nil
 	case roll < unavailableShare+throttledShare+hangShare+malformedShare:
 		s.countFault("upstream_malformed")

@@ -32,6 +32,8 @@ type config struct {
 	out      string
 	// safetyOnly fails the run on safety violations only (see result.ok).
 	safetyOnly bool
+	// logLevel is the managers' --zap-log-level.
+	logLevel string
 }
 
 func main() {
@@ -41,6 +43,8 @@ func main() {
 	flag.Uint64Var(&cfg.seed, "seed", 0, "seed of every random choice; 0 picks one (printed, to repeat the run)")
 	flag.StringVar(&cfg.out, "out", "docs/soak", "output path without extension (.json and .md are written)")
 	flag.BoolVar(&cfg.safetyOnly, "safety-only", false, "fail only when a refresh token, a foreign key, label or annotation or a token value is at stake; report the timing goals")
+	// Above 1 the logger stops sampling, so every refresh and failure is in the logs.
+	flag.StringVar(&cfg.logLevel, "operator-log-level", "2", "the managers' --zap-log-level; 2 or more logs every line (5: every reconcile and the work queue)")
 	flag.Parse()
 	if cfg.seed == 0 {
 		cfg.seed = uint64(time.Now().UnixNano())

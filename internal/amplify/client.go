@@ -3,6 +3,7 @@
 package amplify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -60,6 +61,11 @@ type RefreshResult struct {
 // DefaultCallTimeout bounds every call, SDK retries included.
 const DefaultCallTimeout = 30 * time.Second
 
+// DefaultAttemptTimeout bounds each RefreshToken attempt within a call. A connection that
+// never answers is then given up after 10 s and the SDK retries on a new one, rather than
+// holding the call, and a reconcile worker with it, for the whole deadline.
+const DefaultAttemptTimeout = 10 * time.Second
+
 // The SDK's own retries stay modest: the reconciler owns the long backoff.
 const (
 	maxAttempts            = 3
@@ -75,6 +81,10 @@ type Options struct {
 	Region string
 	// CallTimeout bounds each call; DefaultCallTimeout when zero.
 	CallTimeout time.Duration
+	// AttemptTimeout bounds each RefreshToken attempt; DefaultAttemptTimeout when zero. An
+	// attempt timeout not shorter than the call's is none. ExchangeCodeForToken makes one
+	// attempt only (a code works once), bounded by the call's deadline alone.
+	AttemptTimeout time.Duration
 	// MaxRetryBackoff caps the pause between the SDK's retries; 2 s when zero.
 	MaxRetryBackoff time.Duration
 	// ExtraConfig is passed to config.LoadDefaultConfig after the options above.
@@ -86,6 +96,9 @@ type Client struct {
 	api         *amplifyuibuilder.Client
 	credentials aws.CredentialsProvider
 	timeout     time.Duration
+	// refreshHTTP sends RefreshToken's attempts, each under the attempt timeout; nil to
+	// keep the configured HTTP client.
+	refreshHTTP amplifyuibuilder.HTTPClient
 	region      string
 	endpoint    string
 }
@@ -144,7 +157,25 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if endpoint == "" {
 		endpoint = aws.ToString(cfg.BaseEndpoint)
 	}
-	return &Client{api: api, credentials: cfg.Credentials, timeout: timeout, region: cfg.Region, endpoint: endpoint}, nil
+	return &Client{api: api, credentials: cfg.Credentials, timeout: timeout, region: cfg.Region, endpoint: endpoint,
+		refreshHTTP: attemptClient(cfg.HTTPClient, cmp.Or(opts.AttemptTimeout, DefaultAttemptTimeout), timeout)}, nil
+}
+
+// attemptClient is the SDK's HTTP client with a timeout per request, that is per attempt:
+// the SDK retries a request cut that way (a connection error), which it does not when the
+// call's context ends. nil when the timeout would not be shorter than the call's, or when
+// the configuration brings an HTTP client of its own, which is kept as it is.
+func attemptClient(configured aws.HTTPClient, attempt, call time.Duration) amplifyuibuilder.HTTPClient {
+	if attempt >= call {
+		return nil
+	}
+	switch c := configured.(type) {
+	case nil:
+		return awshttp.NewBuildableClient().WithTimeout(attempt)
+	case *awshttp.BuildableClient:
+		return c.WithTimeout(attempt)
+	}
+	return nil
 }
 
 // ErrNoRegion means neither the options nor the SDK's configuration chain name an AWS region.
@@ -173,6 +204,10 @@ func (c *Client) Refresh(ctx context.Context, req RefreshRequest) (RefreshResult
 	out, err := c.api.RefreshToken(ctx, &amplifyuibuilder.RefreshTokenInput{
 		Provider:         types.TokenProvidersFigma,
 		RefreshTokenBody: &types.RefreshTokenRequestBody{Token: aws.String(req.RefreshToken), ClientId: optional(req.ClientID)},
+	}, func(o *amplifyuibuilder.Options) {
+		if c.refreshHTTP != nil {
+			o.HTTPClient = c.refreshHTTP
+		}
 	})
 	if err != nil {
 		return RefreshResult{}, sanitize(err, opRefresh, req.RefreshToken)

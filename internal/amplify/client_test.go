@@ -22,17 +22,25 @@ var testCreds = aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secre
 
 func newClient(t testing.TB, endpoint string, creds aws.Credentials, timeout time.Duration) *amplify.Client {
 	t.Helper()
+	return clientFor(t, creds, amplify.Options{Endpoint: endpoint, CallTimeout: timeout})
+}
+
+// newAttemptClient is a client whose attempts time out after attempt, within a minute's call.
+func newAttemptClient(t testing.TB, endpoint string, attempt time.Duration) *amplify.Client {
+	t.Helper()
+	return clientFor(t, testCreds, amplify.Options{Endpoint: endpoint, CallTimeout: time.Minute, AttemptTimeout: attempt})
+}
+
+func clientFor(t testing.TB, creds aws.Credentials, opts amplify.Options) *amplify.Client {
+	t.Helper()
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	c, err := amplify.New(context.Background(), amplify.Options{
-		Endpoint:    endpoint,
-		Region:      "us-east-1",
-		CallTimeout: timeout,
-		// Keep the SDK's retry pauses short so the tests stay quick.
-		MaxRetryBackoff: 50 * time.Millisecond,
-		ExtraConfig: []func(*config.LoadOptions) error{
-			config.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: creds}),
-		},
-	})
+	opts.Region = "us-east-1"
+	// Keep the SDK's retry pauses short so the tests stay quick.
+	opts.MaxRetryBackoff = 50 * time.Millisecond
+	opts.ExtraConfig = []func(*config.LoadOptions) error{
+		config.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: creds}),
+	}
+	c, err := amplify.New(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +92,44 @@ func TestTheFakeRecordsCallsAndIssues(t *testing.T) {
 	calls, issues := fake.CallTimes("refresh-1"), fake.IssueTimes("refresh-1")
 	if len(calls) != 2 || len(issues) != 1 || fake.TotalIssued() != 1 || calls[0].Before(before) || issues[0].Before(calls[1]) {
 		t.Fatalf("calls at %v, issues at %v, %d issued", calls, issues, fake.TotalIssued())
+	}
+}
+
+// A connection that never answers costs one attempt, not the call: the SDK gives it up after
+// the attempt timeout and retries, so the call succeeds well within its deadline.
+func TestAHungAttemptIsRetriedWithinTheCall(t *testing.T) {
+	var calls atomic.Int32
+	fake := fakeamplify.New(fakeamplify.Options{Credentials: testCreds, Region: "us-east-1", Lifetime: time.Hour,
+		Inject: func(string) (fakeamplify.Behavior, *fakeamplify.Failure) {
+			if calls.Add(1) == 1 {
+				return fakeamplify.Behavior{Delay: time.Minute}, nil
+			}
+			return fakeamplify.Behavior{}, nil
+		}})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	c := newAttemptClient(t, srv.URL, 200*time.Millisecond)
+	got, err := c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: "refresh-1"})
+	if err != nil {
+		t.Fatalf("the retry after the hung attempt should succeed: %v", err)
+	}
+	if got.AccessToken != fake.Issued()[0] || fake.Calls("refresh-1") != 2 {
+		t.Fatalf("Refresh = %+v after %d calls; issued %v", got, fake.Calls("refresh-1"), fake.Issued())
+	}
+}
+
+// An exchange makes one attempt (a code works once): a slow answer is waited for up to the
+// call's deadline, never cut by the attempt timeout.
+func TestASlowExchangeIsNotCutByTheAttemptTimeout(t *testing.T) {
+	fake, url := startFake(t)
+	fake.SetBehavior("code-1", fakeamplify.Behavior{Delay: 500 * time.Millisecond})
+	c := newAttemptClient(t, url, 100*time.Millisecond)
+	req := amplify.ExchangeRequest{ClientID: "client", Code: "code-1", RedirectURI: "https://example.com/cb"}
+	if _, err := c.Exchange(context.Background(), req); err != nil {
+		t.Fatalf("a slow exchange failed: %v", err)
+	}
+	if fake.Calls("code-1") != 1 {
+		t.Fatalf("calls = %d, want 1", fake.Calls("code-1"))
 	}
 }
 

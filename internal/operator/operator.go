@@ -31,10 +31,10 @@ const (
 )
 
 // DefaultMaxConcurrentReconciles is the default of --max-concurrent-reconciles. An upstream
-// call that hangs holds its worker until the 30 s deadline; with 4, four such calls at once
-// stalled every FigmaToken (make soak found it), while 8 cost nothing measurable in make
-// bench (docs/tuning.md).
-const DefaultMaxConcurrentReconciles = 8
+// attempt that hangs holds its worker for up to 10 s; right after a failover a new leader
+// makes hundreds of calls within seconds, and make soak saw eight of them hang at once, which
+// stalled every FigmaToken with 8 workers. Workers wait on I/O and cost little (docs/tuning.md).
+const DefaultMaxConcurrentReconciles = 16
 
 // LeaderElectionID names the Lease replicas compete for.
 const LeaderElectionID = "figma-token-operator.figma.tokenops.dev"

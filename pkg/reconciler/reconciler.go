@@ -33,7 +33,7 @@ type Options struct {
 	// CallTimeout bounds each upstream call; 30 s (the binary's) when zero. A shorter one
 	// makes tests of hanging endpoints quick.
 	CallTimeout time.Duration
-	// MaxConcurrentReconciles defaults to the binary's 4.
+	// MaxConcurrentReconciles defaults to the binary's (operator.DefaultMaxConcurrentReconciles).
 	MaxConcurrentReconciles int
 	// EnableRolloutRestarts lets it patch spec.rolloutRestartTargets (off, as in the binary).
 	EnableRolloutRestarts bool
