@@ -189,6 +189,12 @@ func (s *soak) judgeForced(r *result) {
 				s.checker.excuse("duplicate_forced_call", detail, fmt.Sprintf("not a duplicate: a routine refresh was due at %s, in the same moment", f.due.Format("15:04:05")))
 				continue
 			}
+			// A refresh token rotated just before the request and not used before it: its
+			// first use is a call of its own, made before the request was seen.
+			if rotated, ok := s.users.rotationTo(f.token); n == 2 && ok && !harness.FirstFrom(s.fake.Fake.IssueTimes(f.token), time.Time{}).Before(f.at) {
+				s.checker.excuse("duplicate_forced_call", detail, fmt.Sprintf("not a duplicate: the refresh token rotated at %s was first used in the same moment", rotated.Format("15:04:05.000")))
+				continue
+			}
 			if blocked, causes := s.blocked(f.at, f.handled, f.name); blocked > 0 {
 				s.checker.excuse("duplicate_forced_call", detail, causes)
 				continue

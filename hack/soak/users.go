@@ -218,6 +218,18 @@ func (u *users) rotate(ctx context.Context, name string, st *secretState) error 
 	return nil
 }
 
+// rotationTo is when users rotated a Secret's refresh token to token, if they did.
+func (u *users) rotationTo(token string) (time.Time, bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, rot := range u.rotations {
+		if rot.token == token {
+			return rot.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
 func (u *users) edit(ctx context.Context, name string, st *secretState) error {
 	value := fmt.Sprint(time.Now().UnixNano())
 	err := u.updateSecret(ctx, name, func(secret *corev1.Secret) {
