@@ -37,6 +37,9 @@ type FigmaTokenReconciler struct {
 	// RolloutRestarts allows patching the workloads in spec.rolloutRestartTargets
 	// (--enable-rollout-restarts); its RBAC is granted only with it.
 	RolloutRestarts bool
+	// Watches says whether the cache's watches failed lately, when its metadata may be
+	// stale; nil trusts the cache always.
+	Watches *WatchHealth
 
 	// memory is what is kept about each FigmaToken between reconciles.
 	memory memory

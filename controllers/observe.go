@@ -66,7 +66,9 @@ func (r *FigmaTokenReconciler) observeCached(ctx context.Context, ft *figmav1alp
 	obs := r.observation(ft)
 	// A cached FigmaToken older than this process's own last status write may pair an old
 	// status with an old Secret version: not trusted.
-	if obs.SecretVersion == "" || ft.Spec.Target != nil || ft.Status.SecretName != obs.SecretName || !r.memory.isCurrent(ft) {
+	// Nor is a cache whose watches failed lately: it may not show what changed meanwhile.
+	if obs.SecretVersion == "" || ft.Spec.Target != nil || ft.Status.SecretName != obs.SecretName || !r.memory.isCurrent(ft) ||
+		!r.Watches.CacheTrusted() {
 		return obs, false, nil
 	}
 	cached := secretMetadata()

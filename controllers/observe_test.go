@@ -2,11 +2,14 @@ package controllers
 
 import (
 	"context"
+	"errors"
+	"io"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
 	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -75,4 +78,50 @@ func TestObserveReadsTheSecretOnlyWhenItChangedOrARefreshIsDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	observe("changed by someone else", 1)
+}
+
+// A watch that failed (an API server outage) leaves the cache blind to what changed until
+// the informer reconnects, up to a minute later: meanwhile the Secret is read.
+func TestObserveReadsTheSecretForAMinuteAfterAWatchFailed(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 10, 30, 0, 0, time.UTC)
+	ft := inPlaceFigmaToken()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "ns"},
+		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
+	tokensecret.Write(secret, secretKeys(ft), "access-1", tokensecret.Record{Owner: "ft", RefreshedAt: now.Add(-10 * time.Minute),
+		ExpiresAt: now.Add(50 * time.Minute), RefreshTokenHash: tokensecret.Fingerprint("uid-1", "refresh-1")})
+	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(secret).Build()
+	ctx := context.Background()
+	if err := c.Get(ctx, client.ObjectKeyFromObject(secret), secret); err != nil {
+		t.Fatal(err)
+	}
+	api := &countingReader{Reader: c}
+	clk := clocktesting.NewFakePassiveClock(now)
+	r := &FigmaTokenReconciler{Client: c, APIReader: api, SecretMetadata: c, Clock: clk, Watches: NewWatchHealth(clk)}
+	ft.Status = figmav1alpha1.FigmaTokenStatus{SecretName: "creds", SecretResourceVersion: secret.ResourceVersion}
+	reads := func() int {
+		t.Helper()
+		api.reads = 0
+		if _, _, err := r.observe(ctx, ft); err != nil {
+			t.Fatal(err)
+		}
+		return api.reads
+	}
+
+	r.Watches.HandleWatchError(ctx, &toolscache.Reflector{}, io.EOF)
+	if n := reads(); n != 0 {
+		t.Fatalf("after a watch that ended normally: %d Secret reads, want 0", n)
+	}
+	r.Watches.HandleWatchError(ctx, &toolscache.Reflector{}, errors.New("connection refused"))
+	if n := reads(); n != 1 {
+		t.Fatalf("right after a failed watch: %d Secret reads, want 1", n)
+	}
+	clk.SetTime(now.Add(59 * time.Second))
+	if n := reads(); n != 1 {
+		t.Fatalf("59 s after a failed watch: %d Secret reads, want 1", n)
+	}
+	clk.SetTime(now.Add(time.Minute))
+	if n := reads(); n != 0 {
+		t.Fatalf("a minute after a failed watch: %d Secret reads, want 0", n)
+	}
 }

@@ -63,7 +63,9 @@ func (s *soak) plan() []event {
 		if !kill {
 			e.outage = s.between(10*time.Second, 20*time.Second)
 		}
-		if at+e.outage > s.cfg.duration-5*time.Second {
+		// The last fault ends half a minute before the run does, so that its failover is
+		// over, and timed, while users still act.
+		if at+e.outage > s.cfg.duration-30*time.Second {
 			return events
 		}
 		events = append(events, e)

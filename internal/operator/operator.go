@@ -70,6 +70,7 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
+	watches := controllers.NewWatchHealth(clk)
 	mgr, err := ctrl.NewManager(restConfig, ManagerOptions(ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
@@ -83,11 +84,11 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		RenewDeadline:                 nonZero(opts.RenewDeadline),
 		RetryPeriod:                   nonZero(opts.RetryPeriod),
 		Controller:                    config.Controller{SkipNameValidation: &opts.SkipNameValidation},
-	}, opts.WatchNamespaces))
+	}, opts.WatchNamespaces, watches))
 	if err != nil {
 		return nil, err
 	}
-	if err := Register(mgr, opts, upstream, clk); err != nil {
+	if err := Register(mgr, opts, upstream, clk, watches); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -102,16 +103,20 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 // ManagerOptions adds to base what the operator needs of a manager: Secrets are never
 // cached (the reconciler reads the few it needs directly; a cache of every Secret's data is
 // how other operators ran out of memory), cached objects are stripped of bulky metadata, and
-// the cache covers the watched namespaces only (all when none).
-func ManagerOptions(base ctrl.Options, watchNamespaces []string) ctrl.Options {
+// the cache covers the watched namespaces only (all when none). watches, when not nil, is told
+// of every failed watch.
+func ManagerOptions(base ctrl.Options, watchNamespaces []string, watches *controllers.WatchHealth) ctrl.Options {
 	base.Cache = cacheOptions(watchNamespaces)
+	if watches != nil {
+		base.Cache.DefaultWatchErrorHandler = watches.HandleWatchError
+	}
 	base.Client.Cache = &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}
 	return base
 }
 
 // Register adds the FigmaToken reconciler, calling upstream, to mgr; the FigmaToken types
-// join the manager's scheme.
-func Register(mgr ctrl.Manager, opts Options, upstream amplify.Refresher, clk clock.PassiveClock) error {
+// join the manager's scheme. watches is what ManagerOptions was given.
+func Register(mgr ctrl.Manager, opts Options, upstream amplify.Refresher, clk clock.PassiveClock, watches *controllers.WatchHealth) error {
 	if err := figmav1alpha1.AddToScheme(mgr.GetScheme()); err != nil {
 		return err
 	}
@@ -123,6 +128,7 @@ func Register(mgr ctrl.Manager, opts Options, upstream amplify.Refresher, clk cl
 		Recorder:        mgr.GetEventRecorder("figma-token-operator"),
 		Clock:           clk,
 		RolloutRestarts: opts.EnableRolloutRestarts,
+		Watches:         watches,
 	}
 	return reconciler.SetupWithManager(mgr, max(opts.MaxConcurrentReconciles, 1))
 }

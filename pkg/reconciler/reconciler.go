@@ -41,9 +41,10 @@ type Options struct {
 
 // ManagerOptions returns base with the binary's cache and client settings: no Secret data is
 // ever cached, and cached objects are stripped of bulky metadata. Use it to create the
-// manager Register is given.
+// manager Register is given. Unlike the binary, it does not track failed watches, after which
+// the binary reads Secrets directly for a minute (a test's API server has no outages).
 func ManagerOptions(base ctrl.Options) ctrl.Options {
-	return operator.ManagerOptions(base, nil)
+	return operator.ManagerOptions(base, nil, nil)
 }
 
 // Register adds the FigmaToken reconciler to mgr; it runs when mgr starts. The FigmaToken
@@ -70,5 +71,5 @@ func Register(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 		maxReconciles = operator.DefaultMaxConcurrentReconciles
 	}
 	return operator.Register(mgr, operator.Options{MaxConcurrentReconciles: maxReconciles, EnableRolloutRestarts: opts.EnableRolloutRestarts},
-		upstream, clock.RealClock{})
+		upstream, clock.RealClock{}, nil)
 }

@@ -1,0 +1,51 @@
+package controllers
+
+import (
+	"context"
+	"io"
+	"sync/atomic"
+	"time"
+
+	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/utils/clock"
+)
+
+// cacheDoubtFor is how long after a failed watch the cache may still miss changes. An
+// informer whose watch failed (an API server outage) retries with a backoff that grows to
+// between 30 and 60 s, and sees nothing of what changed until a retry succeeds.
+const cacheDoubtFor = time.Minute
+
+// WatchHealth remembers when a watch of the cache last failed. Until cacheDoubtFor has
+// passed, observe reads Secrets from the API server rather than trusting their cached
+// metadata: a refresh token rotated during an outage is then used as soon as a reconcile
+// comes, such as a new leader's first one, not when the informer next reconnects.
+type WatchHealth struct {
+	clock clock.PassiveClock
+	// failedAt is the last failure, in Unix nanoseconds; 0 when none.
+	failedAt atomic.Int64
+}
+
+// NewWatchHealth tracks watch failures by clk's time.
+func NewWatchHealth(clk clock.PassiveClock) *WatchHealth {
+	return &WatchHealth{clock: clk}
+}
+
+// HandleWatchError is the cache's watch error handler (cache.Options.DefaultWatchErrorHandler):
+// it notes the failure and logs it as client-go does. A watch that ended normally (EOF) is
+// no failure.
+func (h *WatchHealth) HandleWatchError(ctx context.Context, r *toolscache.Reflector, err error) {
+	if err != io.EOF {
+		h.failedAt.Store(h.clock.Now().UnixNano())
+	}
+	toolscache.DefaultWatchErrorHandler(ctx, r, err)
+}
+
+// CacheTrusted reports whether no watch has failed for cacheDoubtFor. Without a tracker (nil),
+// the cache is trusted.
+func (h *WatchHealth) CacheTrusted() bool {
+	if h == nil {
+		return true
+	}
+	failedAt := h.failedAt.Load()
+	return failedAt == 0 || h.clock.Since(time.Unix(0, failedAt)) >= cacheDoubtFor
+}
