@@ -15,7 +15,8 @@ import (
 // between 30 and 60 s, and sees nothing of what changed until a retry succeeds.
 const cacheDoubtFor = time.Minute
 
-// WatchHealth remembers when a watch of the cache last failed. Until cacheDoubtFor has
+// WatchHealth remembers when the cache's watches last broke: a watch failed, or a request found
+// no API server. Until cacheDoubtFor has
 // passed, observe reads Secrets from the API server rather than trusting their cached
 // metadata: a refresh token rotated during an outage is then used as soon as a reconcile
 // comes, such as a new leader's first one, not when the informer next reconnects.
@@ -30,12 +31,18 @@ func NewWatchHealth(clk clock.PassiveClock) *WatchHealth {
 	return &WatchHealth{clock: clk}
 }
 
+// Failed notes that a request found no API server: the watches are broken too.
+func (h *WatchHealth) Failed() {
+	h.failedAt.Store(h.clock.Now().UnixNano())
+}
+
 // HandleWatchError is the cache's watch error handler (cache.Options.DefaultWatchErrorHandler):
 // it notes the failure and logs it as client-go does. A watch that ended normally (EOF) is
-// no failure.
+// no failure. (A refused watch is retried inside client-go without reaching it: Failed, told
+// by the manager's transport, covers that.)
 func (h *WatchHealth) HandleWatchError(ctx context.Context, r *toolscache.Reflector, err error) {
 	if err != io.EOF {
-		h.failedAt.Store(h.clock.Now().UnixNano())
+		h.Failed()
 	}
 	toolscache.DefaultWatchErrorHandler(ctx, r, err)
 }

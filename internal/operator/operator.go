@@ -71,7 +71,7 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		return nil, err
 	}
 	watches := controllers.NewWatchHealth(clk)
-	mgr, err := ctrl.NewManager(restConfig, ManagerOptions(ctrl.Options{
+	mgr, err := ctrl.NewManager(withReconnectingWatches(restConfig, watches.Failed), ManagerOptions(ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:        opts.ProbeAddr,
