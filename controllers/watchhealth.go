@@ -10,16 +10,16 @@ import (
 	"k8s.io/utils/clock"
 )
 
-// cacheDoubtFor is how long after a failed watch the cache may still miss changes. An
-// informer whose watch failed (an API server outage) retries with a backoff that grows to
-// between 30 and 60 s, and sees nothing of what changed until a retry succeeds.
+// cacheDoubtFor is how long after the API server was out of reach the cache may still miss
+// changes: an informer whose watch failed retries with a backoff that grows to between 30 and
+// 60 s (less with the manager's reconnecting transport), and sees nothing of what changed
+// until a retry succeeds.
 const cacheDoubtFor = time.Minute
 
 // WatchHealth remembers when the cache's watches last broke: a watch failed, or a request found
-// no API server. Until cacheDoubtFor has
-// passed, observe reads Secrets from the API server rather than trusting their cached
-// metadata: a refresh token rotated during an outage is then used as soon as a reconcile
-// comes, such as a new leader's first one, not when the informer next reconnects.
+// no API server. Until cacheDoubtFor has passed, observe reads Secrets from the API server
+// rather than trusting their cached metadata: a refresh token rotated during an outage is then
+// used as soon as a reconcile comes, such as a new leader's first one.
 type WatchHealth struct {
 	clock clock.PassiveClock
 	// failedAt is the last failure, in Unix nanoseconds; 0 when none.
@@ -47,8 +47,8 @@ func (h *WatchHealth) HandleWatchError(ctx context.Context, r *toolscache.Reflec
 	toolscache.DefaultWatchErrorHandler(ctx, r, err)
 }
 
-// CacheTrusted reports whether no watch has failed for cacheDoubtFor. Without a tracker (nil),
-// the cache is trusted.
+// CacheTrusted reports whether the watches have not broken for cacheDoubtFor. Without a
+// tracker (nil), the cache is trusted.
 func (h *WatchHealth) CacheTrusted() bool {
 	if h == nil {
 		return true
