@@ -13,12 +13,7 @@ import (
 // fails at once. Both tell the cache's health that a request found no server.
 func TestARefusedWatchWaitsForTheServer(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close() // down: connections are refused
+	addr := refusingAddr(t)
 	var failures atomic.Int32
 	client := &http.Client{Transport: &reconnectingTransport{next: http.DefaultTransport.(*http.Transport).Clone(),
 		failed: func() { failures.Add(1) }, every: 50 * time.Millisecond, hold: time.Minute}}
@@ -57,15 +52,22 @@ func TestARefusedWatchWaitsForTheServer(t *testing.T) {
 // A watch refused for longer than the hold fails, so client-go's own retries take over.
 func TestARefusedWatchFailsAfterTheHold(t *testing.T) {
 	t.Parallel()
+	addr := refusingAddr(t)
+	client := &http.Client{Transport: &reconnectingTransport{next: http.DefaultTransport.(*http.Transport).Clone(),
+		every: 20 * time.Millisecond, hold: 200 * time.Millisecond}}
+	if _, err := client.Get("http://" + addr + "/api/v1/secrets?watch=true"); err == nil {
+		t.Fatal("a watch refused past the hold succeeded")
+	}
+}
+
+// refusingAddr is a loopback address nothing listens on: connections are refused.
+func refusingAddr(t *testing.T) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
-	client := &http.Client{Transport: &reconnectingTransport{next: http.DefaultTransport.(*http.Transport).Clone(),
-		every: 20 * time.Millisecond, hold: 200 * time.Millisecond}}
-	if _, err := client.Get("http://" + addr + "/api/v1/secrets?watch=true"); err == nil {
-		t.Fatal("a watch refused past the hold succeeded")
-	}
+	return addr
 }
