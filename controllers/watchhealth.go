@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync/atomic"
 	"time"
@@ -41,7 +42,7 @@ func (h *WatchHealth) Failed() {
 // no failure. (A refused watch is retried inside client-go without reaching it: Failed, told
 // by the manager's transport, covers that.)
 func (h *WatchHealth) HandleWatchError(ctx context.Context, r *toolscache.Reflector, err error) {
-	if err != io.EOF {
+	if !errors.Is(err, io.EOF) {
 		h.Failed()
 	}
 	toolscache.DefaultWatchErrorHandler(ctx, r, err)

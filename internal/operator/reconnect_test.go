@@ -18,17 +18,13 @@ func TestARefusedWatchWaitsForTheServer(t *testing.T) {
 	client := &http.Client{Transport: &reconnectingTransport{next: http.DefaultTransport.(*http.Transport).Clone(),
 		failed: func() { failures.Add(1) }, every: 50 * time.Millisecond, hold: time.Minute}}
 
-	if _, err := client.Get("http://" + addr + "/api/v1/secrets"); err == nil || failures.Load() != 1 {
+	if err := get(client, "http://"+addr+"/api/v1/secrets"); err == nil || failures.Load() != 1 {
 		t.Fatalf("a list while the server is down: error %v after %d noted failures, want an error and 1", err, failures.Load())
 	}
 
 	watched := make(chan error, 1)
 	go func() {
-		resp, err := client.Get("http://" + addr + "/api/v1/secrets?watch=true")
-		if err == nil {
-			_ = resp.Body.Close()
-		}
-		watched <- err
+		watched <- get(client, "http://"+addr+"/api/v1/secrets?watch=true")
 	}()
 	for failures.Load() < 3 { // the watch was refused twice, and held
 		select {
@@ -55,7 +51,7 @@ func TestARefusedWatchFailsAfterTheHold(t *testing.T) {
 	addr := refusingAddr(t)
 	client := &http.Client{Transport: &reconnectingTransport{next: http.DefaultTransport.(*http.Transport).Clone(),
 		every: 20 * time.Millisecond, hold: 200 * time.Millisecond}}
-	if _, err := client.Get("http://" + addr + "/api/v1/secrets?watch=true"); err == nil {
+	if err := get(client, "http://"+addr+"/api/v1/secrets?watch=true"); err == nil {
 		t.Fatal("a watch refused past the hold succeeded")
 	}
 }
@@ -70,4 +66,13 @@ func refusingAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	_ = l.Close()
 	return addr
+}
+
+// get sends a GET and closes the answer.
+func get(client *http.Client, url string) error {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
 }
