@@ -153,7 +153,7 @@ func (c *checker) check(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 	c.noteHandled(tokens.Items, now)
-	c.timeRecoveries(tokens.Items, after, now)
+	c.timeRecoveries(tokens.Items, now)
 	return nil
 }
 
@@ -222,7 +222,7 @@ func (c *checker) noteHandled(items []figmav1alpha1.FigmaToken, now time.Time) {
 
 // timeRecoveries ends the pending recoveries once the operator has caught up (see caughtUp)
 // and a replica leads.
-func (c *checker) timeRecoveries(items []figmav1alpha1.FigmaToken, users map[string]secretState, now time.Time) {
+func (c *checker) timeRecoveries(items []figmav1alpha1.FigmaToken, now time.Time) {
 	c.mu.Lock()
 	pending := len(c.pending) > 0
 	var since time.Time
@@ -230,7 +230,7 @@ func (c *checker) timeRecoveries(items []figmav1alpha1.FigmaToken, users map[str
 		since = c.pending[len(c.pending)-1].from
 	}
 	c.mu.Unlock()
-	if !pending || !c.s.caughtUp(items, users, since, now) || c.s.leader() == nil {
+	if !pending || !c.s.caughtUp(items, since, now) || c.s.leader() == nil {
 		return
 	}
 	c.mu.Lock()
@@ -247,7 +247,7 @@ func (c *checker) timeRecoveries(items []figmav1alpha1.FigmaToken, users map[str
 // left behind: every FigmaToken older than 30 s is Ready, and none is more than 5 s past its
 // nextRefreshTime, but for those the operator has tried since (its upstream call failed, or
 // hangs right now): the upstream's faults, not the recovery, hold those back.
-func (s *soak) caughtUp(items []figmav1alpha1.FigmaToken, users map[string]secretState, since, now time.Time) bool {
+func (s *soak) caughtUp(items []figmav1alpha1.FigmaToken, since, now time.Time) bool {
 	for _, ft := range items {
 		if now.Sub(ft.CreationTimestamp.Time) < 30*time.Second {
 			continue
