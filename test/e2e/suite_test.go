@@ -38,7 +38,7 @@ var (
 	operator           *harness.Manager
 )
 
-// gc is the suite's garbage collector; nil without kube-controller-manager.
+// gc is the suite's garbage collector.
 var gc *garbageCollector
 
 func TestMain(m *testing.M) {
