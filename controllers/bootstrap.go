@@ -21,7 +21,7 @@ import (
 func (r *FigmaTokenReconciler) storeRefreshToken(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret, token string) error {
 	_, _, err := r.writeSecret(ctx, client.ObjectKeyFromObject(source), source.DeepCopy(), func(current *corev1.Secret) error {
 		tokensecret.StoreRefreshToken(current, string(ft.Spec.SecretRef.RefreshTokenKey), token)
-		return r.Client.Update(ctx, current)
+		return r.Client.Update(ctx, current, fieldOwner)
 	}, func(current *corev1.Secret) (bool, error) {
 		if current == nil {
 			return false, apierrors.NewNotFound(corev1.Resource("secrets"), source.Name)

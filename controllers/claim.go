@@ -28,7 +28,7 @@ func (r *FigmaTokenReconciler) claimFirst(ctx context.Context, ft *figmav1alpha1
 			current.Annotations = map[string]string{}
 		}
 		current.Annotations[figmav1alpha1.AnnotationOwner] = ft.Name
-		return r.Client.Update(ctx, current)
+		return r.Client.Update(ctx, current, fieldOwner)
 	}, r.recheckSource(ctx, ft, obs))
 	if err != nil || !ok {
 		return false, err

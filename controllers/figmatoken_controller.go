@@ -72,10 +72,17 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the Secrets of FigmaToken %s: %w", req.NamespacedName, err)
 	}
+	r.noteOverwrite(ctx, ft, secrets, &obs)
 	d := policy.Decide(obs)
 	// Whatever a later step meets, the outcome so far is recorded; the errors are returned
 	// together so that the reconcile is retried.
 	var errs []error
+	if d.Adopt {
+		if err := r.adopt(ctx, ft, secrets, &obs); err != nil {
+			errs = append(errs, fmt.Errorf("adopting the token an earlier version wrote: %w", err))
+		}
+		d = policy.Decide(obs)
+	}
 	if d.Refresh {
 		obs, d = r.refresh(ctx, ft, secrets, obs)
 	} else if d.SyncTarget {
@@ -89,7 +96,7 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		}
 	}
 	if d.RestartWorkloads {
-		r.restartWorkloads(ctx, ft, obs)
+		r.restartWorkloads(ctx, ft, &obs)
 	}
 	if err := r.record(ctx, ft, obs, d); err != nil {
 		errs = append(errs, fmt.Errorf("recording the status: %w", err))

@@ -3,6 +3,7 @@ package controllers
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 
@@ -14,7 +15,9 @@ import (
 // place. Everything that must survive a restart lives in the Secret and in status; this is
 // what the cache may not show yet, or what must not be fetched twice:
 //   - the failure streak, until the cache shows the status written for it;
-//   - the token obtained from upstream, until it is written;
+//   - the token obtained from upstream, while it is comfortably unexpired (not only until
+//     it is written): a Secret another writer overwrote gets it back without a call;
+//   - the overwrites other writers made lately, and a fight with them;
 //   - the rollout restarts sent for the current token;
 //   - the FigmaToken version last written or read, to tell a lagging cached copy;
 //   - the refreshed-at of the operator's own Secret writes, so that their watch events do
@@ -32,9 +35,13 @@ type memory struct {
 }
 
 type tokenMemory struct {
-	uid           types.UID
-	failure       *policy.Failure // nil when none: most FigmaTokens have no streak
-	kept          *keptToken
+	uid        types.UID
+	failure    *policy.Failure // nil when none: most FigmaTokens have no streak
+	kept       *keptToken
+	overwrites policy.Overwrites
+	// overwriteKey is the resourceVersion (or "absent") of the last overwrite counted, so
+	// one overwrite seen by several reconciles counts once; "" after an own write.
+	overwriteKey  string
 	restarts      map[workload]string // the restartedAt stamp last sent
 	statusVersion string
 	wrote         []types.NamespacedName // Secrets with an own-write note (one, or two with a target)
@@ -44,11 +51,22 @@ type tokenMemory struct {
 type workload struct{ kind, name string }
 
 // keptToken is an obtained token and the inputs it was obtained for: the credential sent
-// and the refresh-requested-at value.
+// and the refresh-requested-at value; written once it reached the Secret at generation.
 type keptToken struct {
 	credentialHash string
 	request        string
 	obtained
+	written    bool
+	generation int64
+}
+
+// keptInfo is what policy may know of the kept token: everything but the token.
+func (k *keptToken) info() policy.Kept {
+	if k == nil {
+		return policy.Kept{}
+	}
+	return policy.Kept{CredentialHash: k.credentialHash, Request: k.request,
+		RefreshedAt: k.sentAt.UTC().Truncate(time.Second), ExpiresAt: k.expiresAt, Written: k.written}
 }
 
 // of returns the FigmaToken's entry, a fresh one for a new UID; m.mu must be held.
@@ -116,11 +134,48 @@ func (m *memory) keptFor(ft *figmav1alpha1.FigmaToken, credentialHash string) (k
 	return *k, true
 }
 
-// written drops the kept token once it is in a Secret.
-func (m *memory) written(ft *figmav1alpha1.FigmaToken) {
+// kept returns what policy may know of the kept token, and whether it was written at the
+// FigmaToken's current generation.
+func (m *memory) keptInfo(ft *figmav1alpha1.FigmaToken) (policy.Kept, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.of(ft).kept = nil
+	k := m.of(ft).kept
+	return k.info(), k != nil && k.written && k.generation == ft.Generation
+}
+
+// written notes that the kept token is in the Secret: it is kept on, for restoring. A
+// write during a fight is one of its rewrites.
+func (m *memory) written(ft *figmav1alpha1.FigmaToken, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.of(ft)
+	if t.kept != nil {
+		t.kept.written, t.kept.generation = true, ft.Generation
+	}
+	t.overwriteKey = ""
+	t.overwrites = t.overwrites.Rewrote(at)
+}
+
+// overwritesOf returns what other writers did lately.
+func (m *memory) overwritesOf(ft *figmav1alpha1.FigmaToken) policy.Overwrites {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.of(ft).overwrites
+}
+
+// seeOverwrite counts an overwrite, identified by key, once, and reports whether it started
+// a fight.
+func (m *memory) seeOverwrite(ft *figmav1alpha1.FigmaToken, key string, at time.Time, manager string) (policy.Overwrites, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.of(ft)
+	if t.overwriteKey == key {
+		return t.overwrites, false
+	}
+	t.overwriteKey = key
+	var started bool
+	t.overwrites, started = t.overwrites.Seen(at, manager)
+	return t.overwrites, started
 }
 
 // restartSent reports whether stamp was already sent to the workload.

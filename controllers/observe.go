@@ -47,14 +47,29 @@ func (r *FigmaTokenReconciler) observation(ft *figmav1alpha1.FigmaToken) policy.
 		Namespace:       ft.Namespace,
 		SecretName:      string(ft.Spec.SecretRef.Name),
 		RefreshTokenKey: string(ft.Spec.SecretRef.RefreshTokenKey),
+		AccessTokenKey:  string(ft.Spec.SecretRef.AccessTokenKey),
 		RestartTargets:  len(ft.Spec.RolloutRestartTargets),
 		SecretVersion:   ft.Status.SecretResourceVersion,
 		Failure:         r.memory.latestFailure(ft),
+		Overwrites:      r.memory.overwritesOf(ft),
+	}
+	if ft.Status.RolloutRestartedFor != nil {
+		obs.RestartedFor = ft.Status.RolloutRestartedFor.Time
 	}
 	if ft.Spec.Target != nil {
 		obs.TargetName = string(ft.Spec.Target.Name)
 	}
+	var keptWritten bool
+	obs.Kept, keptWritten = r.memory.keptInfo(ft)
+	obs.WroteBefore = keptWritten || wroteBefore(ft)
 	return obs
+}
+
+// wroteBefore reports whether status shows a token this FigmaToken wrote to the Secret its
+// spec names now: a spec change is never taken for another writer's overwrite.
+func wroteBefore(ft *figmav1alpha1.FigmaToken) bool {
+	st := ft.Status
+	return st.LastRefreshTime != nil && st.ObservedGeneration == ft.Generation && st.SecretName == destinationName(ft)
 }
 
 // observeCached observes from the cache alone, which holds Secret metadata only. It can when
@@ -76,11 +91,12 @@ func (r *FigmaTokenReconciler) observeCached(ctx context.Context, ft *figmav1alp
 		return obs, false, client.IgnoreNotFound(err)
 	}
 	record := tokensecret.ReadRecord(cached.Annotations)
-	if cached.ResourceVersion != obs.SecretVersion || record.Owner != ft.Name || record.RefreshTokenHash == "" {
+	// A record without access-token-hash was written by an earlier version: read, to adopt.
+	if cached.ResourceVersion != obs.SecretVersion || record.Owner != ft.Name || record.RefreshTokenHash == "" || record.AccessTokenHash == "" {
 		return obs, false, nil
 	}
-	obs.SecretFound, obs.RefreshTokenHash, obs.Record, obs.AccessTokenSet = true, record.RefreshTokenHash, record, true
-	obs.Claim = tokensecret.MayWrite(tokensecret.Claim{Owner: record.Owner, AccessTokenSet: true}, ft.Name)
+	obs.SecretFound, obs.RefreshTokenHash, obs.Record, obs.AccessTokenSet, obs.TokenHeld = true, record.RefreshTokenHash, record, true, true
+	obs.Claim = tokensecret.MayWrite(tokensecret.Claim{Owner: record.Owner, AccessTokenSet: true, WroteBefore: obs.WroteBefore}, ft.Name)
 	endStreakIfRefreshed(&obs)
 	return obs, true, nil
 }
@@ -102,6 +118,7 @@ func (r *FigmaTokenReconciler) observeSecrets(ctx context.Context, ft *figmav1al
 		if s.target, err = r.readSecret(ctx, ft.Namespace, string(ft.Spec.Target.Name)); err == nil {
 			seeTarget(ft, s.target, &obs)
 		}
+
 	case s.source != nil:
 		err = r.seeDestination(ctx, ft, s.source, &obs)
 	}
@@ -152,6 +169,7 @@ func seeSource(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.
 func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Observation) error {
 	obs.Record = tokensecret.ReadRecord(secret.Annotations)
 	obs.AccessTokenSet = tokensecret.HasValue(secret, string(ft.Spec.SecretRef.AccessTokenKey))
+	seeHeld(ft, secret, obs)
 	claims, err := r.ownerStillClaims(ctx, ft.Namespace, obs.Record.Owner, secret.Name)
 	if err != nil {
 		return err
@@ -161,8 +179,31 @@ func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1al
 		AccessTokenSet:   obs.AccessTokenSet,
 		Immutable:        secret.Immutable != nil && *secret.Immutable,
 		OwnerStillClaims: claims,
+		WroteBefore:      obs.WroteBefore,
 	}, ft.Name)
 	return nil
+}
+
+// seeHeld fills in whether the Secret that receives the token holds this FigmaToken's
+// token, adopting one an earlier version wrote.
+func seeHeld(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Observation) {
+	obs.TokenHeld = tokensecret.Holds(secret, string(ft.Spec.SecretRef.AccessTokenKey), obs.UID, obs.Record)
+	obs.Adopt = false
+	if !obs.TokenHeld && obs.Adoptable(lastWritten(ft, obs)) {
+		obs.TokenHeld, obs.Adopt = true, true
+	}
+}
+
+// lastWritten is the refreshed-at of the token this FigmaToken last wrote, as its memory or
+// status says; zero when unknown.
+func lastWritten(ft *figmav1alpha1.FigmaToken, obs *policy.Observation) time.Time {
+	if obs.Kept.Written {
+		return obs.Kept.RefreshedAt
+	}
+	if ft.Status.LastRefreshTime != nil {
+		return ft.Status.LastRefreshTime.Time
+	}
+	return time.Time{}
 }
 
 // ownerStillClaims reports whether the FigmaToken named in a Secret's owner annotation

@@ -42,6 +42,7 @@ func TestObserveReadsTheSecretOnlyWhenItChangedOrARefreshIsDue(t *testing.T) {
 		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
 	rec := tokensecret.Record{Owner: "ft", RefreshedAt: now.Add(-10 * time.Minute), ExpiresAt: now.Add(50 * time.Minute),
 		RefreshTokenHash: tokensecret.Fingerprint("uid-1", "refresh-1")}
+	rec.AccessTokenHash = tokensecret.AccessTokenFingerprint("uid-1", "access-1", rec.RefreshedAt)
 	tokensecret.Write(secret, secretKeys(ft), "access-1", rec)
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(secret).Build()
 	ctx := context.Background()
@@ -89,7 +90,8 @@ func TestObserveReadsTheSecretForAMinuteAfterAWatchFailed(t *testing.T) {
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "ns"},
 		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
 	tokensecret.Write(secret, secretKeys(ft), "access-1", tokensecret.Record{Owner: "ft", RefreshedAt: now.Add(-10 * time.Minute),
-		ExpiresAt: now.Add(50 * time.Minute), RefreshTokenHash: tokensecret.Fingerprint("uid-1", "refresh-1")})
+		ExpiresAt: now.Add(50 * time.Minute), RefreshTokenHash: tokensecret.Fingerprint("uid-1", "refresh-1"),
+		AccessTokenHash: tokensecret.AccessTokenFingerprint("uid-1", "access-1", now.Add(-10*time.Minute))})
 	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(secret).Build()
 	ctx := context.Background()
 	if err := c.Get(ctx, client.ObjectKeyFromObject(secret), secret); err != nil {

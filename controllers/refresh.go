@@ -34,6 +34,8 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	announce := !meta.IsStatusConditionTrue(ft.Status.Conditions, figmav1alpha1.ConditionReady) ||
 		obs.Failure.Attempts > 0 || obs.RequestPending() || obs.RefreshTokenHash == ""
 	got, err := r.obtain(ctx, ft, s.source, obs)
+	// A token written before and put back after another writer's overwrite is not news.
+	announce = announce && !got.restored
 	if err != nil {
 		// err is an *amplify.Error: code, status and request ID, never a token.
 		logger.Error(err, "refresh failed", "codeExchange", obs.RefreshTokenHash == "")
@@ -54,6 +56,7 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	if got.refreshToken != "" {
 		rec.RefreshTokenHash = tokensecret.Fingerprint(obs.UID, got.refreshToken)
 	}
+	rec.AccessTokenHash = tokensecret.AccessTokenFingerprint(obs.UID, got.accessToken, rec.RefreshedAt)
 	if rec.HandledRefreshRequest == "" {
 		rec.HandledRefreshRequest = obs.Record.HandledRefreshRequest
 	}
@@ -68,9 +71,15 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 		return obs, policy.Decide(obs)
 	}
 
-	obs.Record, obs.AccessTokenSet, obs.Failure = rec, true, policy.Failure{}
+	obs.Record, obs.AccessTokenSet, obs.TokenHeld, obs.Adopt, obs.Failure = rec, true, true, false, policy.Failure{}
+	obs.WroteBefore, obs.Overwrites = true, r.memory.overwritesOf(ft)
+	obs.Kept, _ = r.memory.keptInfo(ft)
 	r.memory.rememberFailure(ft, policy.Failure{})
-	logger.V(1).Info("access token refreshed", "secret", destination, "expiresAt", got.expiresAt)
+	if got.restored {
+		logger.Info("wrote the access token back after another writer's overwrite", "secret", destination)
+	} else {
+		logger.V(1).Info("access token refreshed", "secret", destination, "expiresAt", got.expiresAt)
+	}
 	if announce {
 		r.Recorder.Eventf(ft, nil, corev1.EventTypeNormal, figmav1alpha1.ReasonRefreshed, "Refresh",
 			"%s the access token in Secret %s; it expires at %s.", refreshedHow(got), destination, got.expiresAt.Format(time.RFC3339))
@@ -97,7 +106,7 @@ func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.Figm
 	}
 	written, err := r.writeTarget(ctx, ft, s.target, got.accessToken, rec, obs)
 	if written {
-		r.memory.written(ft)
+		r.memory.written(ft, r.Clock.Now())
 	}
 	return string(ft.Spec.Target.Name), written, err
 }
@@ -122,7 +131,7 @@ func (r *FigmaTokenReconciler) writeInPlace(ctx context.Context, ft *figmav1alph
 		}
 		tokensecret.Write(current, secretKeys(ft), got.accessToken, rec)
 		r.memory.noteWrite(ft, key, current.Annotations[figmav1alpha1.AnnotationRefreshedAt])
-		if err := r.Client.Update(ctx, current); err != nil {
+		if err := r.Client.Update(ctx, current, fieldOwner); err != nil {
 			return err
 		}
 		// The version written holds what the record says unless the refresh token changed
@@ -133,7 +142,7 @@ func (r *FigmaTokenReconciler) writeInPlace(ctx context.Context, ft *figmav1alph
 		return nil
 	}, r.recheckSource(ctx, ft, obs))
 	if written {
-		r.memory.written(ft)
+		r.memory.written(ft, r.Clock.Now())
 	}
 	return written, err
 }

@@ -16,11 +16,14 @@ import (
 // restartWorkloads restarts each of spec.rolloutRestartTargets once per token, the way
 // kubectl rollout restart does: it stamps the pod template with the token's refreshed-at
 // time. A stamp is sent until it lands, so a crash between the Secret write and the
-// restart does not lose the restart; stamps already sent are remembered, so a workload is
-// not patched again for the same token. A failure is a Warning Event and is retried at the
-// next reconcile; the token itself is fine.
-func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs policy.Observation) {
+// restart does not lose the restart; stamps already sent are remembered, and once every
+// workload has its stamp, status records the token (obs.RestartedFor), so a workload is
+// not patched again for the same token, after an operator restart either, and whatever
+// another writer did to its stamp. A failure is a Warning Event and is retried at the next
+// reconcile; the token itself is fine.
+func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) {
 	stamp := obs.Record.RefreshedAt.UTC().Format(time.RFC3339)
+	allSent := true
 	for _, target := range ft.Spec.RolloutRestartTargets {
 		w := workload{kind: target.Kind, name: string(target.Name)}
 		if r.memory.restartSent(ft, w, stamp) {
@@ -42,5 +45,8 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 		}
 		r.memory.rememberRestart(ft, w, stamp)
 		log.FromContext(ctx).V(1).Info("rollout restart", "kind", target.Kind, "name", target.Name, "restartedAt", stamp)
+	}
+	if allSent {
+		obs.RestartedFor = obs.Record.RefreshedAt
 	}
 }

@@ -96,10 +96,15 @@ func desiredStatus(ft *figmav1alpha1.FigmaToken, obs policy.Observation, d polic
 	if obs.Failure.Request != "" && obs.Failure.Attempts > 0 {
 		status.LastHandledRefreshRequest = obs.Failure.Request
 	}
-	if obs.Owned() && obs.AccessTokenSet {
+	switch {
+	case obs.Owned() && obs.TokenHeld:
 		status.ExpiresAt = timePtr(obs.Record.ExpiresAt)
 		status.LastRefreshTime = timePtr(obs.Record.RefreshedAt)
+	case obs.Overwritten():
+		// The token this FigmaToken wrote, until it is back: what it knows it wrote.
+		status.ExpiresAt, status.LastRefreshTime = ft.Status.ExpiresAt, ft.Status.LastRefreshTime
 	}
+	status.RolloutRestartedFor = timePtr(obs.RestartedFor)
 	if !d.Next.IsZero() {
 		status.NextRefreshTime = timePtr(d.Next)
 	}

@@ -22,7 +22,7 @@ import (
 
 // seeTarget fills in what the target Secret says; target is nil when it does not exist yet.
 func seeTarget(ft *figmav1alpha1.FigmaToken, target *corev1.Secret, obs *policy.Observation) {
-	obs.Record, obs.AccessTokenSet = tokensecret.Record{}, false
+	obs.Record, obs.AccessTokenSet, obs.TokenHeld, obs.Adopt = tokensecret.Record{}, false, false, false
 	switch {
 	case target == nil:
 		obs.Claim = tokensecret.Verdict{Allowed: true}
@@ -33,6 +33,7 @@ func seeTarget(ft *figmav1alpha1.FigmaToken, target *corev1.Secret, obs *policy.
 		obs.Claim = tokensecret.MayWrite(tokensecret.Claim{Owner: ft.Name, Immutable: target.Immutable != nil && *target.Immutable}, ft.Name)
 		obs.Record = tokensecret.ReadRecord(target.Annotations)
 		obs.AccessTokenSet = tokensecret.HasValue(target, string(ft.Spec.SecretRef.AccessTokenKey))
+		seeHeld(ft, target, obs)
 	}
 }
 
@@ -77,9 +78,9 @@ func (r *FigmaTokenReconciler) putTarget(ctx context.Context, ft *figmav1alpha1.
 	}
 	r.memory.noteWrite(ft, key, target.Annotations[figmav1alpha1.AnnotationRefreshedAt])
 	if current == nil {
-		return r.Client.Create(ctx, target)
+		return r.Client.Create(ctx, target, fieldOwner)
 	}
-	return r.Client.Update(ctx, target)
+	return r.Client.Update(ctx, target, fieldOwner)
 }
 
 // syncTarget, when no refresh is due, brings an owned target Secret back to what
@@ -94,7 +95,7 @@ func (r *FigmaTokenReconciler) syncTarget(ctx context.Context, ft *figmav1alpha1
 		return nil
 	}
 	log.FromContext(ctx).V(1).Info("bringing the target Secret back to spec.target", "secret", t.Name)
-	return r.Client.Update(ctx, shaped)
+	return r.Client.Update(ctx, shaped, fieldOwner)
 }
 
 // deleteStaleTargets deletes the Secrets this FigmaToken created as a target whose name is

@@ -106,7 +106,7 @@ func TestChangingOrRemovingTheTargetDeletesTheOldOne(t *testing.T) {
 	f.g.Eventually(func() bool { return f.secretGone("second") }).Should(BeTrue())
 	f.g.Eventually(func() string { return f.figmaToken("design").Status.SecretName }).Should(Equal("creds"))
 	f.g.Expect(f.secretGone("unrelated")).To(BeFalse())
-	f.g.Expect(fake.Calls(rt)).To(Equal(3), "one refresh for each new place of the token")
+	f.g.Expect(fake.Calls(rt)).To(Equal(1), "the token obtained is kept and written to each new place, no new call")
 }
 
 func (f *fixture) secretGone(name string) bool {

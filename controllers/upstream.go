@@ -23,18 +23,22 @@ type obtained struct {
 	refreshToken string
 	sentAt       time.Time
 	expiresAt    time.Time
+	// restored: the kept token, written before; writing it again restores it.
+	restored bool
 }
 
 // obtain gets a new access token: RefreshToken with the refresh token or, when the Secret
-// holds an authorization code instead, ExchangeCodeForToken. What it obtains is kept until it
-// is written: a write that fails does not cost a second upstream call, as long as the kept
-// token is not yet due for refresh itself. A code works only once, so the refresh token of an
+// holds an authorization code instead, ExchangeCodeForToken. What it obtains is kept while
+// it is not yet due for refresh itself: neither a write that fails nor another writer that
+// overwrites the Secret costs a second upstream call. A code works only once, so the refresh token of an
 // exchange is kept too, and refreshed when its access token is no longer usable.
 func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret, obs policy.Observation) (obtained, error) {
 	kept, haveKept := r.memory.keptFor(ft, obs.CredentialHash())
 	if haveKept && kept.request == obs.Request &&
 		r.Clock.Now().Before(schedule.NextRefresh(kept.sentAt, kept.expiresAt, obs.RefreshBefore, obs.UID)) {
-		return kept.obtained, nil
+		got := kept.obtained
+		got.restored = kept.written
+		return got, nil
 	}
 	// Only a kept exchange matters beyond its access token: its code is spent.
 	haveKept = haveKept && kept.refreshToken != ""

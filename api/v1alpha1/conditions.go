@@ -12,10 +12,13 @@ const (
 
 // Condition reasons. Ready=False takes the first of these that applies, in this order.
 const (
-	ReasonRefreshed           = "Refreshed"
-	ReasonSuspended           = "Suspended"
-	ReasonSecretNotFound      = "SecretNotFound"
-	ReasonSecretConflict      = "SecretConflict"
+	ReasonRefreshed      = "Refreshed"
+	ReasonSuspended      = "Suspended"
+	ReasonSecretNotFound = "SecretNotFound"
+	ReasonSecretConflict = "SecretConflict"
+	// ReasonSecretOverwritten: another writer keeps replacing the token this FigmaToken
+	// wrote (Ready while it is gone; Stalled during a fight).
+	ReasonSecretOverwritten   = "SecretOverwritten"
 	ReasonRefreshTokenMissing = "RefreshTokenMissing"
 	ReasonAWSAccessDenied     = "AWSAccessDenied"
 	ReasonRefreshRejected     = "RefreshRejected"
@@ -39,6 +42,9 @@ const (
 	AnnotationRefreshedAt           = "figma.tokenops.dev/refreshed-at"
 	AnnotationRefreshTokenHash      = "figma.tokenops.dev/refresh-token-hash" //nolint:gosec // an annotation name, not a credential
 	AnnotationHandledRefreshRequest = "figma.tokenops.dev/handled-refresh-request"
+	// AnnotationAccessTokenHash fingerprints the access token written together with the
+	// refreshed-at written beside it: it tells this FigmaToken's token from any other value.
+	AnnotationAccessTokenHash = "figma.tokenops.dev/access-token-hash" //nolint:gosec // an annotation name, not a credential
 
 	// AnnotationRestartedAt on a rollout restart target's pod template: the refreshed-at
 	// time of the token it was restarted for.

@@ -167,6 +167,12 @@ type FigmaTokenStatus struct {
 	// +optional
 	LastHandledRefreshRequest string `json:"lastHandledRefreshRequest,omitempty"`
 
+	// rolloutRestartedFor is the refreshed-at time of the token that
+	// spec.rolloutRestartTargets were last restarted for: a workload is restarted at most
+	// once per token, across operator restarts, even when another writer strips its stamp.
+	// +optional
+	RolloutRestartedFor *metav1.Time `json:"rolloutRestartedFor,omitempty"`
+
 	// secretResourceVersion is the resourceVersion of the Secret as this FigmaToken last
 	// wrote it (without a target). While the Secret still has it, the Secret holds exactly
 	// what its annotations record, and the operator, restarted or not, need not read it

@@ -13,7 +13,7 @@ import (
 
 func TestConditions(t *testing.T) {
 	lapsed := func(o *Observation) { o.Now = now.Add(time.Hour) }
-	noToken := func(o *Observation) { o.Record, o.AccessTokenSet = tokensecret.Record{}, false }
+	noToken := func(o *Observation) { o.Record, o.AccessTokenSet, o.TokenHeld = tokensecret.Record{}, false, false }
 	tests := []struct {
 		name            string
 		obs             Observation

@@ -18,6 +18,8 @@ type Decision struct {
 	// PruneTargets: delete the target Secrets spec.target no longer names.
 	// RestartWorkloads: stamp spec.rolloutRestartTargets for the current token.
 	SyncTarget, PruneTargets, RestartWorkloads bool
+	// Adopt: add the access-token-hash to a token an earlier version wrote (no upstream call).
+	Adopt bool
 	// Next is when the next refresh is planned (status.nextRefreshTime); zero when blocked.
 	Next time.Time
 	// Wake is when to reconcile again without a watch event: Next or, sooner, the expiry
@@ -38,22 +40,53 @@ func Decide(o Observation) Decision {
 	d := Decision{
 		SyncTarget:       !o.Suspended && o.TargetName != "" && o.Claim.Allowed && o.Valid(),
 		PruneTargets:     !o.Suspended,
-		RestartWorkloads: !o.Suspended && o.RestartTargets > 0 && o.Valid(),
+		RestartWorkloads: !o.Suspended && o.RestartTargets > 0 && o.Valid() && !o.RestartedFor.Equal(o.Record.RefreshedAt),
 	}
+	var rewriteAt time.Time
 	if d.Reason = blocker(o); d.Reason != "" {
 		d.Message = blockerMessage(o, d.Reason)
 	} else {
 		d.Refresh, d.Next = when(o)
-		if o.Failure.Attempts > 0 {
-			d.Reason, d.Message = o.Failure.Reason, o.Failure.Message
+		if d.Refresh && waitsForRewrite(o) {
+			// A fight: the kept token goes back on the fight's backoff, not at once.
+			rewriteAt = o.Overwrites.NextRewrite()
+			d.Refresh = false
+			d.Next = schedule.NextRefresh(o.Kept.RefreshedAt, o.Kept.ExpiresAt, o.RefreshBefore, o.UID)
 		}
+		switch {
+		case o.Failure.Attempts > 0:
+			d.Reason, d.Message = o.Failure.Reason, o.Failure.Message
+		case o.Overwrites.InFight(o.Now, o.Overwritten()):
+			d.Reason, d.Message = figmav1alpha1.ReasonSecretOverwritten, FightMessage(o)
+		}
+		d.Adopt = o.Adopt && !d.Refresh
 	}
-	d.Wake = d.Next
-	if o.Valid() && (d.Wake.IsZero() || o.Record.ExpiresAt.Before(d.Wake)) {
-		d.Wake = o.Record.ExpiresAt
+	d.Wake = earliest(d.Next, rewriteAt)
+	if o.Valid() {
+		d.Wake = earliest(d.Wake, o.Record.ExpiresAt)
+	}
+	if o.Overwrites.InFight(o.Now, o.Overwritten()) {
+		d.Wake = earliest(d.Wake, o.Overwrites.FightEnds())
 	}
 	d.setConditions(o)
 	return d
+}
+
+// waitsForRewrite reports whether a fight holds back writing the kept token: only a
+// changed refresh token, a refresh request or a due refresh may write before the fight's
+// next rewrite, and they call upstream anyway.
+func waitsForRewrite(o Observation) bool {
+	tokenChanged := o.Owned() && o.Record.RefreshTokenHash != o.RefreshTokenHash
+	return o.Failure.Attempts == 0 && o.Overwrites.InFight(o.Now, o.Overwritten()) && o.KeptUsable() && !tokenChanged &&
+		!o.RequestPending() && o.Now.Before(o.Overwrites.NextRewrite())
+}
+
+// earliest is the earlier of two times, a zero one counting as none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 // blocker is the first reason no refresh can happen until something changes, "" when none.
@@ -114,6 +147,23 @@ func blockerMessage(o Observation, reason string) string {
 	}
 }
 
+// FightMessage says who overwrites the token, what the operator does meanwhile and how to
+// end the fight.
+func FightMessage(o Observation) string {
+	return fmt.Sprintf("%s overwrote the access token in Secret %s %d times within %s: the operator writes its token back on a backoff (next at %s), without calling upstream. "+
+		"To end this, move the token to spec.target, or stop the other writer from managing key %s and the %s annotations (Argo CD: ignoreDifferences with RespectIgnoreDifferences=true; Flux: kustomize.toolkit.fluxcd.io/ssa: IfNotPresent); see docs/gitops.md.",
+		writer(o.Overwrites.Manager), o.DestinationName(), FightAfter, FightWindow, formatTime(o.Overwrites.NextRewrite()),
+		o.AccessTokenKey, figmav1alpha1.AnnotationPrefix)
+}
+
+// writer names another writer by its field manager.
+func writer(manager string) string {
+	if manager == "" {
+		return "Another writer"
+	}
+	return fmt.Sprintf("Another writer (field manager %q)", manager)
+}
+
 // setConditions fills in Ready, Stalled and Reconciling. Ready is True while the Secret holds
 // a valid token, whatever else is wrong; otherwise it takes the problem's reason or, without
 // one (or for a failed write), the token's own state.
@@ -126,7 +176,11 @@ func (d *Decision) setConditions(o Observation) {
 		d.ReadyMessage = fmt.Sprintf("The Secret holds an access token valid until %s.", formatTime(o.Record.ExpiresAt))
 	case d.Reason != "" && !rule.KeepsReady:
 		d.ReadyReason, d.ReadyMessage = d.Reason, d.Message
-	case o.Owned() && o.AccessTokenSet && !o.Record.ExpiresAt.IsZero():
+	case o.Overwritten():
+		d.ReadyReason = figmav1alpha1.ReasonSecretOverwritten
+		d.ReadyMessage = fmt.Sprintf("%s replaced the access token in Secret %s; the operator writes its token back.",
+			writer(o.Overwrites.Manager), o.DestinationName())
+	case o.Owned() && o.TokenHeld && !o.Record.ExpiresAt.IsZero():
 		d.ReadyReason = figmav1alpha1.ReasonExpired
 		d.ReadyMessage = fmt.Sprintf("The access token expired at %s and has not been refreshed yet.", formatTime(o.Record.ExpiresAt))
 	default:

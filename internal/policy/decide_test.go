@@ -21,7 +21,7 @@ func healthy() Observation {
 		Now: now, Self: "ft", UID: "uid-1", Generation: 1,
 		Namespace: "web", SecretName: "creds", RefreshTokenKey: "refreshToken",
 		SecretFound: true, Claim: tokensecret.Verdict{Allowed: true},
-		RefreshTokenHash: "hash-1", AccessTokenSet: true,
+		RefreshTokenHash: "hash-1", AccessTokenSet: true, TokenHeld: true,
 		Record: tokensecret.Record{
 			Owner:            "ft",
 			RefreshedAt:      now.Add(-30 * time.Minute),
@@ -58,8 +58,8 @@ func TestDecide(t *testing.T) {
 		{name: "refreshBefore from the spec", obs: with(healthy(), func(o *Observation) { o.RefreshBefore = 5 * time.Minute }),
 			wantNext: time.Date(2026, 11, 25, 10, 54, 7, 0, time.UTC)},
 		{name: "expired token", obs: with(healthy(), func(o *Observation) { o.Now = now.Add(time.Hour) }), wantRefresh: true},
-		{name: "no token written yet", obs: with(healthy(), func(o *Observation) { o.Record = tokensecret.Record{}; o.AccessTokenSet = false }), wantRefresh: true},
-		{name: "access token emptied by someone", obs: with(healthy(), func(o *Observation) { o.AccessTokenSet = false }), wantRefresh: true},
+		{name: "no token written yet", obs: with(healthy(), func(o *Observation) { o.Record = tokensecret.Record{}; o.AccessTokenSet, o.TokenHeld = false, false }), wantRefresh: true},
+		{name: "access token emptied by someone", obs: with(healthy(), func(o *Observation) { o.AccessTokenSet, o.TokenHeld = false, false }), wantRefresh: true},
 		{name: "record written by a FigmaToken that moved on", obs: with(healthy(), func(o *Observation) { o.Record.Owner = "gone" }), wantRefresh: true},
 		{name: "refresh token rotated", obs: with(healthy(), func(o *Observation) { o.RefreshTokenHash = "hash-2" }), wantRefresh: true},
 		{name: "new refresh request", obs: with(healthy(), func(o *Observation) { o.Request = "2026-11-25T10:29:00Z" }), wantRefresh: true},
@@ -98,7 +98,7 @@ func TestDecide(t *testing.T) {
 			func(o *Observation) { o.Request = "r2" }), wantRefresh: true, wantReason: figmav1alpha1.ReasonRefreshRejected},
 		{name: "an authorization code instead of a refresh token: exchange it", obs: with(healthy(), func(o *Observation) {
 			o.RefreshTokenHash, o.CodeHash = "", "code-1"
-			o.Record, o.AccessTokenSet = tokensecret.Record{}, false
+			o.Record, o.AccessTokenSet, o.TokenHeld = tokensecret.Record{}, false, false
 		}), wantRefresh: true},
 		{name: "a refused code waits", obs: with(with(healthy(), failing(figmav1alpha1.ReasonRefreshRejected, 1, time.Second)), func(o *Observation) {
 			o.RefreshTokenHash, o.CodeHash, o.Failure.CredentialHash = "", "code-1", "code-1"
@@ -165,11 +165,11 @@ func TestDecideActions(t *testing.T) {
 		{name: "suspended: nothing is written", obs: with(healthy(), func(o *Observation) { o.Suspended, o.TargetName, o.RestartTargets = true, "access", 2 }),
 			wantWake: now.Add(30 * time.Minute)},
 		{name: "no valid token: nothing to sync or restart for", obs: with(healthy(), func(o *Observation) {
-			o.TargetName, o.RestartTargets, o.AccessTokenSet = "access", 2, false
+			o.TargetName, o.RestartTargets, o.AccessTokenSet, o.TokenHeld = "access", 2, false, false
 		}), wantPrune: true},
 		{name: "blocked with a valid token: wake at its expiry", obs: with(healthy(), func(o *Observation) { o.RefreshTokenHash = "" }),
 			wantPrune: true, wantWake: now.Add(30 * time.Minute)},
-		{name: "blocked without a token: wait for a watch event", obs: with(healthy(), func(o *Observation) { o.SecretFound, o.AccessTokenSet = false, false }),
+		{name: "blocked without a token: wait for a watch event", obs: with(healthy(), func(o *Observation) { o.SecretFound, o.AccessTokenSet, o.TokenHeld = false, false, false }),
 			wantPrune: true},
 	}
 	for _, tt := range tests {

@@ -22,6 +22,8 @@ type Observation struct {
 	// Namespace, SecretName and RefreshTokenKey locate spec.secretRef; TargetName is
 	// spec.target.name, "" without a target. They name things in messages.
 	Namespace, SecretName, RefreshTokenKey, TargetName string
+	// AccessTokenKey is spec.secretRef.accessTokenKey, for messages.
+	AccessTokenKey string
 	// RestartTargets is how many workloads spec.rolloutRestartTargets lists.
 	RestartTargets int
 
@@ -32,15 +34,43 @@ type Observation struct {
 	RefreshTokenHash string
 	// CodeHash is the Fingerprint of the authorization code the Secret holds instead of a
 	// refresh token (with a redirect URI), "" when none.
-	CodeHash       string
+	CodeHash string
+	// AccessTokenSet: the access token key holds a value, whoever wrote it.
 	AccessTokenSet bool
+	// TokenHeld: the Secret that receives the token holds the token its record was
+	// written with (the access-token-hash matches), or one adopted from an earlier version.
+	TokenHeld bool
+	// Adopt: the token held was written by an earlier version of the operator, without
+	// an access-token-hash (or with one for another refreshed-at): add the hash, no call.
+	Adopt bool
+	// WroteBefore: this FigmaToken wrote its token to that Secret at this generation (its
+	// status or memory says so), so a Secret without it was overwritten by another writer.
+	WroteBefore bool
 	// Record is what the Secret that receives the token says about the last refresh.
 	Record tokensecret.Record
 	// SecretVersion is the resourceVersion at which the Secret is known to hold exactly what
 	// Record says (this FigmaToken wrote it); "" when unknown. Status keeps it.
 	SecretVersion string
+	// RestartedFor is the refreshed-at of the token the rollout restart targets were last
+	// restarted for (status); zero when none.
+	RestartedFor time.Time
 
 	Failure Failure
+	// Kept is the token this process obtained and keeps; zero when none.
+	Kept Kept
+	// Overwrites is what other writers did to the token lately.
+	Overwrites Overwrites
+}
+
+// Kept is an obtained token as the reconciler keeps it (never the token itself): the inputs
+// it was obtained for and its times.
+type Kept struct {
+	// CredentialHash and Request are the refresh token (or code) sent and the
+	// refresh-requested-at value answered.
+	CredentialHash, Request string
+	RefreshedAt, ExpiresAt  time.Time
+	// Written: the token reached the Secret once; writing it again restores, it is not new.
+	Written bool
 }
 
 // Failure is the current streak of failed refreshes; Attempts is 0 when none.
@@ -58,12 +88,48 @@ type Failure struct {
 	Request        string
 }
 
+// DestinationName is the Secret that receives the access token: the target, else the source.
+func (o Observation) DestinationName() string {
+	if o.TargetName != "" {
+		return o.TargetName
+	}
+	return o.SecretName
+}
+
 // Owned reports whether the Secret's record was written by this FigmaToken.
 func (o Observation) Owned() bool { return o.Record.Owner == o.Self }
 
 // Valid reports whether the Secret holds an unexpired access token written by this FigmaToken.
 func (o Observation) Valid() bool {
-	return o.Owned() && o.AccessTokenSet && o.Record.ExpiresAt.After(o.Now)
+	return o.Owned() && o.TokenHeld && o.Record.ExpiresAt.After(o.Now)
+}
+
+// Overwritten reports whether another writer took away the token this FigmaToken wrote:
+// its value changed, emptied or removed, its record removed, or a target deleted.
+func (o Observation) Overwritten() bool {
+	return o.WroteBefore && !o.TokenHeld && (o.SecretFound || o.TargetName != "")
+}
+
+// Adoptable reports whether a token the Secret holds without a matching access-token-hash
+// was written by an earlier version of the operator: the record is this FigmaToken's, for
+// the current refresh token, unexpired, and its hash is absent or was computed for another
+// refreshed-at than the one this FigmaToken last wrote (lastWritten). Adopting it costs no
+// upstream call and restarts nothing.
+func (o Observation) Adoptable(lastWritten time.Time) bool {
+	r := o.Record
+	if !o.Owned() || !o.AccessTokenSet || r.RefreshTokenHash == "" || r.RefreshTokenHash != o.RefreshTokenHash || !r.ExpiresAt.After(o.Now) {
+		return false
+	}
+	return r.AccessTokenHash == "" || (!lastWritten.IsZero() && !r.RefreshedAt.Equal(lastWritten))
+}
+
+// KeptUsable reports whether the kept token answers what a refresh now would ask (the same
+// credential and refresh request) and is comfortably unexpired (not yet due for refresh):
+// writing it needs no upstream call.
+func (o Observation) KeptUsable() bool {
+	k := o.Kept
+	return !k.ExpiresAt.IsZero() && k.CredentialHash == o.CredentialHash() && k.Request == o.Request &&
+		o.Now.Before(schedule.NextRefresh(k.RefreshedAt, k.ExpiresAt, o.RefreshBefore, o.UID))
 }
 
 // RequestPending reports whether refresh-requested-at holds a value not yet acted on.

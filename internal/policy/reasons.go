@@ -21,6 +21,9 @@ type Rule struct {
 	Backoff                schedule.Failure
 	// Metric is the refresh_total result of a failed attempt; "" for blockers.
 	Metric string
+	// Fight: a fight with another writer (SecretOverwritten), neither a blocker nor a
+	// failed attempt; it ends by itself.
+	Fight bool
 	// KeepsReady: Ready reports the token's own state (Expired, Pending) rather than this
 	// reason when there is no valid token, because the reason is about a write, not the token.
 	KeepsReady bool
@@ -40,6 +43,8 @@ var Reasons = map[string]Rule{
 		EventType: corev1.EventTypeWarning, EventReason: figmav1alpha1.ReasonSecretNotFound},
 	figmav1alpha1.ReasonSecretConflict: {Blocker: true, Stalled: true,
 		EventType: corev1.EventTypeWarning, EventReason: figmav1alpha1.ReasonSecretConflict},
+	figmav1alpha1.ReasonSecretOverwritten: {Fight: true, Stalled: true,
+		EventType: corev1.EventTypeWarning, EventReason: figmav1alpha1.ReasonSecretOverwritten},
 	figmav1alpha1.ReasonRefreshTokenMissing: {Blocker: true, Stalled: true,
 		EventType: corev1.EventTypeWarning, EventReason: figmav1alpha1.ReasonRefreshTokenMissing},
 	figmav1alpha1.ReasonRefreshRejected: {Stalled: true, Backoff: schedule.Rejected, Metric: ResultRejected,
@@ -57,5 +62,5 @@ var Reasons = map[string]Rule{
 // IsFailure reports whether reason is one a refresh attempt can fail with.
 func IsFailure(reason string) bool {
 	rule, ok := Reasons[reason]
-	return ok && !rule.Blocker
+	return ok && !rule.Blocker && !rule.Fight
 }

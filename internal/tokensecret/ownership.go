@@ -13,6 +13,10 @@ type Claim struct {
 	// OwnerStillClaims is true when the FigmaToken named by Owner exists and still
 	// references this Secret.
 	OwnerStillClaims bool
+	// WroteBefore is true when this FigmaToken has written its token to this Secret
+	// before: a value or a missing owner annotation found since is another writer's
+	// overwrite, not a foreign Secret.
+	WroteBefore bool
 }
 
 // Verdict says whether a FigmaToken may write and, if not, why.
@@ -24,12 +28,15 @@ type Verdict struct {
 
 // MayWrite applies the ownership rule for the FigmaToken named self: it writes when the
 // Secret is unclaimed and its access token key is free, when it owns the Secret, or when
-// the owner has gone or moved on. Everything else belongs to someone else.
+// the owner has gone or moved on, or when it wrote the Secret before and the owner
+// annotation was removed since (an overwrite). Everything else belongs to someone else.
 func MayWrite(c Claim, self string) Verdict {
 	switch {
 	case c.Immutable:
 		return Verdict{Why: "the Secret is immutable"}
 	case c.Owner == self:
+		return Verdict{Allowed: true}
+	case c.Owner == "" && c.WroteBefore:
 		return Verdict{Allowed: true}
 	case c.Owner == "" && c.AccessTokenSet:
 		return Verdict{Why: "the access token key already holds a value not written by a FigmaToken"}

@@ -21,6 +21,9 @@ type Record struct {
 	RefreshTokenHash string
 	// HandledRefreshRequest is the refresh-requested-at value this refresh answered.
 	HandledRefreshRequest string
+	// AccessTokenHash is the AccessTokenFingerprint of the access token written with this
+	// record; "" in Secrets written before it existed.
+	AccessTokenHash string
 }
 
 // ReadRecord reads the operator's annotations from a Secret's annotations.
@@ -31,6 +34,7 @@ func ReadRecord(annotations map[string]string) Record {
 		RefreshedAt:           parseTime(annotations[figmav1alpha1.AnnotationRefreshedAt]),
 		RefreshTokenHash:      annotations[figmav1alpha1.AnnotationRefreshTokenHash],
 		HandledRefreshRequest: annotations[figmav1alpha1.AnnotationHandledRefreshRequest],
+		AccessTokenHash:       annotations[figmav1alpha1.AnnotationAccessTokenHash],
 	}
 }
 
@@ -58,6 +62,7 @@ func Write(secret *corev1.Secret, keys Keys, accessToken string, r Record) {
 	secret.Annotations[figmav1alpha1.AnnotationExpiresAt] = formatTime(r.ExpiresAt)
 	secret.Annotations[figmav1alpha1.AnnotationRefreshedAt] = formatTime(r.RefreshedAt)
 	secret.Annotations[figmav1alpha1.AnnotationRefreshTokenHash] = r.RefreshTokenHash
+	secret.Annotations[figmav1alpha1.AnnotationAccessTokenHash] = r.AccessTokenHash
 	if r.HandledRefreshRequest == "" {
 		delete(secret.Annotations, figmav1alpha1.AnnotationHandledRefreshRequest)
 	} else {
@@ -71,6 +76,21 @@ func Fingerprint(uid, refreshToken string) string {
 	mac := hmac.New(sha256.New, []byte(uid))
 	_, _ = mac.Write([]byte(refreshToken))
 	return hex.EncodeToString(mac.Sum(nil))[:16]
+}
+
+// AccessTokenFingerprint is the access-token-hash of a token written with refreshedAt: a
+// Fingerprint of both, so that a value is this FigmaToken's token only beside the record it
+// was written with.
+func AccessTokenFingerprint(uid, accessToken string, refreshedAt time.Time) string {
+	return Fingerprint(uid, formatTime(refreshedAt)+"\n"+accessToken)
+}
+
+// Holds reports whether the Secret's key holds the access token its record was written
+// with: the value, and the refreshed-at beside it, match the record's access-token-hash.
+func Holds(secret *corev1.Secret, key, uid string, r Record) bool {
+	value := secret.Data[key]
+	return len(value) > 0 && r.AccessTokenHash != "" &&
+		hmac.Equal([]byte(r.AccessTokenHash), []byte(AccessTokenFingerprint(uid, string(value), r.RefreshedAt)))
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
