@@ -3,6 +3,10 @@ package controllers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,55 +25,54 @@ const FieldManager = "figma-token-operator"
 var fieldOwner = client.FieldOwner(FieldManager)
 
 // noteOverwrite counts another writer's overwrite of the token this FigmaToken wrote, once
-// per version of the Secret, and reports a fight when it starts: one Warning Event that
+// per version of the Secret (not while suspended: nothing is written then), and reports a
+// fight when it starts: one Warning Event that
 // names the field manager that made the change. s holds the Secrets as read from the API
 // server (with managedFields, which the cache strips).
 func (r *FigmaTokenReconciler) noteOverwrite(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs *policy.Observation) {
-	if !obs.Overwritten() {
+	if !obs.Overwritten() || obs.Suspended {
 		return
 	}
 	destination, key := s.source, "absent"
 	if ft.Spec.Target != nil {
 		destination = s.target
 	}
-	manager := ""
+	writer := "it deleted the Secret"
 	if destination != nil {
 		key = destination.ResourceVersion
-		manager = lastWriter(destination, string(ft.Spec.SecretRef.AccessTokenKey))
+		writer = lastWriter(destination, string(ft.Spec.SecretRef.AccessTokenKey))
 	}
 	var started bool
-	obs.Overwrites, started = r.memory.seeOverwrite(ft, key, r.Clock.Now(), manager)
-	log.FromContext(ctx).Info("another writer overwrote the access token", "secret", obs.DestinationName(), "fieldManager", manager, "fight", started)
+	obs.Overwrites, started = r.memory.seeOverwrite(ft, key, r.Clock.Now(), writer)
+	log.FromContext(ctx).Info("another writer overwrote the access token", "secret", obs.DestinationName(), "writer", writer, "fight", started)
 	if started {
 		r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, figmav1alpha1.ReasonSecretOverwritten, "Overwrite", "%s", policy.FightMessage(*obs))
 	}
 }
 
-// lastWriter names the field manager that last changed the Secret's access token key or,
-// when none manages it (the key removed), the Secret: the newest managedFields entry that
-// is not the operator's; "" when none is known.
+// lastWriter describes, for messages, who made the change from the Secret's managedFields:
+// the field manager that holds the access token key (it set the value), or, when none does
+// (the key was removed: a replace or a delete and re-create leaves no trace of the writer),
+// the managers of the Secret's other fields; "" when none is known.
 func lastWriter(secret *corev1.Secret, accessTokenKey string) string {
-	var newest, ofKey string
-	var newestAt, ofKeyAt int64 = -1, -1
+	var others []string
 	for _, entry := range secret.ManagedFields {
 		if entry.Manager == FieldManager {
 			continue
 		}
-		at := int64(0)
-		if entry.Time != nil {
-			at = entry.Time.Unix()
+		if managesDataKey(entry.FieldsV1, accessTokenKey) {
+			return fmt.Sprintf("field manager %q", entry.Manager)
 		}
-		if at >= newestAt {
-			newest, newestAt = entry.Manager, at
-		}
-		if at >= ofKeyAt && managesDataKey(entry.FieldsV1, accessTokenKey) {
-			ofKey, ofKeyAt = entry.Manager, at
+		if quoted := strconv.Quote(entry.Manager); !slices.Contains(others, quoted) {
+			others = append(others, quoted)
 		}
 	}
-	if ofKey != "" {
-		return ofKey
+	if len(others) == 0 {
+		return ""
 	}
-	return newest
+	slices.Sort(others)
+	return fmt.Sprintf("no field manager: it removed key %s, as kubectl replace does; the Secret's other fields are managed by %s",
+		accessTokenKey, strings.Join(others, ", "))
 }
 
 // managesDataKey reports whether a managedFields entry (FieldsV1) holds data[key].

@@ -39,7 +39,7 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	if err != nil {
 		// err is an *amplify.Error: code, status and request ID, never a token.
 		logger.Error(err, "refresh failed", "codeExchange", obs.RefreshTokenHash == "")
-		f := policy.UpstreamFailure(err, obs)
+		f := policy.UpstreamFailure(*upstreamError(err), obs)
 		// The backoff counts from the attempt's start: a call that hung until its 30 s
 		// deadline has waited already, and 5 s more can let a token close to expiry lapse.
 		f.Last = got.sentAt

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -69,10 +70,24 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 			err = &amplify.Error{Kind: amplify.Transient, HTTPStatus: 200, Detail: err.Error()}
 		}
 	}
-	metrics.ObserveRefresh(ft.Namespace, ft.Name, policy.Result(err), took)
+	metrics.ObserveRefresh(ft.Namespace, ft.Name, policy.Result(upstreamError(err)), took)
 	// Even with an unusable access token (zero expiresAt), an exchange's refresh token is good.
 	if err == nil || (got.refreshToken != "" && !haveKept) {
 		r.memory.keep(ft, keptToken{credentialHash: obs.CredentialHash(), request: obs.Request, obtained: got})
 	}
 	return got, err
+}
+
+// upstreamError maps a failed call to what policy knows of it: its kind and what may be
+// shown (an *amplify.Error carries no message text and no token); nil for none.
+func upstreamError(err error) *policy.UpstreamError {
+	if err == nil {
+		return nil
+	}
+	var aerr *amplify.Error
+	if !errors.As(err, &aerr) {
+		aerr = &amplify.Error{Kind: amplify.Transient, Detail: "request failed"}
+	}
+	kinds := map[amplify.Kind]policy.UpstreamKind{amplify.Rejected: policy.UpstreamRejected, amplify.AccessDenied: policy.UpstreamAccessDenied}
+	return &policy.UpstreamError{Kind: kinds[aerr.Kind], Shown: aerr.Error()}
 }

@@ -152,16 +152,16 @@ func blockerMessage(o Observation, reason string) string {
 func FightMessage(o Observation) string {
 	return fmt.Sprintf("%s overwrote the access token in Secret %s %d times within %s: the operator writes its token back on a backoff (next at %s), without calling upstream. "+
 		"To end this, move the token to spec.target, or stop the other writer from managing key %s and the %s annotations (Argo CD: ignoreDifferences with RespectIgnoreDifferences=true; Flux: kustomize.toolkit.fluxcd.io/ssa: IfNotPresent); see docs/gitops.md.",
-		writer(o.Overwrites.Manager), o.DestinationName(), FightAfter, FightWindow, formatTime(o.Overwrites.NextRewrite()),
+		writer(o.Overwrites.Writer), o.DestinationName(), FightAfter, FightWindow, formatTime(o.Overwrites.NextRewrite()),
 		o.AccessTokenKey, figmav1alpha1.AnnotationPrefix)
 }
 
-// writer names another writer by its field manager.
-func writer(manager string) string {
-	if manager == "" {
+// writer names another writer as Overwrites.Writer describes it.
+func writer(who string) string {
+	if who == "" {
 		return "Another writer"
 	}
-	return fmt.Sprintf("Another writer (field manager %q)", manager)
+	return "Another writer (" + who + ")"
 }
 
 // setConditions fills in Ready, Stalled and Reconciling. Ready is True while the Secret holds
@@ -179,7 +179,7 @@ func (d *Decision) setConditions(o Observation) {
 	case o.Overwritten():
 		d.ReadyReason = figmav1alpha1.ReasonSecretOverwritten
 		d.ReadyMessage = fmt.Sprintf("%s replaced the access token in Secret %s; the operator writes its token back.",
-			writer(o.Overwrites.Manager), o.DestinationName())
+			writer(o.Overwrites.Writer), o.DestinationName())
 	case o.Owned() && o.TokenHeld && !o.Record.ExpiresAt.IsZero():
 		d.ReadyReason = figmav1alpha1.ReasonExpired
 		d.ReadyMessage = fmt.Sprintf("The access token expired at %s and has not been refreshed yet.", formatTime(o.Record.ExpiresAt))

@@ -1,32 +1,48 @@
 package policy
 
 import (
-	"errors"
 	"fmt"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/amplify"
 )
+
+// UpstreamKind sorts failed upstream calls by what fixes them.
+type UpstreamKind int
+
+const (
+	// UpstreamTransient: 5xx, throttling, timeouts, network, an unusable answer; retries pass it.
+	UpstreamTransient UpstreamKind = iota
+	// UpstreamRejected: the refresh token (or code) was refused; a person must act.
+	UpstreamRejected
+	// UpstreamAccessDenied: AWS refused the operator's own credentials or permissions.
+	UpstreamAccessDenied
+)
+
+// UpstreamError is a failed upstream call as policy sees it: its kind, and what may be
+// shown of it (AWS error code, HTTP status, request ID; never the message text or a token).
+type UpstreamError struct {
+	Kind  UpstreamKind
+	Shown string
+}
 
 // UpstreamFailure turns a failed upstream call into a failure with a message that says what
 // to do next. The message carries the AWS error code, HTTP status and request ID only.
-func UpstreamFailure(err error, o Observation) Failure {
-	aerr := asAmplifyError(err)
+func UpstreamFailure(e UpstreamError, o Observation) Failure {
 	exchange := o.RefreshTokenHash == ""
-	reason := upstreamReason(aerr)
+	reason := upstreamReason(e.Kind)
 	var message string
 	switch {
 	case exchange && reason == figmav1alpha1.ReasonRefreshRejected:
 		message = fmt.Sprintf("%s. The authorization code in Secret %s (key %s) was refused: a code works once and expires within minutes. Put a new code there, or a refresh token under key %s.",
-			aerr, o.SecretName, figmav1alpha1.SecretKeyCode, o.RefreshTokenKey)
+			e.Shown, o.SecretName, figmav1alpha1.SecretKeyCode, o.RefreshTokenKey)
 	case exchange && reason == figmav1alpha1.ReasonAWSAccessDenied:
-		message = fmt.Sprintf("%s. AWS refused the operator's credentials: grant its identity amplifyuibuilder:ExchangeCodeForToken and amplifyuibuilder:RefreshToken; retrying.", aerr)
+		message = fmt.Sprintf("%s. AWS refused the operator's credentials: grant its identity amplifyuibuilder:ExchangeCodeForToken and amplifyuibuilder:RefreshToken; retrying.", e.Shown)
 	case reason == figmav1alpha1.ReasonRefreshRejected:
-		message = fmt.Sprintf("%s. The refresh token was refused: put a valid Figma refresh token in Secret %s under key %s.", aerr, o.SecretName, o.RefreshTokenKey)
+		message = fmt.Sprintf("%s. The refresh token was refused: put a valid Figma refresh token in Secret %s under key %s.", e.Shown, o.SecretName, o.RefreshTokenKey)
 	case reason == figmav1alpha1.ReasonAWSAccessDenied:
-		message = fmt.Sprintf("%s. AWS refused the operator's credentials: grant its identity amplifyuibuilder:RefreshToken; retrying.", aerr)
+		message = fmt.Sprintf("%s. AWS refused the operator's credentials: grant its identity amplifyuibuilder:RefreshToken; retrying.", e.Shown)
 	default:
-		message = fmt.Sprintf("%s. Retrying with backoff.", aerr)
+		message = fmt.Sprintf("%s. Retrying with backoff.", e.Shown)
 	}
 	return Failure{Reason: reason, Message: message}
 }
@@ -40,30 +56,22 @@ func WriteFailure(secret, reason string) Failure {
 	}
 }
 
-// Result is how an upstream call counts in figmatoken_refresh_total.
-func Result(err error) string {
+// Result is how an upstream call counts in figmatoken_refresh_total; nil is a success.
+func Result(err *UpstreamError) string {
 	if err == nil {
 		return ResultSuccess
 	}
-	return Reasons[upstreamReason(asAmplifyError(err))].Metric
+	return Reasons[upstreamReason(err.Kind)].Metric
 }
 
 // upstreamReason is the failure reason of an upstream error, by its kind.
-func upstreamReason(aerr *amplify.Error) string {
-	switch aerr.Kind {
-	case amplify.Rejected:
+func upstreamReason(kind UpstreamKind) string {
+	switch kind {
+	case UpstreamRejected:
 		return figmav1alpha1.ReasonRefreshRejected
-	case amplify.AccessDenied:
+	case UpstreamAccessDenied:
 		return figmav1alpha1.ReasonAWSAccessDenied
 	default:
 		return figmav1alpha1.ReasonRefreshFailed
 	}
-}
-
-func asAmplifyError(err error) *amplify.Error {
-	var aerr *amplify.Error
-	if !errors.As(err, &aerr) {
-		aerr = &amplify.Error{Kind: amplify.Transient, Detail: "request failed"}
-	}
-	return aerr
 }

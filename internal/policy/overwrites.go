@@ -25,12 +25,13 @@ type Overwrites struct {
 	// Rewrites counts the rewrites since FightStart; LastRewrite is the latest.
 	Rewrites    int
 	LastRewrite time.Time
-	// Manager is the field manager that made the last overwrite, "" when unknown.
-	Manager string
+	// Writer says who made the last overwrite, from the Secret's managedFields (e.g.
+	// `field manager "argocd-controller"`); "" when unknown.
+	Writer string
 }
 
-// Seen adds an overwrite seen at t, by manager. It reports whether it starts a fight.
-func (w Overwrites) Seen(t time.Time, manager string) (Overwrites, bool) {
+// Seen adds an overwrite seen at t, by writer. It reports whether it starts a fight.
+func (w Overwrites) Seen(t time.Time, writer string) (Overwrites, bool) {
 	if !w.FightStart.IsZero() && !w.InFight(t, w.unanswered()) {
 		w = Overwrites{} // a fight that had ended
 	}
@@ -38,7 +39,7 @@ func (w Overwrites) Seen(t time.Time, manager string) (Overwrites, bool) {
 	if len(w.Recent) > FightAfter {
 		w.Recent = w.Recent[len(w.Recent)-FightAfter:]
 	}
-	w.Manager = manager
+	w.Writer = writer
 	if w.FightStart.IsZero() && len(w.Recent) == FightAfter && t.Sub(w.Recent[0]) <= FightWindow {
 		w.FightStart = t
 		return w, true

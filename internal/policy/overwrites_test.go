@@ -13,18 +13,18 @@ func TestAFightStartsAtTheThirdOverwriteWithinTenMinutes(t *testing.T) {
 	var w Overwrites
 	var started bool
 	for i, at := range []time.Duration{0, 4 * time.Minute, 11 * time.Minute} {
-		if w, started = w.Seen(now.Add(at), "argocd-controller"); started {
+		if w, started = w.Seen(now.Add(at), `field manager "argocd-controller"`); started {
 			t.Fatalf("overwrite %d at +%s started a fight; the first and third are more than 10 min apart", i+1, at)
 		}
 	}
-	if w, started = w.Seen(now.Add(12*time.Minute), "argocd-controller"); !started {
+	if w, started = w.Seen(now.Add(12*time.Minute), `field manager "argocd-controller"`); !started {
 		t.Fatal("the third overwrite within 10 min (at +4, +11, +12 min) did not start a fight")
 	}
 	if !w.InFight(now.Add(12*time.Minute), true) {
 		t.Fatal("no fight right after it started")
 	}
-	if w.Manager != "argocd-controller" {
-		t.Fatalf("manager %q", w.Manager)
+	if w.Writer != `field manager "argocd-controller"` {
+		t.Fatalf("writer %q", w.Writer)
 	}
 }
 
@@ -90,7 +90,7 @@ func overwritten() Observation {
 
 func inFight(o *Observation) {
 	for _, at := range []time.Duration{-2 * time.Minute, -time.Minute, -10 * time.Second} {
-		o.Overwrites, _ = o.Overwrites.Seen(now.Add(at), "kubectl-patch")
+		o.Overwrites, _ = o.Overwrites.Seen(now.Add(at), `field manager "kubectl-patch"`)
 	}
 }
 

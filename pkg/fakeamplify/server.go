@@ -37,8 +37,6 @@ type Options struct {
 	Region string
 	// Lifetime is the expiresIn of issued tokens unless a token's Behavior says otherwise.
 	Lifetime time.Duration
-	// OnCall, when set, is told of every well-formed, correctly signed call as it arrives.
-	OnCall func(refreshToken string, at time.Time)
 	// Inject, when set, may change the answer to any one call that has no programmed
 	// failure: a Failure to answer with, else a non-zero Behavior to answer by. A soak test
 	// injects random faults with it.
@@ -239,9 +237,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if s.opts.OnCall != nil {
-		s.opts.OnCall(credential, time.Now())
-	}
 	behavior, failure, failing := s.record(credential)
 	if s.opts.Inject != nil && !failing {
 		if b, f := s.opts.Inject(credential); f != nil {
