@@ -17,6 +17,7 @@ import (
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 )
 
 // countingUpstream issues one-hour tokens and counts the calls.
@@ -45,7 +46,7 @@ func TestAFightRewritesOnItsBackoffWithTheKeptToken(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	up := &countingUpstream{}
 	recorder := events.NewFakeRecorder(100)
-	r := &FigmaTokenReconciler{Client: c, APIReader: c, SecretMetadata: c, Clock: clk, Upstream: up, Recorder: recorder}
+	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c, Clock: clk, Upstream: up, Recorder: recorder}
 	ctx := context.Background()
 	reconcile := func() time.Duration {
 		t.Helper()

@@ -19,15 +19,19 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/metrics"
 	"github.com/tokenops/figma-token-operator/internal/policy"
+	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 )
 
 // FigmaTokenReconciler keeps the access token in each FigmaToken's Secret fresh.
 type FigmaTokenReconciler struct {
 	// Client reads FigmaTokens from the cache and writes Secrets and status.
 	Client client.Client
-	// APIReader reads straight from the API server: the few Secrets needed, so that no
-	// Secret data is ever cached, and a FigmaToken whose status patch met a newer version.
+	// APIReader reads straight from the API server: a FigmaToken whose status patch met a
+	// newer version.
 	APIReader client.Reader
+	// Secrets reads the few Secrets needed straight from the API server (no Secret data is
+	// ever cached) and makes every Secret write; it keeps the tokens obtained.
+	Secrets *secretwrite.Writer
 	// SecretMetadata lists Secret metadata from the cache, to find the target Secrets a
 	// FigmaToken created.
 	SecretMetadata client.Reader
@@ -120,6 +124,7 @@ func wakeAfter(now time.Time, d policy.Decision) time.Duration {
 // forget drops what is kept for a deleted FigmaToken. Its Secret is left as it is.
 func (r *FigmaTokenReconciler) forget(key types.NamespacedName) {
 	r.memory.forget(key)
+	r.Secrets.Forget(key)
 	metrics.Forget(key.Namespace, key.Name)
 	log.Log.V(1).Info("FigmaToken deleted; its Secret is left as it is", "figmatoken", key)
 }

@@ -60,7 +60,7 @@ func (r *FigmaTokenReconciler) observation(ft *figmav1alpha1.FigmaToken) policy.
 		obs.TargetName = string(ft.Spec.Target.Name)
 	}
 	var keptWritten bool
-	obs.Kept, keptWritten = r.memory.keptInfo(ft)
+	obs.Kept, keptWritten = r.keptInfo(ft)
 	obs.WroteBefore = keptWritten || wroteBefore(ft)
 	return obs
 }
@@ -137,16 +137,10 @@ func endStreakIfRefreshed(obs *policy.Observation) {
 	}
 }
 
-// readSecret reads a Secret from the API server; nil when it does not exist.
+// readSecret reads a Secret from the API server (with its data and managedFields); nil
+// when it does not exist.
 func (r *FigmaTokenReconciler) readSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
-	secret := &corev1.Secret{}
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, secret); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("reading Secret %s/%s: %w", namespace, name, err)
-	}
-	return secret, nil
+	return r.Secrets.Read(ctx, types.NamespacedName{Namespace: namespace, Name: name})
 }
 
 // seeSource fills in what the source Secret says about the refresh token or, without one,

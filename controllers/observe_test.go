@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
@@ -51,7 +52,7 @@ func TestObserveReadsTheSecretOnlyWhenItChangedOrARefreshIsDue(t *testing.T) {
 	}
 	api := &countingReader{Reader: c}
 	clk := clocktesting.NewFakePassiveClock(now)
-	r := &FigmaTokenReconciler{Client: c, APIReader: api, SecretMetadata: c, Clock: clk}
+	r := &FigmaTokenReconciler{Client: c, APIReader: api, Secrets: &secretwrite.Writer{Client: c, Reader: api}, SecretMetadata: c, Clock: clk}
 	ft.Status = figmav1alpha1.FigmaTokenStatus{SecretName: "creds", SecretResourceVersion: secret.ResourceVersion}
 
 	observe := func(step string, wantReads int) {
@@ -99,7 +100,7 @@ func TestObserveReadsTheSecretForAMinuteAfterAWatchFailed(t *testing.T) {
 	}
 	api := &countingReader{Reader: c}
 	clk := clocktesting.NewFakePassiveClock(now)
-	r := &FigmaTokenReconciler{Client: c, APIReader: api, SecretMetadata: c, Clock: clk, Watches: NewWatchHealth(clk)}
+	r := &FigmaTokenReconciler{Client: c, APIReader: api, Secrets: &secretwrite.Writer{Client: c, Reader: api}, SecretMetadata: c, Clock: clk, Watches: NewWatchHealth(clk)}
 	ft.Status = figmav1alpha1.FigmaTokenStatus{SecretName: "creds", SecretResourceVersion: secret.ResourceVersion}
 	reads := func() int {
 		t.Helper()

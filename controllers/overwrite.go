@@ -10,19 +10,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/policy"
+	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 )
-
-// FieldManager is the field manager of every Secret write of the operator, so that
-// managedFields tell its writes from other writers'.
-const FieldManager = "figma-token-operator"
-
-// fieldOwner marks a write as the operator's in managedFields.
-var fieldOwner = client.FieldOwner(FieldManager)
 
 // noteOverwrite counts another writer's overwrite of the token this FigmaToken wrote, once
 // per version of the Secret (not while suspended: nothing is written then), and reports a
@@ -57,7 +50,7 @@ func (r *FigmaTokenReconciler) noteOverwrite(ctx context.Context, ft *figmav1alp
 func lastWriter(secret *corev1.Secret, accessTokenKey string) string {
 	var others []string
 	for _, entry := range secret.ManagedFields {
-		if entry.Manager == FieldManager {
+		if entry.Manager == secretwrite.FieldManager {
 			continue
 		}
 		if managesDataKey(entry.FieldsV1, accessTokenKey) {

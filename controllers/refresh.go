@@ -9,11 +9,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/policy"
+	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
@@ -35,28 +35,28 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 		obs.Failure.Attempts > 0 || obs.RequestPending() || obs.RefreshTokenHash == ""
 	got, err := r.obtain(ctx, ft, s.source, obs)
 	// A token written before and put back after another writer's overwrite is not news.
-	announce = announce && !got.restored
+	announce = announce && !got.Written
 	if err != nil {
 		// err is an *amplify.Error: code, status and request ID, never a token.
 		logger.Error(err, "refresh failed", "codeExchange", obs.RefreshTokenHash == "")
 		f := policy.UpstreamFailure(*upstreamError(err), obs)
 		// The backoff counts from the attempt's start: a call that hung until its 30 s
 		// deadline has waited already, and 5 s more can let a token close to expiry lapse.
-		f.Last = got.sentAt
+		f.Last = got.SentAt
 		return r.failed(ft, obs, f)
 	}
 
 	rec := tokensecret.Record{
 		Owner:                 ft.Name,
-		ExpiresAt:             got.expiresAt,
-		RefreshedAt:           got.sentAt.UTC().Truncate(time.Second),
+		ExpiresAt:             got.ExpiresAt,
+		RefreshedAt:           refreshedAt(got),
 		RefreshTokenHash:      obs.RefreshTokenHash,
 		HandledRefreshRequest: obs.Request,
 	}
-	if got.refreshToken != "" {
-		rec.RefreshTokenHash = tokensecret.Fingerprint(obs.UID, got.refreshToken)
+	if got.RefreshToken != "" {
+		rec.RefreshTokenHash = tokensecret.Fingerprint(obs.UID, got.RefreshToken)
 	}
-	rec.AccessTokenHash = tokensecret.AccessTokenFingerprint(obs.UID, got.accessToken, rec.RefreshedAt)
+	rec.AccessTokenHash = tokensecret.AccessTokenFingerprint(obs.UID, got.AccessToken, rec.RefreshedAt)
 	if rec.HandledRefreshRequest == "" {
 		rec.HandledRefreshRequest = obs.Record.HandledRefreshRequest
 	}
@@ -73,78 +73,18 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 
 	obs.Record, obs.AccessTokenSet, obs.TokenHeld, obs.Adopt, obs.Failure = rec, true, true, false, policy.Failure{}
 	obs.WroteBefore, obs.Overwrites = true, r.memory.overwritesOf(ft)
-	obs.Kept, _ = r.memory.keptInfo(ft)
+	obs.Kept, _ = r.keptInfo(ft)
 	r.memory.rememberFailure(ft, policy.Failure{})
-	if got.restored {
+	if got.Written {
 		logger.Info("wrote the access token back after another writer's overwrite", "secret", destination)
 	} else {
-		logger.V(1).Info("access token refreshed", "secret", destination, "expiresAt", got.expiresAt)
+		logger.V(1).Info("access token refreshed", "secret", destination, "expiresAt", got.ExpiresAt)
 	}
 	if announce {
 		r.Recorder.Eventf(ft, nil, corev1.EventTypeNormal, figmav1alpha1.ReasonRefreshed, "Refresh",
-			"%s the access token in Secret %s; it expires at %s.", refreshedHow(got), destination, got.expiresAt.Format(time.RFC3339))
+			"%s the access token in Secret %s; it expires at %s.", refreshedHow(got), destination, got.ExpiresAt.Format(time.RFC3339))
 	}
 	return obs, policy.Decide(obs)
-}
-
-// write stores what was obtained, in place or in the target Secret. With a target, an
-// exchanged refresh token goes into the source first: the code is spent, and that token is
-// what keeps the target fresh. It returns the Secret it wrote, or failed to write.
-func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets,
-	got obtained, rec tokensecret.Record, obs *policy.Observation) (string, bool, error) {
-	if ft.Spec.Target == nil {
-		written, err := r.writeInPlace(ctx, ft, s.source, got, rec, obs)
-		return s.source.Name, written, err
-	}
-	if got.refreshToken != "" {
-		if err := r.storeRefreshToken(ctx, ft, s.source, got.refreshToken); err != nil {
-			return s.source.Name, false, err
-		}
-		// The code is gone; the access token is kept under the refresh token stored.
-		got.refreshToken = ""
-		r.memory.keep(ft, keptToken{credentialHash: rec.RefreshTokenHash, request: obs.Request, obtained: got})
-	}
-	written, err := r.writeTarget(ctx, ft, s.target, got.accessToken, rec, obs)
-	if written {
-		r.memory.written(ft, r.Clock.Now())
-	}
-	return string(ft.Spec.Target.Name), written, err
-}
-
-// destinationName is the Secret that receives the access token.
-func destinationName(ft *figmav1alpha1.FigmaToken) string {
-	if ft.Spec.Target != nil {
-		return string(ft.Spec.Target.Name)
-	}
-	return string(ft.Spec.SecretRef.Name)
-}
-
-// writeInPlace updates the source Secret in place with the resourceVersion that was read. On a
-// conflict it re-reads, re-checks ownership and writes the token it already holds; it
-// reports false, with obs updated, when the Secret is no longer this FigmaToken's to write.
-func (r *FigmaTokenReconciler) writeInPlace(ctx context.Context, ft *figmav1alpha1.FigmaToken, secret *corev1.Secret,
-	got obtained, rec tokensecret.Record, obs *policy.Observation) (bool, error) {
-	key := client.ObjectKeyFromObject(secret)
-	_, written, err := r.writeSecret(ctx, key, secret.DeepCopy(), func(current *corev1.Secret) error {
-		if got.refreshToken != "" {
-			tokensecret.StoreRefreshToken(current, string(ft.Spec.SecretRef.RefreshTokenKey), got.refreshToken)
-		}
-		tokensecret.Write(current, secretKeys(ft), got.accessToken, rec)
-		r.memory.noteWrite(ft, key, current.Annotations[figmav1alpha1.AnnotationRefreshedAt])
-		if err := r.Client.Update(ctx, current, fieldOwner); err != nil {
-			return err
-		}
-		// The version written holds what the record says unless the refresh token changed
-		// between the read and a retried write.
-		if tokensecret.Fingerprint(obs.UID, tokensecret.Text(current, string(ft.Spec.SecretRef.RefreshTokenKey))) == rec.RefreshTokenHash {
-			obs.SecretVersion = current.ResourceVersion
-		}
-		return nil
-	}, r.recheckSource(ctx, ft, obs))
-	if written {
-		r.memory.written(ft, r.Clock.Now())
-	}
-	return written, err
 }
 
 // reasonOf names a failed API request by its status reason and code, never its message.
@@ -157,8 +97,8 @@ func reasonOf(err error) string {
 }
 
 // refreshedHow says, for the Refreshed Event, where the token came from.
-func refreshedHow(got obtained) string {
-	if got.refreshToken != "" {
+func refreshedHow(got secretwrite.Token) string {
+	if got.RefreshToken != "" {
 		return "Exchanged the authorization code for a refresh token and"
 	}
 	return "Refreshed"

@@ -12,6 +12,7 @@ import (
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/policy"
+	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
@@ -29,7 +30,7 @@ func TestStatusIsRecordedAgainstTheLatestVersionNotAStaleCache(t *testing.T) {
 	}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(stored).WithStatusSubresource(stored).Build()
 	ctx := context.Background()
-	r := &FigmaTokenReconciler{Client: c, APIReader: c}
+	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}}
 	read := func() *figmav1alpha1.FigmaToken {
 		ft := &figmav1alpha1.FigmaToken{}
 		if err := c.Get(ctx, client.ObjectKeyFromObject(stored), ft); err != nil {

@@ -6,9 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
@@ -17,8 +15,9 @@ import (
 )
 
 // A target Secret is the operator's own: it creates it with an ownerReference to the
-// FigmaToken (so it is garbage-collected with it), shapes it wholly, and deletes it when
-// spec.target moves on. An existing Secret without that ownerReference is never touched.
+// FigmaToken (so it is garbage-collected with it; the write is in write.go), shapes it
+// wholly, and deletes it when spec.target moves on. An existing Secret without that
+// ownerReference is never touched.
 
 // seeTarget fills in what the target Secret says; target is nil when it does not exist yet.
 func seeTarget(ft *figmav1alpha1.FigmaToken, target *corev1.Secret, obs *policy.Observation) {
@@ -50,52 +49,17 @@ func secretKeys(ft *figmav1alpha1.FigmaToken) tokensecret.Keys {
 	return tokensecret.Keys{AccessToken: string(ft.Spec.SecretRef.AccessTokenKey), ExpiresAt: ft.Spec.SecretRef.ExpiresAtKey}
 }
 
-// writeTarget creates or updates the target Secret with the new token. On a conflict (or a
-// Secret created meanwhile) it re-reads, re-checks ownership and writes the token it already
-// holds; it reports false, with obs updated, when the Secret is not this FigmaToken's.
-func (r *FigmaTokenReconciler) writeTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, current *corev1.Secret,
-	accessToken string, rec tokensecret.Record, obs *policy.Observation) (bool, error) {
-	key := types.NamespacedName{Namespace: ft.Namespace, Name: string(ft.Spec.Target.Name)}
-	_, written, err := r.writeSecret(ctx, key, current, func(current *corev1.Secret) error {
-		return r.putTarget(ctx, ft, key, current, accessToken, rec)
-	}, func(current *corev1.Secret) (bool, error) {
-		seeTarget(ft, current, obs)
-		return obs.Claim.Allowed, nil
-	})
-	return written, err
-}
-
-// putTarget sends one create (current nil) or update of the target Secret.
-func (r *FigmaTokenReconciler) putTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, key types.NamespacedName,
-	current *corev1.Secret, accessToken string, rec tokensecret.Record) error {
-	target := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
-	if current != nil {
-		target = current.DeepCopy()
-	}
-	tokensecret.ShapeTarget(target, targetShape(ft), accessToken, rec)
-	if err := controllerutil.SetControllerReference(ft, target, r.Client.Scheme()); err != nil {
-		return err
-	}
-	r.memory.noteWrite(ft, key, target.Annotations[figmav1alpha1.AnnotationRefreshedAt])
-	if current == nil {
-		return r.Client.Create(ctx, target, fieldOwner)
-	}
-	return r.Client.Update(ctx, target, fieldOwner)
-}
-
 // syncTarget, when no refresh is due, brings an owned target Secret back to what
 // spec.target asks (labels, annotations, keys) with the token it holds.
 func (r *FigmaTokenReconciler) syncTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs policy.Observation) error {
-	t := s.target
-	if t == nil {
+	if s.target == nil {
 		return nil
 	}
-	shaped := t.DeepCopy()
-	if !tokensecret.Reshape(shaped, targetShape(ft), obs.Record) {
-		return nil
+	reshaped, err := r.Secrets.Reshape(ctx, ft, s.target, targetShape(ft), obs.Record)
+	if reshaped {
+		log.FromContext(ctx).V(1).Info("brought the target Secret back to spec.target", "secret", s.target.Name)
 	}
-	log.FromContext(ctx).V(1).Info("bringing the target Secret back to spec.target", "secret", t.Name)
-	return r.Client.Update(ctx, shaped, fieldOwner)
+	return err
 }
 
 // deleteStaleTargets deletes the Secrets this FigmaToken created as a target whose name is
@@ -111,9 +75,7 @@ func (r *FigmaTokenReconciler) deleteStaleTargets(ctx context.Context, ft *figma
 		if !metav1.IsControlledBy(secret, ft) || (ft.Spec.Target != nil && secret.Name == string(ft.Spec.Target.Name)) {
 			continue
 		}
-		stale := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: secret.Namespace, Name: secret.Name}}
-		uid := secret.UID
-		if err := r.Client.Delete(ctx, stale, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+		if err := r.Secrets.Delete(ctx, client.ObjectKeyFromObject(secret), secret.UID); err != nil {
 			return fmt.Errorf("deleting Secret %s: %w", secret.Name, err)
 		}
 		log.FromContext(ctx).Info("deleted the target Secret spec.target no longer names", "secret", secret.Name)

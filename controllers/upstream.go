@@ -12,45 +12,36 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/metrics"
 	"github.com/tokenops/figma-token-operator/internal/policy"
 	"github.com/tokenops/figma-token-operator/internal/schedule"
+	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
 // Every upstream call goes through obtain.
 
-// obtained is a new access token and, after an authorization-code exchange, the refresh
-// token that must be stored in the source Secret.
-type obtained struct {
-	accessToken  string
-	refreshToken string
-	sentAt       time.Time
-	expiresAt    time.Time
-	// restored: the kept token, written before; writing it again restores it.
-	restored bool
-}
-
 // obtain gets a new access token: RefreshToken with the refresh token or, when the Secret
-// holds an authorization code instead, ExchangeCodeForToken. What it obtains is kept while
-// it is not yet due for refresh itself: neither a write that fails nor another writer that
-// overwrites the Secret costs a second upstream call. A code works only once, so the refresh token of an
-// exchange is kept too, and refreshed when its access token is no longer usable.
-func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret, obs policy.Observation) (obtained, error) {
-	kept, haveKept := r.memory.keptFor(ft, obs.CredentialHash())
-	if haveKept && kept.request == obs.Request &&
-		r.Clock.Now().Before(schedule.NextRefresh(kept.sentAt, kept.expiresAt, obs.RefreshBefore, obs.UID)) {
-		got := kept.obtained
-		got.restored = kept.written
-		return got, nil
+// holds an authorization code instead, ExchangeCodeForToken. What it obtains is kept by the
+// Secret writer while it is not yet due for refresh itself, and obtain answers with it
+// (Written when it reached the Secret before): neither a write that fails nor another
+// writer that overwrites the Secret costs a second upstream call. A code works only once,
+// so the refresh token of an exchange is kept too, and refreshed when its access token is no
+// longer usable.
+func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret, obs policy.Observation) (secretwrite.Token, error) {
+	kept, haveKept := r.Secrets.Kept(ft)
+	haveKept = haveKept && kept.CredentialHash == obs.CredentialHash()
+	if haveKept && kept.Request == obs.Request &&
+		r.Clock.Now().Before(schedule.NextRefresh(kept.SentAt, kept.ExpiresAt, obs.RefreshBefore, obs.UID)) {
+		return kept, nil
 	}
 	// Only a kept exchange matters beyond its access token: its code is spent.
-	haveKept = haveKept && kept.refreshToken != ""
-	got := obtained{sentAt: r.Clock.Now()}
+	haveKept = haveKept && kept.RefreshToken != ""
+	got := secretwrite.Token{SentAt: r.Clock.Now(), CredentialHash: obs.CredentialHash(), Request: obs.Request}
 	var result amplify.RefreshResult
 	var err error
 	switch {
 	case obs.RefreshTokenHash != "" || haveKept:
 		token := tokensecret.Text(source, string(ft.Spec.SecretRef.RefreshTokenKey))
 		if haveKept {
-			token, got.refreshToken = kept.refreshToken, kept.refreshToken
+			token, got.RefreshToken = kept.RefreshToken, kept.RefreshToken
 		}
 		result, err = r.Upstream.Refresh(ctx, amplify.RefreshRequest{ClientID: ft.Spec.ClientID, RefreshToken: token})
 	default:
@@ -60,23 +51,38 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 			Code:        tokensecret.Text(source, figmav1alpha1.SecretKeyCode),
 			RedirectURI: tokensecret.Text(source, figmav1alpha1.SecretKeyRedirectURI),
 		})
-		result, got.refreshToken = exchanged.RefreshResult, exchanged.RefreshToken
+		result, got.RefreshToken = exchanged.RefreshResult, exchanged.RefreshToken
 	}
-	took := r.Clock.Since(got.sentAt)
+	took := r.Clock.Since(got.SentAt)
 	if err == nil {
-		got.accessToken = result.AccessToken
-		got.expiresAt, err = schedule.Expiry(got.sentAt, r.Clock.Now(), result.ExpiresIn)
+		got.AccessToken = result.AccessToken
+		got.ExpiresAt, err = schedule.Expiry(got.SentAt, r.Clock.Now(), result.ExpiresIn)
 		if err != nil {
 			err = &amplify.Error{Kind: amplify.Transient, HTTPStatus: 200, Detail: err.Error()}
 		}
 	}
 	metrics.ObserveRefresh(ft.Namespace, ft.Name, policy.Result(upstreamError(err)), took)
 	// Even with an unusable access token (zero expiresAt), an exchange's refresh token is good.
-	if err == nil || (got.refreshToken != "" && !haveKept) {
-		r.memory.keep(ft, keptToken{credentialHash: obs.CredentialHash(), request: obs.Request, obtained: got})
+	if err == nil || (got.RefreshToken != "" && !haveKept) {
+		r.Secrets.Keep(ft, got)
 	}
 	return got, err
 }
+
+// keptInfo is what policy may know of the kept token (never the token), and whether it was
+// written at the FigmaToken's current generation.
+func (r *FigmaTokenReconciler) keptInfo(ft *figmav1alpha1.FigmaToken) (policy.Kept, bool) {
+	k, ok := r.Secrets.Kept(ft)
+	if !ok {
+		return policy.Kept{}, false
+	}
+	return policy.Kept{CredentialHash: k.CredentialHash, Request: k.Request, RefreshedAt: refreshedAt(k),
+		ExpiresAt: k.ExpiresAt, Written: k.Written}, k.Written && k.Generation == ft.Generation
+}
+
+// refreshedAt is the refreshed-at a token is recorded with: when its request was sent, to
+// the second.
+func refreshedAt(t secretwrite.Token) time.Time { return t.SentAt.UTC().Truncate(time.Second) }
 
 // upstreamError maps a failed call to what policy knows of it: its kind and what may be
 // shown (an *amplify.Error carries no message text and no token); nil for none.

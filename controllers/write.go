@@ -6,42 +6,119 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/policy"
+	"github.com/tokenops/figma-token-operator/internal/secretwrite"
+	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
-// writeSecret is the one way the operator writes a Secret. write sends one create or update
-// built on current (nil: the Secret does not exist), carrying the resourceVersion read. When
-// the Secret changed meanwhile (a conflict, or a create that found it created), it re-reads
-// it and asks recheck whether this FigmaToken may still write it; if so it writes again on
-// the version found, with what it already holds: never a second upstream call. It returns
-// the Secret as last written or read, and whether the write landed (false with a nil error
-// when recheck said no).
-func (r *FigmaTokenReconciler) writeSecret(ctx context.Context, key types.NamespacedName, current *corev1.Secret,
-	write func(current *corev1.Secret) error, recheck func(current *corev1.Secret) (bool, error)) (*corev1.Secret, bool, error) {
-	changed := func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
-	mayWrite := true
-	err := retry.OnError(retry.DefaultRetry, changed, func() error {
-		err := write(current)
-		if !changed(err) {
-			return err
+// The steps of a reconcile that write a Secret. Each is one write of the Secret writer
+// (internal/secretwrite); what they add is the recheck after a conflict: what the Secret,
+// re-read, says about who may write it (observe's rules).
+
+// write stores what was obtained, in place or in the target Secret. With a target, an
+// exchanged refresh token goes into the source first: the code is spent, and that token is
+// what keeps the target fresh. It returns the Secret it wrote, or failed to write.
+func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets,
+	got secretwrite.Token, rec tokensecret.Record, obs *policy.Observation) (string, bool, error) {
+	if ft.Spec.Target == nil {
+		written, err := r.writeInPlace(ctx, ft, s.source, got, rec, obs)
+		return s.source.Name, written, err
+	}
+	if got.RefreshToken != "" {
+		if err := r.Secrets.StoreRefreshToken(ctx, ft, s.source, string(ft.Spec.SecretRef.RefreshTokenKey), got.RefreshToken); err != nil {
+			return s.source.Name, false, err
 		}
-		var readErr error
-		if current, readErr = r.readSecret(ctx, key.Namespace, key.Name); readErr != nil {
-			return readErr
-		}
-		if mayWrite, readErr = recheck(current); readErr != nil || !mayWrite {
-			return readErr
-		}
-		return err
+		// The code is spent; the access token is kept under the refresh token stored.
+		got.RefreshToken, got.CredentialHash = "", rec.RefreshTokenHash
+		r.Secrets.Keep(ft, got)
+	}
+	key := types.NamespacedName{Namespace: ft.Namespace, Name: string(ft.Spec.Target.Name)}
+	_, written, err := r.Secrets.Target(ctx, ft, key, s.target, targetShape(ft), got.AccessToken, rec, r.recheckTarget(ft, obs))
+	if written {
+		r.wrote(ft)
+	}
+	return key.Name, written, err
+}
+
+// writeInPlace updates the source Secret in place with the resourceVersion that was read. On
+// a conflict the writer re-reads, re-checks ownership and writes the token it already
+// holds; it reports false, with obs updated, when the Secret is no longer this FigmaToken's
+// to write.
+func (r *FigmaTokenReconciler) writeInPlace(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret,
+	got secretwrite.Token, rec tokensecret.Record, obs *policy.Observation) (bool, error) {
+	written, ok, err := r.Secrets.InPlace(ctx, ft, source, secretKeys(ft), string(ft.Spec.SecretRef.RefreshTokenKey), got, rec, r.recheckSource(ctx, ft, obs))
+	if !ok {
+		return false, err
+	}
+	// The version written holds what the record says unless the refresh token changed
+	// between the read and a retried write.
+	if tokensecret.Fingerprint(obs.UID, tokensecret.Text(written, string(ft.Spec.SecretRef.RefreshTokenKey))) == rec.RefreshTokenHash {
+		obs.SecretVersion = written.ResourceVersion
+	}
+	r.wrote(ft)
+	return true, nil
+}
+
+// wrote notes that the kept token reached the Secret: kept on for restoring, and, during a
+// fight, one of its rewrites.
+func (r *FigmaTokenReconciler) wrote(ft *figmav1alpha1.FigmaToken) {
+	r.Secrets.Written(ft, ft.Generation)
+	r.memory.written(ft, r.Clock.Now())
+}
+
+// claimFirst makes a Secret that other FigmaTokens name too this FigmaToken's before any
+// upstream call is made for it. When an owner goes away, its siblings all see a Secret they
+// may take over; without a claim each would call upstream and only one write would land.
+// The claim carries the resourceVersion read, so exactly one sibling's claim lands; the
+// others re-read and find it owned. It reports whether this FigmaToken may go on, with s and
+// obs updated to what it found.
+//
+// A Secret no other FigmaToken names, or one this FigmaToken already owns, needs no claim:
+// the token's own write claims it, in the same update.
+func (r *FigmaTokenReconciler) claimFirst(ctx context.Context, ft *figmav1alpha1.FigmaToken, s *secrets, obs *policy.Observation) (bool, error) {
+	if ft.Spec.Target != nil || obs.Owned() || len(r.byIndex(ctx, ft.Namespace, string(ft.Spec.SecretRef.Name), ft.Name)) == 0 {
+		return true, nil
+	}
+	claimed, ok, err := r.Secrets.Claim(ctx, ft, s.source, r.recheckSource(ctx, ft, obs))
+	if err != nil || !ok {
+		return false, err
+	}
+	s.source = claimed
+	return true, nil
+}
+
+// adopt takes over a token an earlier version of the operator wrote: the access-token-hash
+// for the value and refreshed-at the Secret holds is added in one write, and the token counts
+// as already sent to workloads. No upstream call: an upgrade costs nothing and restarts
+// nothing. A Secret that changed meanwhile is adopted only if it still qualifies.
+func (r *FigmaTokenReconciler) adopt(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs *policy.Observation) error {
+	current, recheck := s.source, r.recheckSource(ctx, ft, obs)
+	if ft.Spec.Target != nil {
+		current, recheck = s.target, r.recheckTarget(ft, obs)
+	}
+	if current == nil {
+		return nil
+	}
+	adopted, ok, err := r.Secrets.AddAccessTokenHash(ctx, ft, current, string(ft.Spec.SecretRef.AccessTokenKey), func(current *corev1.Secret) (bool, error) {
+		allowed, err := recheck(current)
+		return allowed && obs.Adopt, err
 	})
-	return current, err == nil && mayWrite, err
+	if err != nil || !ok {
+		return err
+	}
+	obs.Record = tokensecret.ReadRecord(adopted.Annotations)
+	obs.Adopt, obs.TokenHeld = false, true
+	obs.RestartedFor = obs.Record.RefreshedAt
+	if ft.Spec.Target == nil {
+		obs.SecretVersion = adopted.ResourceVersion
+	}
+	return nil
 }
 
 // recheckSource re-reads what a source Secret found changed says about who may write it.
-func (r *FigmaTokenReconciler) recheckSource(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) func(*corev1.Secret) (bool, error) {
+func (r *FigmaTokenReconciler) recheckSource(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) secretwrite.Recheck {
 	return func(current *corev1.Secret) (bool, error) {
 		if current == nil {
 			return false, apierrors.NewNotFound(corev1.Resource("secrets"), string(ft.Spec.SecretRef.Name))
@@ -52,4 +129,21 @@ func (r *FigmaTokenReconciler) recheckSource(ctx context.Context, ft *figmav1alp
 		}
 		return obs.Claim.Allowed, nil
 	}
+}
+
+// recheckTarget re-reads what a target Secret found changed says: it may be written while
+// it is this FigmaToken's (or gone).
+func (r *FigmaTokenReconciler) recheckTarget(ft *figmav1alpha1.FigmaToken, obs *policy.Observation) secretwrite.Recheck {
+	return func(current *corev1.Secret) (bool, error) {
+		seeTarget(ft, current, obs)
+		return obs.Claim.Allowed, nil
+	}
+}
+
+// destinationName is the Secret that receives the access token.
+func destinationName(ft *figmav1alpha1.FigmaToken) string {
+	if ft.Spec.Target != nil {
+		return string(ft.Spec.Target.Name)
+	}
+	return string(ft.Spec.SecretRef.Name)
 }

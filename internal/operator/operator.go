@@ -22,6 +22,7 @@ import (
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/controllers"
 	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 )
 
 // Client rate limits towards the API server, the defaults of --kube-api-qps and --kube-api-burst.
@@ -123,6 +124,7 @@ func Register(mgr ctrl.Manager, opts Options, upstream amplify.Refresher, clk cl
 	reconciler := &controllers.FigmaTokenReconciler{
 		Client:          mgr.GetClient(),
 		APIReader:       mgr.GetAPIReader(),
+		Secrets:         &secretwrite.Writer{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()},
 		SecretMetadata:  mgr.GetCache(),
 		Upstream:        upstream,
 		Recorder:        mgr.GetEventRecorder("figma-token-operator"),

@@ -10,11 +10,11 @@ import (
 type UpstreamKind int
 
 const (
-	// UpstreamTransient: 5xx, throttling, timeouts, network, an unusable answer; retries pass it.
+	// UpstreamTransient is a 5xx, throttling, a timeout, the network or an unusable answer; retries pass it.
 	UpstreamTransient UpstreamKind = iota
-	// UpstreamRejected: the refresh token (or code) was refused; a person must act.
+	// UpstreamRejected means the refresh token (or code) was refused; a person must act.
 	UpstreamRejected
-	// UpstreamAccessDenied: AWS refused the operator's own credentials or permissions.
+	// UpstreamAccessDenied means AWS refused the operator's own credentials or permissions.
 	UpstreamAccessDenied
 )
 

@@ -93,6 +93,17 @@ func Holds(secret *corev1.Secret, key, uid string, r Record) bool {
 		hmac.Equal([]byte(r.AccessTokenHash), []byte(AccessTokenFingerprint(uid, string(value), r.RefreshedAt)))
 }
 
+// AddAccessTokenHash records the access-token-hash of the value the Secret's key holds, for
+// the refreshed-at its annotations record: it adopts a token an earlier version wrote. It
+// changes the object in memory only.
+func AddAccessTokenHash(secret *corev1.Secret, key, uid string) {
+	r := ReadRecord(secret.Annotations)
+	if secret.Annotations == nil {
+		secret.Annotations = map[string]string{}
+	}
+	secret.Annotations[figmav1alpha1.AnnotationAccessTokenHash] = AccessTokenFingerprint(uid, string(secret.Data[key]), r.RefreshedAt)
+}
+
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func parseTime(s string) time.Time {

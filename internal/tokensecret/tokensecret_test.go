@@ -22,6 +22,8 @@ func TestMayWrite(t *testing.T) {
 		{"owned by a FigmaToken that is gone or moved on", Claim{Owner: "other", AccessTokenSet: true}, true},
 		{"immutable Secret, even if owned", Claim{Owner: "me", Immutable: true}, false},
 		{"immutable fresh Secret", Claim{Immutable: true}, false},
+		{"a value in a Secret this FigmaToken wrote, the owner annotation removed: an overwrite", Claim{AccessTokenSet: true, WroteBefore: true}, true},
+		{"written before, but handed over to another FigmaToken", Claim{Owner: "other", AccessTokenSet: true, OwnerStillClaims: true, WroteBefore: true}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,5 +125,36 @@ func TestShapeTargetHoldsOnlyTheAccessToken(t *testing.T) {
 	target.Labels["app"] = "changed"
 	if secret.Labels["app"] != "web" {
 		t.Error("the target shares the spec's label map")
+	}
+}
+
+func TestHoldsOnlyTheTokenWrittenWithItsRecord(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	r := Record{Owner: "ft", RefreshedAt: at, AccessTokenHash: AccessTokenFingerprint("uid-1", "access-1", at)}
+	secret := func(value string) *corev1.Secret {
+		return &corev1.Secret{Data: map[string][]byte{"accessToken": []byte(value)}}
+	}
+	if !Holds(secret("access-1"), "accessToken", "uid-1", r) {
+		t.Fatal("the token written with the record is not recognized")
+	}
+	for name, tc := range map[string]struct {
+		value, uid string
+		r          Record
+	}{
+		"another value":                 {"stale", "uid-1", r},
+		"emptied":                       {"", "uid-1", r},
+		"another FigmaToken's UID":      {"access-1", "uid-2", r},
+		"the record of another refresh": {"access-1", "uid-1", Record{RefreshedAt: at.Add(time.Hour), AccessTokenHash: r.AccessTokenHash}},
+		"no hash (an earlier version)":  {"access-1", "uid-1", Record{RefreshedAt: at}},
+	} {
+		if Holds(secret(tc.value), "accessToken", tc.uid, tc.r) {
+			t.Errorf("%s: Holds = true", name)
+		}
+	}
+	adopted := secret("access-1")
+	adopted.Annotations = map[string]string{"figma.tokenops.dev/refreshed-at": "2026-11-25T10:00:00Z"}
+	AddAccessTokenHash(adopted, "accessToken", "uid-1")
+	if !Holds(adopted, "accessToken", "uid-1", ReadRecord(adopted.Annotations)) {
+		t.Fatal("AddAccessTokenHash does not make the Secret hold its token")
 	}
 }

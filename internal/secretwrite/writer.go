@@ -1,0 +1,186 @@
+// Package secretwrite is the one way the operator writes Secrets. A Writer sends every
+// create and update with the resourceVersion read and under the operator's field manager;
+// on a conflict it re-reads the Secret and asks the caller whether it may still write it,
+// then writes again what it already holds. It notes its own writes, so that their watch
+// events start no reconcile, and keeps the tokens obtained (kept.go), so that neither a
+// failed write nor another writer's overwrite ever costs a second upstream call.
+//
+// What to write, and whether it is allowed, is the caller's to decide (internal/policy,
+// internal/tokensecret); a Writer only carries it out.
+package secretwrite
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+)
+
+// FieldManager marks every Secret write of the operator in managedFields, so that the
+// writes of others can be told apart and named.
+const FieldManager = "figma-token-operator"
+
+// Writer writes Secrets for FigmaTokens. The zero value is not usable: set Client and Reader.
+type Writer struct {
+	// Client creates, updates and deletes Secrets.
+	Client client.Client
+	// Reader reads Secrets from the API server: their data is never cached.
+	Reader client.Reader
+
+	mu sync.Mutex
+	// own maps a Secret to the refreshed-at annotation of the operator's last write.
+	own map[types.NamespacedName]string
+	// owners are the FigmaTokens' entries: the Secrets they wrote and the token kept.
+	owners map[types.NamespacedName]*ownerEntry
+}
+
+// ownerEntry is what a Writer holds for one FigmaToken (of one UID).
+type ownerEntry struct {
+	uid   types.UID
+	wrote []types.NamespacedName
+	kept  *Token
+}
+
+// Recheck is asked, after a conflict, whether the Secret as re-read (nil when it is gone)
+// may still be written.
+type Recheck func(current *corev1.Secret) (bool, error)
+
+// Read gets a Secret from the API server; nil when it does not exist.
+func (w *Writer) Read(ctx context.Context, key types.NamespacedName) (*corev1.Secret, error) {
+	secret := &corev1.Secret{}
+	if err := w.Reader.Get(ctx, key, secret); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading Secret %s: %w", key, err)
+	}
+	return secret, nil
+}
+
+// Put writes one Secret for owner: shape changes a copy of current (a new Secret when current
+// is nil), which is then created or updated with current's resourceVersion. When the Secret
+// changed meanwhile (a conflict, or a create that found it created), Put re-reads it, asks
+// recheck, and shapes and writes again on the version found. It returns the Secret as last
+// written or read, and whether the write landed (false with a nil error when recheck said no).
+func (w *Writer) Put(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
+	shape func(*corev1.Secret) error, recheck Recheck) (*corev1.Secret, bool, error) {
+	changed := func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
+	mayWrite := true
+	var written *corev1.Secret
+	err := retry.OnError(retry.DefaultRetry, changed, func() error {
+		err := w.send(ctx, owner, key, current, shape, &written)
+		if !changed(err) {
+			return err
+		}
+		var readErr error
+		if current, readErr = w.Read(ctx, key); readErr != nil {
+			return readErr
+		}
+		if mayWrite, readErr = recheck(current); readErr != nil || !mayWrite {
+			return readErr
+		}
+		return err
+	})
+	if err == nil && mayWrite {
+		return written, true, nil
+	}
+	return current, false, err
+}
+
+// send shapes and sends one create or update, noting it as the operator's own first.
+func (w *Writer) send(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
+	shape func(*corev1.Secret) error, written **corev1.Secret) error {
+	secret := &corev1.Secret{}
+	secret.Namespace, secret.Name = key.Namespace, key.Name
+	if current != nil {
+		secret = current.DeepCopy()
+	}
+	if err := shape(secret); err != nil {
+		return err
+	}
+	// Noted before it is sent, so its watch event is recognized however early it arrives.
+	w.noteWrite(owner, key, secret.Annotations[figmav1alpha1.AnnotationRefreshedAt])
+	var err error
+	if current == nil {
+		err = w.Client.Create(ctx, secret, client.FieldOwner(FieldManager))
+	} else {
+		err = w.Client.Update(ctx, secret, client.FieldOwner(FieldManager))
+	}
+	if err == nil {
+		*written = secret
+	}
+	return err
+}
+
+// entry returns owner's entry, a fresh one for a new UID; w.mu must be held.
+func (w *Writer) entry(owner client.Object) *ownerEntry {
+	key := client.ObjectKeyFromObject(owner)
+	e := w.owners[key]
+	if e == nil || e.uid != owner.GetUID() {
+		if e != nil {
+			w.dropNotes(e)
+		}
+		if w.owners == nil {
+			w.owners = map[types.NamespacedName]*ownerEntry{}
+		}
+		e = &ownerEntry{uid: owner.GetUID()}
+		w.owners[key] = e
+	}
+	return e
+}
+
+// noteWrite records the refreshed-at a write of secret sets.
+func (w *Writer) noteWrite(owner client.Object, secret types.NamespacedName, refreshedAt string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if e := w.entry(owner); !slices.Contains(e.wrote, secret) {
+		e.wrote = append(e.wrote, secret)
+	}
+	if w.own == nil {
+		w.own = map[types.NamespacedName]string{}
+	}
+	w.own[secret] = refreshedAt
+}
+
+// IsOwnWrite reports whether an update of a Secret's metadata is the operator's own write:
+// the one that set refreshed-at to the value the operator wrote last. (Another writer's
+// edit of the data leaves the annotation as it was.)
+func (w *Writer) IsOwnWrite(secret types.NamespacedName, oldAnnotations, newAnnotations map[string]string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	written, ok := w.own[secret]
+	return ok && newAnnotations[figmav1alpha1.AnnotationRefreshedAt] == written &&
+		oldAnnotations[figmav1alpha1.AnnotationRefreshedAt] != written
+}
+
+// dropNotes removes the own-write notes of an entry; w.mu must be held.
+func (w *Writer) dropNotes(e *ownerEntry) {
+	for _, secret := range e.wrote {
+		delete(w.own, secret)
+	}
+}
+
+// Forget drops everything held for a FigmaToken that is gone.
+func (w *Writer) Forget(owner types.NamespacedName) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if e := w.owners[owner]; e != nil {
+		w.dropNotes(e)
+	}
+	delete(w.owners, owner)
+}
+
+// Size is how many FigmaTokens and Secrets the Writer holds notes for, for tests.
+func (w *Writer) Size() (owners, secrets int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.owners), len(w.own)
+}

@@ -1,0 +1,103 @@
+package secretwrite
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/tokensecret"
+)
+
+// The writes a FigmaToken makes. owner is the FigmaToken; each write is one Put.
+
+// InPlace writes the access token and its record into the source Secret, leaving every
+// other key, label and annotation as it was; after an authorization-code exchange, the
+// refresh token goes under refreshTokenKey and the spent code is removed in the same update.
+func (w *Writer) InPlace(ctx context.Context, owner client.Object, source *corev1.Secret, keys tokensecret.Keys,
+	refreshTokenKey string, t Token, rec tokensecret.Record, recheck Recheck) (*corev1.Secret, bool, error) {
+	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
+		if t.RefreshToken != "" {
+			tokensecret.StoreRefreshToken(s, refreshTokenKey, t.RefreshToken)
+		}
+		tokensecret.Write(s, keys, t.AccessToken, rec)
+		return nil
+	}, recheck)
+}
+
+// Target creates (current nil) or updates owner's target Secret key so that it holds exactly
+// what shape asks, the access token and its record, controlled by owner (so it is
+// garbage-collected with it).
+func (w *Writer) Target(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
+	shape tokensecret.Target, accessToken string, rec tokensecret.Record, recheck Recheck) (*corev1.Secret, bool, error) {
+	return w.Put(ctx, owner, key, current, func(s *corev1.Secret) error {
+		tokensecret.ShapeTarget(s, shape, accessToken, rec)
+		return controllerutil.SetControllerReference(owner, s, w.Client.Scheme())
+	}, recheck)
+}
+
+// Reshape brings an owned target Secret back to shape, keeping the token and record it
+// holds; nothing is sent when it already is. A conflict is left to the next reconcile.
+func (w *Writer) Reshape(ctx context.Context, owner client.Object, target *corev1.Secret, shape tokensecret.Target, rec tokensecret.Record) (bool, error) {
+	if !tokensecret.Reshape(target.DeepCopy(), shape, rec) {
+		return false, nil
+	}
+	_, written, err := w.Put(ctx, owner, client.ObjectKeyFromObject(target), target, func(s *corev1.Secret) error {
+		tokensecret.Reshape(s, shape, rec)
+		return nil
+	}, func(*corev1.Secret) (bool, error) { return false, nil })
+	return written, err
+}
+
+// Claim makes a Secret that other FigmaTokens name too owner's before any upstream call: an
+// update of the owner annotation alone, carrying the resourceVersion read, so exactly one
+// claim lands; recheck decides whether a Secret found changed may still be claimed.
+func (w *Writer) Claim(ctx context.Context, owner client.Object, source *corev1.Secret, recheck Recheck) (*corev1.Secret, bool, error) {
+	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
+		if s.Annotations == nil {
+			s.Annotations = map[string]string{}
+		}
+		s.Annotations[figmav1alpha1.AnnotationOwner] = owner.GetName()
+		return nil
+	}, recheck)
+}
+
+// StoreRefreshToken writes a refresh token an authorization code was exchanged for into the
+// source Secret and removes the spent code, for a FigmaToken whose access token goes to a
+// target Secret.
+func (w *Writer) StoreRefreshToken(ctx context.Context, owner client.Object, source *corev1.Secret, key, refreshToken string) error {
+	_, _, err := w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
+		tokensecret.StoreRefreshToken(s, key, refreshToken)
+		return nil
+	}, func(current *corev1.Secret) (bool, error) {
+		if current == nil {
+			return false, apierrors.NewNotFound(corev1.Resource("secrets"), source.Name)
+		}
+		return true, nil
+	})
+	return err
+}
+
+// AddAccessTokenHash adopts the token an earlier version of the operator wrote into secret
+// (under key): it adds the access-token-hash for the value and refreshed-at found, in one
+// update; recheck decides whether a Secret found changed still qualifies.
+func (w *Writer) AddAccessTokenHash(ctx context.Context, owner client.Object, secret *corev1.Secret, key string, recheck Recheck) (*corev1.Secret, bool, error) {
+	return w.Put(ctx, owner, client.ObjectKeyFromObject(secret), secret, func(s *corev1.Secret) error {
+		if s.ResourceVersion == "" {
+			return apierrors.NewNotFound(corev1.Resource("secrets"), secret.Name)
+		}
+		tokensecret.AddAccessTokenHash(s, key, string(owner.GetUID()))
+		return nil
+	}, recheck)
+}
+
+// Delete deletes a Secret owner created, if it is still the one of that UID.
+func (w *Writer) Delete(ctx context.Context, key types.NamespacedName, uid types.UID) error {
+	stale := &corev1.Secret{}
+	stale.Namespace, stale.Name = key.Namespace, key.Name
+	return client.IgnoreNotFound(w.Client.Delete(ctx, stale, client.Preconditions{UID: &uid}))
+}
