@@ -167,3 +167,62 @@ func expectEvent(t *testing.T, recorder *events.FakeRecorder, reason string) {
 		}
 	}
 }
+
+// A snapshot of the Secret put back from Git holds a token of this FigmaToken with its own
+// record and hash, but not the one it wrote last: an overwrite, answered with the kept token.
+func TestAnOlderSnapshotPutBackIsAnOverwrite(t *testing.T) {
+	t.Parallel()
+	ft := inPlaceFigmaToken()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "ns"},
+		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
+	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(ft, secret).WithStatusSubresource(ft).
+		WithIndex(&figmav1alpha1.FigmaToken{}, secretNameIndex, secretNames).
+		WithIndex(&corev1.Secret{}, targetOwnerIndex, controllingFigmaToken).Build()
+	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+	up := &countingUpstream{}
+	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
+		Clock: clk, Upstream: up, Recorder: events.NewFakeRecorder(100)}
+	ctx := context.Background()
+	key := client.ObjectKeyFromObject(ft)
+	reconcile := func() {
+		t.Helper()
+		if _, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() *corev1.Secret {
+		t.Helper()
+		s := &corev1.Secret{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(secret), s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	reconcile()
+	snapshot := read()
+	clk.Step(time.Minute)
+	f := &figmav1alpha1.FigmaToken{}
+	if err := c.Get(ctx, key, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "now"}
+	if err := c.Update(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	reconcile()
+	if got := string(read().Data["accessToken"]); got != "access-2" {
+		t.Fatalf("the requested refresh wrote %q", got)
+	}
+
+	clk.Step(time.Minute)
+	back := read()
+	back.Data, back.Annotations = snapshot.Data, snapshot.Annotations
+	if err := c.Update(ctx, back); err != nil {
+		t.Fatal(err)
+	}
+	reconcile()
+	if got := string(read().Data["accessToken"]); got != "access-2" || up.calls != 2 {
+		t.Fatalf("after the snapshot was put back: the Secret holds %q after %d calls; want access-2 back, 2 calls", got, up.calls)
+	}
+}

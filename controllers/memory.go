@@ -33,7 +33,10 @@ type tokenMemory struct {
 	overwrites policy.Overwrites
 	// overwriteKey is the resourceVersion (or "absent") of the last overwrite counted, so
 	// one overwrite seen by several reconciles counts once; "" after an own write.
-	overwriteKey  string
+	overwriteKey string
+	// overwritesOf is the generation the overwrites were seen at: a spec change (e.g. to
+	// spec.target, the fix the fight's message gives) ends a fight.
+	overwritesOf  int64
 	restarts      map[workload]string // the restartedAt stamp last sent
 	statusVersion string
 }
@@ -87,26 +90,32 @@ func (m *memory) written(ft *figmav1alpha1.FigmaToken, at time.Time) {
 	t.overwrites = t.overwrites.Rewrote(at)
 }
 
-// overwritesOf returns what other writers did lately.
+// overwritesOf returns what other writers did lately, at the FigmaToken's generation.
 func (m *memory) overwritesOf(ft *figmav1alpha1.FigmaToken) policy.Overwrites {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.of(ft).overwrites
+	t := m.of(ft)
+	if t.overwritesOf != ft.Generation {
+		return policy.Overwrites{}
+	}
+	return t.overwrites
 }
 
-// seeOverwrite counts an overwrite, identified by key, once, and reports whether it started
-// a fight.
-func (m *memory) seeOverwrite(ft *figmav1alpha1.FigmaToken, key string, at time.Time, writer string) (policy.Overwrites, bool) {
+// seeOverwrite counts an overwrite, identified by key, once: it reports whether it was
+// counted now and whether it started a fight.
+func (m *memory) seeOverwrite(ft *figmav1alpha1.FigmaToken, key string, at time.Time, writer string) (w policy.Overwrites, counted, started bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t := m.of(ft)
 	if t.overwriteKey == key {
-		return t.overwrites, false
+		return t.overwrites, false, false
 	}
 	t.overwriteKey = key
-	var started bool
+	if t.overwritesOf != ft.Generation {
+		t.overwrites, t.overwritesOf = policy.Overwrites{}, ft.Generation
+	}
 	t.overwrites, started = t.overwrites.Seen(at, writer)
-	return t.overwrites, started
+	return t.overwrites, true, started
 }
 
 // restartSent reports whether stamp was already sent to the workload.

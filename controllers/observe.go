@@ -59,17 +59,17 @@ func (r *FigmaTokenReconciler) observation(ft *figmav1alpha1.FigmaToken) policy.
 	if ft.Spec.Target != nil {
 		obs.TargetName = string(ft.Spec.Target.Name)
 	}
-	var keptWritten bool
-	obs.Kept, keptWritten = r.keptInfo(ft)
-	obs.WroteBefore = keptWritten || wroteBefore(ft)
+	obs.Kept = r.keptInfo(ft)
+	destination := types.NamespacedName{Namespace: ft.Namespace, Name: destinationName(ft)}
+	obs.WroteBefore = r.Secrets.Wrote(ft, destination) || wroteBefore(ft)
 	return obs
 }
 
 // wroteBefore reports whether status shows a token this FigmaToken wrote to the Secret its
-// spec names now: a spec change is never taken for another writer's overwrite.
+// spec names now (whatever the generation: a spec change does not make the Secret foreign).
 func wroteBefore(ft *figmav1alpha1.FigmaToken) bool {
 	st := ft.Status
-	return st.LastRefreshTime != nil && st.ObservedGeneration == ft.Generation && st.SecretName == destinationName(ft)
+	return st.LastRefreshTime != nil && st.SecretName == destinationName(ft)
 }
 
 // observeCached observes from the cache alone, which holds Secret metadata only. It can when
@@ -182,6 +182,11 @@ func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1al
 // token, adopting one an earlier version wrote.
 func seeHeld(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Observation) {
 	obs.TokenHeld = tokensecret.Holds(secret, string(ft.Spec.SecretRef.AccessTokenKey), obs.UID, obs.Record)
+	// A copy of an older write put back (a snapshot of the Secret in Git) holds a token of
+	// this FigmaToken, but not the one it wrote last: an overwrite too.
+	if last := lastWritten(ft, obs); obs.TokenHeld && !last.IsZero() && obs.Record.RefreshedAt.Before(last) {
+		obs.TokenHeld = false
+	}
 	obs.Adopt = false
 	if !obs.TokenHeld && obs.Adoptable(lastWritten(ft, obs)) {
 		obs.TokenHeld, obs.Adopt = true, true

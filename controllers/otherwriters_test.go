@@ -141,3 +141,22 @@ func (f *fixture) revert(name, manager string, d time.Duration) *reverter {
 	}()
 	return r
 }
+
+// A spec change is never an overwrite: a new accessTokenKey gets the token already obtained
+// at once, without a call, and the token under the old key goes; a foreign value stays.
+func TestAMovedAccessTokenKeyTakesTheTokenAlong(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ft, rt := f.readyFigmaToken("moved")
+	token := string(f.secret("creds").Data["accessToken"])
+	s := f.secret("creds")
+	f.update(s, func() { s.Data["unrelated"] = []byte("someone-elses") })
+
+	f.update(ft, func() { ft.Spec.SecretRef.AccessTokenKey = "figmaAccessToken" })
+	f.g.Eventually(f.secretValue("creds", "figmaAccessToken")).Should(Equal(token))
+	f.g.Eventually(func() map[string][]byte { return f.secret("creds").Data }).ShouldNot(HaveKey("accessToken"))
+	f.g.Expect(f.secret("creds").Data).To(HaveKeyWithValue("unrelated", []byte("someone-elses")))
+	f.g.Eventually(f.condition("moved", figmav1alpha1.ConditionReady)).Should(Equal("True/Refreshed"))
+	f.g.Expect(f.condition("moved", figmav1alpha1.ConditionStalled)()).To(BeEmpty(), "a spec change is no overwrite")
+	f.g.Consistently(func() int { return fake.Calls(rt) }).Should(Equal(1))
+}

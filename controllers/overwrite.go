@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -23,7 +24,9 @@ import (
 // names the field manager that made the change. s holds the Secrets as read from the API
 // server (with managedFields, which the cache strips).
 func (r *FigmaTokenReconciler) noteOverwrite(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs *policy.Observation) {
-	if !obs.Overwritten() || obs.Suspended {
+	// A spec change is never an overwrite (the Secret need not hold the token where the new
+	// spec wants it yet); nothing is written while suspended.
+	if !obs.Overwritten() || obs.Suspended || ft.Status.ObservedGeneration != ft.Generation {
 		return
 	}
 	destination, key := s.source, "absent"
@@ -35,12 +38,21 @@ func (r *FigmaTokenReconciler) noteOverwrite(ctx context.Context, ft *figmav1alp
 		key = destination.ResourceVersion
 		writer = lastWriter(destination, string(ft.Spec.SecretRef.AccessTokenKey))
 	}
-	var started bool
-	obs.Overwrites, started = r.memory.seeOverwrite(ft, key, r.Clock.Now(), writer)
-	log.FromContext(ctx).Info("another writer overwrote the access token", "secret", obs.DestinationName(), "writer", writer, "fight", started)
-	if started {
+	var counted, started bool
+	obs.Overwrites, counted, started = r.memory.seeOverwrite(ft, key, r.Clock.Now(), writer)
+	if counted {
+		log.FromContext(ctx).Info("another writer overwrote the access token", "secret", obs.DestinationName(), "writer", writer, "fight", started)
+	}
+	// Reported once per fight, also across operator restarts: status shows a fight reported.
+	if started && !stalledBy(ft, figmav1alpha1.ReasonSecretOverwritten) {
 		r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, figmav1alpha1.ReasonSecretOverwritten, "Overwrite", "%s", policy.FightMessage(*obs))
 	}
+}
+
+// stalledBy reports whether status shows Stalled with reason.
+func stalledBy(ft *figmav1alpha1.FigmaToken, reason string) bool {
+	c := meta.FindStatusCondition(ft.Status.Conditions, figmav1alpha1.ConditionStalled)
+	return c != nil && c.Status == metav1.ConditionTrue && c.Reason == reason
 }
 
 // lastWriter describes, for messages, who made the change from the Secret's managedFields:

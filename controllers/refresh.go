@@ -73,7 +73,7 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 
 	obs.Record, obs.AccessTokenSet, obs.TokenHeld, obs.Adopt, obs.Failure = rec, true, true, false, policy.Failure{}
 	obs.WroteBefore, obs.Overwrites = true, r.memory.overwritesOf(ft)
-	obs.Kept, _ = r.keptInfo(ft)
+	obs.Kept = r.keptInfo(ft)
 	r.memory.rememberFailure(ft, policy.Failure{})
 	if got.Written {
 		logger.Info("wrote the access token back after another writer's overwrite", "secret", destination)

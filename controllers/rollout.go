@@ -41,6 +41,7 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 			log.FromContext(ctx).Info("rollout restart failed", "kind", target.Kind, "name", target.Name, "error", err.Error())
 			r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, figmav1alpha1.ReasonRolloutRestartFailed, "RolloutRestart",
 				"Could not restart %s %s for the new token (%s); retrying at the next reconcile.", target.Kind, target.Name, apierrors.ReasonForError(err))
+			allSent = false
 			continue
 		}
 		r.memory.rememberRestart(ft, w, stamp)

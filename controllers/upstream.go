@@ -28,8 +28,9 @@ import (
 func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret, obs policy.Observation) (secretwrite.Token, error) {
 	kept, haveKept := r.Secrets.Kept(ft)
 	haveKept = haveKept && kept.CredentialHash == obs.CredentialHash()
-	if haveKept && kept.Request == obs.Request &&
-		r.Clock.Now().Before(schedule.NextRefresh(kept.SentAt, kept.ExpiresAt, obs.RefreshBefore, obs.UID)) {
+	// The same rule as the decision's (policy.KeptUsable, on the record's times): a token
+	// due by the schedule is never written again instead of refreshed.
+	if haveKept && obs.KeptUsable() {
 		return kept, nil
 	}
 	// Only a kept exchange matters beyond its access token: its code is spent.
@@ -69,15 +70,14 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 	return got, err
 }
 
-// keptInfo is what policy may know of the kept token (never the token), and whether it was
-// written at the FigmaToken's current generation.
-func (r *FigmaTokenReconciler) keptInfo(ft *figmav1alpha1.FigmaToken) (policy.Kept, bool) {
+// keptInfo is what policy may know of the kept token: everything but the token.
+func (r *FigmaTokenReconciler) keptInfo(ft *figmav1alpha1.FigmaToken) policy.Kept {
 	k, ok := r.Secrets.Kept(ft)
 	if !ok {
-		return policy.Kept{}, false
+		return policy.Kept{}
 	}
 	return policy.Kept{CredentialHash: k.CredentialHash, Request: k.Request, RefreshedAt: refreshedAt(k),
-		ExpiresAt: k.ExpiresAt, Written: k.Written}, k.Written && k.Generation == ft.Generation
+		ExpiresAt: k.ExpiresAt, Written: k.Written}
 }
 
 // refreshedAt is the refreshed-at a token is recorded with: when its request was sent, to

@@ -24,15 +24,17 @@ func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.Figm
 	got secretwrite.Token, rec tokensecret.Record, obs *policy.Observation) (string, bool, error) {
 	if ft.Spec.Target == nil {
 		written, err := r.writeInPlace(ctx, ft, s.source, got, rec, obs)
+		if written && got.RefreshToken != "" {
+			got.Written = true
+			r.keepUnderStoredRefreshToken(ft, got, rec)
+		}
 		return s.source.Name, written, err
 	}
 	if got.RefreshToken != "" {
 		if err := r.Secrets.StoreRefreshToken(ctx, ft, s.source, string(ft.Spec.SecretRef.RefreshTokenKey), got.RefreshToken); err != nil {
 			return s.source.Name, false, err
 		}
-		// The code is spent; the access token is kept under the refresh token stored.
-		got.RefreshToken, got.CredentialHash = "", rec.RefreshTokenHash
-		r.Secrets.Keep(ft, got)
+		got = r.keepUnderStoredRefreshToken(ft, got, rec)
 	}
 	key := types.NamespacedName{Namespace: ft.Namespace, Name: string(ft.Spec.Target.Name)}
 	_, written, err := r.Secrets.Target(ctx, ft, key, s.target, targetShape(ft), got.AccessToken, rec, r.recheckTarget(ft, obs))
@@ -40,6 +42,14 @@ func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.Figm
 		r.wrote(ft)
 	}
 	return key.Name, written, err
+}
+
+// keepUnderStoredRefreshToken keeps the access token of an exchange under the refresh
+// token now stored: the code is spent, and the Secret's credential is that refresh token.
+func (r *FigmaTokenReconciler) keepUnderStoredRefreshToken(ft *figmav1alpha1.FigmaToken, got secretwrite.Token, rec tokensecret.Record) secretwrite.Token {
+	got.RefreshToken, got.CredentialHash = "", rec.RefreshTokenHash
+	r.Secrets.Keep(ft, got)
+	return got
 }
 
 // writeInPlace updates the source Secret in place with the resourceVersion that was read. On
@@ -64,7 +74,7 @@ func (r *FigmaTokenReconciler) writeInPlace(ctx context.Context, ft *figmav1alph
 // wrote notes that the kept token reached the Secret: kept on for restoring, and, during a
 // fight, one of its rewrites.
 func (r *FigmaTokenReconciler) wrote(ft *figmav1alpha1.FigmaToken) {
-	r.Secrets.Written(ft, ft.Generation)
+	r.Secrets.Written(ft)
 	r.memory.written(ft, r.Clock.Now())
 }
 

@@ -40,7 +40,7 @@ func Decide(o Observation) Decision {
 	d := Decision{
 		SyncTarget:       !o.Suspended && o.TargetName != "" && o.Claim.Allowed && o.Valid(),
 		PruneTargets:     !o.Suspended,
-		RestartWorkloads: !o.Suspended && o.RestartTargets > 0 && o.Valid() && !o.RestartedFor.Equal(o.Record.RefreshedAt),
+		RestartWorkloads: !o.Suspended && o.RestartTargets > 0 && o.Valid() && o.Record.RefreshedAt.After(o.RestartedFor),
 	}
 	var rewriteAt time.Time
 	if d.Reason = blocker(o); d.Reason != "" {
@@ -65,20 +65,22 @@ func Decide(o Observation) Decision {
 	if o.Valid() {
 		d.Wake = earliest(d.Wake, o.Record.ExpiresAt)
 	}
-	if o.Overwrites.InFight(o.Now, o.Overwritten()) {
+	// While the token is in place, the fight ends FightWindow after the last overwrite or
+	// rewrite: wake then to clear Stalled. While it is not, the rewrite is the wake-up.
+	if !o.Overwritten() && o.Overwrites.InFight(o.Now, false) {
 		d.Wake = earliest(d.Wake, o.Overwrites.FightEnds())
 	}
 	d.setConditions(o)
 	return d
 }
 
-// waitsForRewrite reports whether a fight holds back writing the kept token: only a
-// changed refresh token, a refresh request or a due refresh may write before the fight's
-// next rewrite, and they call upstream anyway.
+// waitsForRewrite reports whether a fight holds back writing the kept token. Only what the
+// kept token does not answer may write before the fight's next rewrite: a changed refresh
+// token, a new refresh request or a due refresh (KeptUsable says so; the Secret's own record
+// does not count, as the other writer may have stripped it); and they call upstream anyway.
 func waitsForRewrite(o Observation) bool {
-	tokenChanged := o.Owned() && o.Record.RefreshTokenHash != o.RefreshTokenHash
-	return o.Failure.Attempts == 0 && o.Overwrites.InFight(o.Now, o.Overwritten()) && o.KeptUsable() && !tokenChanged &&
-		!o.RequestPending() && o.Now.Before(o.Overwrites.NextRewrite())
+	return o.Failure.Attempts == 0 && o.Overwrites.InFight(o.Now, o.Overwritten()) && o.KeptUsable() &&
+		o.Now.Before(o.Overwrites.NextRewrite())
 }
 
 // earliest is the earlier of two times, a zero one counting as none.

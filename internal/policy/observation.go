@@ -43,8 +43,8 @@ type Observation struct {
 	// Adopt: the token held was written by an earlier version of the operator, without
 	// an access-token-hash (or with one for another refreshed-at): add the hash, no call.
 	Adopt bool
-	// WroteBefore: this FigmaToken wrote its token to that Secret at this generation (its
-	// status or memory says so), so a Secret without it was overwritten by another writer.
+	// WroteBefore: this FigmaToken wrote its token to that Secret (its status or the Secret
+	// writer says so), so a Secret without it was overwritten by another writer.
 	WroteBefore bool
 	// Record is what the Secret that receives the token says about the last refresh.
 	Record tokensecret.Record
@@ -112,15 +112,19 @@ func (o Observation) Overwritten() bool {
 
 // Adoptable reports whether a token the Secret holds without a matching access-token-hash
 // was written by an earlier version of the operator: the record is this FigmaToken's, for
-// the current refresh token, unexpired, and its hash is absent or was computed for another
-// refreshed-at than the one this FigmaToken last wrote (lastWritten). Adopting it costs no
-// upstream call and restarts nothing.
+// the current refresh token, unexpired, and its hash is absent (with a record no older than
+// the one this FigmaToken last wrote, lastWritten) or was computed for an earlier
+// refreshed-at (an earlier version refreshed after this one wrote, keeping the hash it did
+// not know). Adopting it costs no upstream call and restarts nothing.
 func (o Observation) Adoptable(lastWritten time.Time) bool {
 	r := o.Record
 	if !o.Owned() || !o.AccessTokenSet || r.RefreshTokenHash == "" || r.RefreshTokenHash != o.RefreshTokenHash || !r.ExpiresAt.After(o.Now) {
 		return false
 	}
-	return r.AccessTokenHash == "" || (!lastWritten.IsZero() && !r.RefreshedAt.Equal(lastWritten))
+	if r.AccessTokenHash == "" {
+		return lastWritten.IsZero() || !r.RefreshedAt.Before(lastWritten)
+	}
+	return !lastWritten.IsZero() && r.RefreshedAt.After(lastWritten)
 }
 
 // KeptUsable reports whether the kept token answers what a refresh now would ask (the same

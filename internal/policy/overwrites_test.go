@@ -118,6 +118,16 @@ func TestDecideOnOverwrites(t *testing.T) {
 		{name: "in a fight with the token back: Ready, Stalled until 10 quiet minutes",
 			obs:       with(healthy(), func(o *Observation) { o.WroteBefore = true; inFight(o) }),
 			wantReady: true, wantReason: figmav1alpha1.ReasonRefreshed, wantStalled: true, wantWake: scheduled},
+		{name: "in a fight, a handled request the other writer stripped from the Secret waits too",
+			obs:        with(with(overwritten(), inFight), func(o *Observation) { o.Request, o.Kept.Request, o.Record.HandledRefreshRequest = "r1", "r1", "" }),
+			wantReason: figmav1alpha1.ReasonSecretOverwritten, wantStalled: true, wantWake: rewriteAt},
+		{name: "a long fight, overwritten long ago: wake at the rewrite, not every second",
+			obs: with(overwritten(), func(o *Observation) {
+				o.Overwrites = Overwrites{Recent: []time.Time{now.Add(-40 * time.Minute), now.Add(-30 * time.Minute), now.Add(-15 * time.Minute)},
+					FightStart: now.Add(-3 * time.Hour), Rewrites: 5, LastRewrite: now.Add(-20 * time.Minute), Writer: `field manager "kubectl-patch"`}
+				o.Kept.ExpiresAt = now.Add(10 * time.Hour)
+			}),
+			wantReason: figmav1alpha1.ReasonSecretOverwritten, wantStalled: true, wantWake: now.Add(12 * time.Minute)},
 		{name: "a spec change is no overwrite", obs: with(overwritten(), func(o *Observation) { o.WroteBefore = false }),
 			wantRefresh: true, wantReason: figmav1alpha1.ReasonPending},
 	}
@@ -152,6 +162,9 @@ func TestAdoptable(t *testing.T) {
 			lastWritten: written.Add(-time.Hour), want: true},
 		{name: "hash for the refreshed-at this FigmaToken wrote: the value was overwritten", obs: with(healthy(), func(o *Observation) { o.Record.AccessTokenHash = "0123456789abcdef" }),
 			lastWritten: written},
+		{name: "an older record put back (a snapshot)", obs: with(healthy(), func(o *Observation) { o.Record.AccessTokenHash = "0123456789abcdef" }),
+			lastWritten: written.Add(time.Minute)},
+		{name: "no hash, but older than this FigmaToken's last write", obs: with(healthy(), earlier), lastWritten: written.Add(time.Minute)},
 		{name: "another refresh token", obs: with(with(healthy(), earlier), func(o *Observation) { o.RefreshTokenHash = "hash-2" })},
 		{name: "expired", obs: with(with(healthy(), earlier), func(o *Observation) { o.Now = o.Record.ExpiresAt })},
 		{name: "empty value", obs: with(with(healthy(), earlier), func(o *Observation) { o.AccessTokenSet = false })},
@@ -163,5 +176,20 @@ func TestAdoptable(t *testing.T) {
 				t.Fatalf("Adoptable = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestWorkloadsRestartOnlyForANewerToken(t *testing.T) {
+	o := with(healthy(), func(o *Observation) { o.RestartTargets = 1 })
+	if !Decide(o).RestartWorkloads {
+		t.Fatal("no restart for the first token")
+	}
+	o.RestartedFor = o.Record.RefreshedAt
+	if Decide(o).RestartWorkloads {
+		t.Fatal("a second restart for the same token")
+	}
+	o.RestartedFor = o.Record.RefreshedAt.Add(time.Minute)
+	if Decide(o).RestartWorkloads {
+		t.Fatal("a restart for an older token put back")
 	}
 }

@@ -20,9 +20,8 @@ type Token struct {
 	// CredentialHash and Request are the fingerprint of the refresh token (or code) sent
 	// and the refresh-requested-at value answered.
 	CredentialHash, Request string
-	// Written: the token reached the Secret once, at Generation of the FigmaToken.
-	Written    bool
-	Generation int64
+	// Written: the token reached the Secret once.
+	Written bool
 }
 
 // Keep holds t for owner, replacing what was kept.
@@ -43,12 +42,11 @@ func (w *Writer) Kept(owner client.Object) (Token, bool) {
 	return *k, true
 }
 
-// Written notes that the kept token is in the Secret, written at generation: it is kept on,
-// for restoring.
-func (w *Writer) Written(owner client.Object, generation int64) {
+// Written notes that the kept token is in the Secret: it is kept on, for restoring.
+func (w *Writer) Written(owner client.Object) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if k := w.entry(owner).kept; k != nil {
-		k.Written, k.Generation = true, generation
+		k.Written = true
 	}
 }

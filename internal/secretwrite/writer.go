@@ -1,7 +1,9 @@
 // Package secretwrite is the one way the operator writes Secrets. A Writer sends every
 // create and update with the resourceVersion read and under the operator's field manager;
-// on a conflict it re-reads the Secret and asks the caller whether it may still write it,
-// then writes again what it already holds. It notes its own writes, so that their watch
+// on a conflict it re-reads the Secret and asks whether it may still write it (the caller's
+// Recheck; a reshape leaves it to the next reconcile, and a refresh token an exchange
+// returned is stored on whatever version is found, as its code is spent), then writes again
+// what it already holds. It notes its own writes, so that their watch
 // events start no reconcile, and keeps the tokens obtained (kept.go), so that neither a
 // failed write nor another writer's overwrite ever costs a second upstream call.
 //
@@ -44,9 +46,10 @@ type Writer struct {
 
 // ownerEntry is what a Writer holds for one FigmaToken (of one UID).
 type ownerEntry struct {
-	uid   types.UID
-	wrote []types.NamespacedName
-	kept  *Token
+	uid types.UID
+	// noted are the Secrets with an own-write note; wrote those whose write landed.
+	noted, wrote []types.NamespacedName
+	kept         *Token
 }
 
 // Recheck is asked, after a conflict, whether the Secret as re-read (nil when it is gone)
@@ -116,6 +119,7 @@ func (w *Writer) send(ctx context.Context, owner client.Object, key types.Namesp
 	}
 	if err == nil {
 		*written = secret
+		w.wrote(owner, key)
 	}
 	return err
 }
@@ -137,17 +141,27 @@ func (w *Writer) entry(owner client.Object) *ownerEntry {
 	return e
 }
 
-// noteWrite records the refreshed-at a write of secret sets.
+// noteWrite records the refreshed-at a write of secret sets, for IsOwnWrite.
 func (w *Writer) noteWrite(owner client.Object, secret types.NamespacedName, refreshedAt string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if e := w.entry(owner); !slices.Contains(e.wrote, secret) {
-		e.wrote = append(e.wrote, secret)
+	e := w.entry(owner)
+	if !slices.Contains(e.noted, secret) {
+		e.noted = append(e.noted, secret)
 	}
 	if w.own == nil {
 		w.own = map[types.NamespacedName]string{}
 	}
 	w.own[secret] = refreshedAt
+}
+
+// wrote records that a write of secret for owner landed.
+func (w *Writer) wrote(owner client.Object, secret types.NamespacedName) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if e := w.entry(owner); !slices.Contains(e.wrote, secret) {
+		e.wrote = append(e.wrote, secret)
+	}
 }
 
 // IsOwnWrite reports whether an update of a Secret's metadata is the operator's own write:
@@ -163,7 +177,7 @@ func (w *Writer) IsOwnWrite(secret types.NamespacedName, oldAnnotations, newAnno
 
 // dropNotes removes the own-write notes of an entry; w.mu must be held.
 func (w *Writer) dropNotes(e *ownerEntry) {
-	for _, secret := range e.wrote {
+	for _, secret := range e.noted {
 		delete(w.own, secret)
 	}
 }
@@ -183,4 +197,11 @@ func (w *Writer) Size() (owners, secrets int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.owners), len(w.own)
+}
+
+// Wrote reports whether a write of secret for owner (of its UID) landed in this process.
+func (w *Writer) Wrote(owner client.Object, secret types.NamespacedName) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Contains(w.entry(owner).wrote, secret)
 }

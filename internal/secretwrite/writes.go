@@ -16,14 +16,17 @@ import (
 // The writes a FigmaToken makes. owner is the FigmaToken; each write is one Put.
 
 // InPlace writes the access token and its record into the source Secret, leaving every
-// other key, label and annotation as it was; after an authorization-code exchange, the
-// refresh token goes under refreshTokenKey and the spent code is removed in the same update.
+// other key, label and annotation as it was, but for this FigmaToken's own token under a key
+// it no longer writes (accessTokenKey changed), which is removed; after an
+// authorization-code exchange, the refresh token goes under refreshTokenKey and the spent
+// code is removed in the same update.
 func (w *Writer) InPlace(ctx context.Context, owner client.Object, source *corev1.Secret, keys tokensecret.Keys,
 	refreshTokenKey string, t Token, rec tokensecret.Record, recheck Recheck) (*corev1.Secret, bool, error) {
 	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
 		if t.RefreshToken != "" {
 			tokensecret.StoreRefreshToken(s, refreshTokenKey, t.RefreshToken)
 		}
+		tokensecret.RemoveMovedToken(s, keys.AccessToken, string(owner.GetUID()))
 		tokensecret.Write(s, keys, t.AccessToken, rec)
 		return nil
 	}, recheck)

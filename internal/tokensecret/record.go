@@ -93,6 +93,22 @@ func Holds(secret *corev1.Secret, key, uid string, r Record) bool {
 		hmac.Equal([]byte(r.AccessTokenHash), []byte(AccessTokenFingerprint(uid, string(value), r.RefreshedAt)))
 }
 
+// RemoveMovedToken removes this FigmaToken's token from every key but keep: after
+// spec.secretRef.accessTokenKey changed, the value under the old key is removed when its
+// fingerprint matches the record the Secret holds (uid is the FigmaToken's), and every other
+// value is left alone. It changes the object in memory only.
+func RemoveMovedToken(secret *corev1.Secret, keep, uid string) {
+	r := ReadRecord(secret.Annotations)
+	if r.AccessTokenHash == "" {
+		return
+	}
+	for key := range secret.Data {
+		if key != keep && Holds(secret, key, uid, r) {
+			delete(secret.Data, key)
+		}
+	}
+}
+
 // AddAccessTokenHash records the access-token-hash of the value the Secret's key holds, for
 // the refreshed-at its annotations record: it adopts a token an earlier version wrote. It
 // changes the object in memory only.

@@ -158,3 +158,30 @@ func TestHoldsOnlyTheTokenWrittenWithItsRecord(t *testing.T) {
 		t.Fatal("AddAccessTokenHash does not make the Secret hold its token")
 	}
 }
+
+func TestRemoveMovedTokenRemovesOnlyThisFigmaTokensToken(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	secret := &corev1.Secret{Data: map[string][]byte{
+		"refreshToken": []byte("refresh-1"),
+		"oldKey":       []byte("access-1"),
+		"other":        []byte("someone-elses"),
+		"newKey":       []byte("access-1"),
+	}}
+	Write(secret, Keys{AccessToken: "oldKey"}, "access-1", Record{Owner: "ft", RefreshedAt: at, ExpiresAt: at.Add(time.Hour),
+		AccessTokenHash: AccessTokenFingerprint("uid-1", "access-1", at)})
+	RemoveMovedToken(secret, "newKey", "uid-1")
+	if _, ok := secret.Data["oldKey"]; ok {
+		t.Fatal("the token under the old key was left")
+	}
+	for _, key := range []string{"refreshToken", "other", "newKey"} {
+		if _, ok := secret.Data[key]; !ok {
+			t.Fatalf("key %s was removed", key)
+		}
+	}
+	// Another FigmaToken's fingerprint matches nothing.
+	secret.Data["oldKey"] = []byte("access-1")
+	RemoveMovedToken(secret, "newKey", "uid-2")
+	if _, ok := secret.Data["oldKey"]; !ok {
+		t.Fatal("a value was removed for another UID")
+	}
+}
