@@ -127,24 +127,29 @@ install: manifests ## Install the CRDs into the cluster of the current kubeconfi
 uninstall: manifests ## Remove the CRDs from the cluster of the current kubeconfig.
 	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
 
+# The kustomize installs carry the AWS region the manager calls Amplify UI Builder in
+# (AWS_REGION, required) and, for IRSA, the role its ServiceAccount assumes (AWS_ROLE_ARN).
+RENDER = KUBECTL=$(KUBECTL) AWS_REGION=$(AWS_REGION) AWS_ROLE_ARN=$(AWS_ROLE_ARN) hack/render.sh
+
 .PHONY: deploy
-deploy: manifests ## Deploy the operator (config/default) with image IMG; COMPONENTS=config/components/rollout-restarts adds rollout restarts.
-	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) $(COMPONENTS) | $(KUBECTL) apply --server-side -f -
+deploy: manifests ## Deploy the operator (config/default) with image IMG in AWS_REGION (AWS_ROLE_ARN for IRSA); COMPONENTS=config/components/rollout-restarts adds rollout restarts.
+	$(RENDER) config/default $(IMG) $(COMPONENTS) | $(KUBECTL) apply --server-side -f -
 
 WATCH_NAMESPACE ?=
 .PHONY: deploy-namespaced
-deploy-namespaced: manifests ## Deploy the operator for one namespace (config/namespaced, no cluster-wide grant): WATCH_NAMESPACE=web IMG=...
+deploy-namespaced: manifests ## Deploy the operator for one namespace (config/namespaced, no cluster-wide grant): WATCH_NAMESPACE=web AWS_REGION=... IMG=...
 	@test -n "$(WATCH_NAMESPACE)" || { echo "set WATCH_NAMESPACE, the namespace to watch"; exit 1; }
-	KUBECTL=$(KUBECTL) hack/render.sh config/namespaced $(IMG) | sed 's/WATCHED_NAMESPACE/$(WATCH_NAMESPACE)/g' | $(KUBECTL) apply --server-side -f -
+	$(RENDER) config/namespaced $(IMG) | sed 's/WATCHED_NAMESPACE/$(WATCH_NAMESPACE)/g' | $(KUBECTL) apply --server-side -f -
 
 .PHONY: undeploy
 undeploy: ## Remove what make deploy created but the CRD, which would take every FigmaToken with it (make uninstall removes it).
-	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) $(COMPONENTS) | $(KUBECTL) delete --ignore-not-found -f - --selector='!figma.tokenops.dev/keep-on-undeploy'
+	KUBECTL=$(KUBECTL) AWS_REGION=$(or $(AWS_REGION),us-east-1) hack/render.sh config/default $(IMG) $(COMPONENTS) | $(KUBECTL) delete --ignore-not-found -f - --selector='!figma.tokenops.dev/keep-on-undeploy'
 
 .PHONY: build-installer
-build-installer: manifests ## Write dist/install.yaml: the whole operator in one file, with image IMG.
-	KUBECTL=$(KUBECTL) hack/render.sh config/default $(IMG) $(COMPONENTS) > dist/install.yaml
-	@echo "wrote dist/install.yaml for $(IMG)"
+build-installer: manifests ## Write dist/install.yaml: the whole operator in one file, with image IMG, in AWS_REGION (AWS_ROLE_ARN for IRSA).
+	$(RENDER) config/default $(IMG) $(COMPONENTS) > dist/install.yaml.tmp
+	mv dist/install.yaml.tmp dist/install.yaml
+	@echo "wrote dist/install.yaml for $(IMG) in $(AWS_REGION)"
 
 # make release VERSION=vX.Y.Z writes dist/: the manager for linux/amd64 and linux/arm64, the
 # multi-arch image as an OCI layout tarball (no container engine: hack/release), install.yaml
@@ -152,15 +157,16 @@ build-installer: manifests ## Write dist/install.yaml: the whole operator in one
 IMG_REPO ?= figma-token-operator
 RELEASE_PLATFORMS = amd64 arm64
 .PHONY: release
-release: manifests $(HELM) ## Write a release to dist/ (VERSION=vX.Y.Z, IMG_REPO=registry/name).
+release: manifests $(HELM) ## Write a release to dist/ (VERSION=vX.Y.Z, IMG_REPO=registry/name, AWS_REGION for install.yaml).
 	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "set VERSION=vX.Y.Z"; exit 1; }
+	@test -n "$(AWS_REGION)" || { echo "no AWS region: set AWS_REGION (Amplify UI Builder is regional) for dist/install.yaml"; exit 1; }
 	rm -rf dist && mkdir -p dist
 	for arch in $(RELEASE_PLATFORMS); do \
 		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o dist/manager-linux-$$arch . ; \
 	done
 	cd hack/release && go run . -version $(VERSION) -out $(CURDIR)/dist/figma-token-operator-$(VERSION).oci.tar \
 		$(foreach arch,$(RELEASE_PLATFORMS),-binary linux/$(arch)=$(CURDIR)/dist/manager-linux-$(arch))
-	KUBECTL="$$(hack/envtest.sh)/kubectl" hack/render.sh config/default $(IMG_REPO):$(VERSION) > dist/install.yaml.tmp
+	KUBECTL="$$(hack/envtest.sh)/kubectl" AWS_REGION=$(AWS_REGION) AWS_ROLE_ARN=$(AWS_ROLE_ARN) hack/render.sh config/default $(IMG_REPO):$(VERSION) > dist/install.yaml.tmp
 	mv dist/install.yaml.tmp dist/install.yaml
 	$(HELM) package charts/figma-token-operator --version $(VERSION:v%=%) --app-version $(VERSION) -d dist
 	cd dist && sha256sum manager-linux-* *.oci.tar install.yaml *.tgz > SHA256SUMS

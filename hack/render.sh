@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# Renders a kustomization with the manager image set to IMG, and any components given after
-# it, without editing the repository:
-#   hack/render.sh config/default registry.example.com/figma-token-operator:v0.1.0 [config/components/rollout-restarts ...]
-# KUBECTL names the kubectl whose built-in kustomize renders it (default: kubectl).
+# Renders a kustomization with the manager image set to IMG, the AWS region the manager
+# calls Amplify UI Builder in, and any components given after it, without editing the
+# repository:
+#   AWS_REGION=us-east-1 hack/render.sh config/default registry.example.com/figma-token-operator:v0.1.0 [config/components/rollout-restarts ...]
+# AWS_REGION is required (the manager refuses to start without one); AWS_ROLE_ARN, optional,
+# annotates the ServiceAccount for IRSA (eks.amazonaws.com/role-arn). KUBECTL names the
+# kubectl whose built-in kustomize renders it (default: kubectl).
 set -euo pipefail
 img=$2
+region=${AWS_REGION:-}
+if [[ -z "$region" ]]; then
+  echo "no AWS region: set AWS_REGION (Amplify UI Builder is regional), e.g. make deploy AWS_REGION=us-east-1 IMG=..." >&2
+  exit 1
+fi
+if [[ ! "$region" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]]; then
+  echo "AWS_REGION=$region is not an AWS region name (e.g. us-east-1)" >&2
+  exit 1
+fi
 # kustomize takes only relative paths to other kustomizations: the overlay lives in dist/.
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$root/dist"
@@ -27,6 +39,21 @@ else
   image="  newName: $img
   newTag: latest"
 fi
+irsa=""
+if [[ -n "${AWS_ROLE_ARN:-}" ]]; then
+  if [[ ! "$AWS_ROLE_ARN" =~ ^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$ ]]; then
+    echo "AWS_ROLE_ARN=$AWS_ROLE_ARN is not an IAM role ARN (arn:aws:iam::111122223333:role/NAME)" >&2
+    exit 1
+  fi
+  irsa="
+- target:
+    kind: ServiceAccount
+  patch: |-
+    - op: add
+      path: /metadata/annotations
+      value:
+        eks.amazonaws.com/role-arn: $AWS_ROLE_ARN"
+fi
 cat >"$overlay/kustomization.yaml" <<YAML
 resources:
 - $dir
@@ -34,5 +61,12 @@ components:$components
 images:
 - name: figma-token-operator
 $image
+patches:
+- target:
+    kind: Deployment
+  patch: |-
+    - op: add
+      path: /spec/template/spec/containers/0/args/-
+      value: --aws-region=$region$irsa
 YAML
 "${KUBECTL:-kubectl}" kustomize "$overlay"

@@ -3,6 +3,8 @@ package harness
 import (
 	"os"
 	"os/exec"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -16,6 +18,12 @@ type Manager struct {
 	LogPath string
 	// Args follow the defaults: the kubeconfig, the endpoint and region, no metrics, no probes.
 	Args []string
+	// AsDeployed runs the manager with Args and Env as a Deployment gives them: only the
+	// kubeconfig and the endpoint are added (the region must come from Args or Env), and no
+	// AWS region from this process's environment reaches it.
+	AsDeployed bool
+	// Env is added to the process's environment.
+	Env []string
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -30,8 +38,15 @@ func (m *Manager) Start() error {
 	}
 	args := append([]string{"--kubeconfig", m.Kubeconfig, "--amplify-endpoint", m.Endpoint, "--aws-region", Region,
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0"}, m.Args...)
+	env := os.Environ()
+	if m.AsDeployed {
+		args = append([]string{"--kubeconfig", m.Kubeconfig, "--amplify-endpoint", m.Endpoint}, m.Args...)
+		env = slices.DeleteFunc(env, func(kv string) bool {
+			return strings.HasPrefix(kv, "AWS_REGION=") || strings.HasPrefix(kv, "AWS_DEFAULT_REGION=")
+		})
+	}
 	m.cmd = exec.Command(m.Binary, args...)
-	m.cmd.Env = append(os.Environ(), awsEnv()...)
+	m.cmd.Env = append(append(env, awsEnv()...), m.Env...)
 	m.cmd.Stdout, m.cmd.Stderr = logFile, logFile
 	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := m.cmd.Start(); err != nil {

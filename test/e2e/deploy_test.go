@@ -28,7 +28,7 @@ func TestKustomizeInstallerIsAcceptedByTheAPIServer(t *testing.T) {
 	t.Parallel()
 	g := newGomega(t)
 	cmd := exec.Command(filepath.Join(root, "hack/render.sh"), filepath.Join(root, "config/default"), "registry.example.com/fto:v1.2.3")
-	cmd.Env = append(os.Environ(), "KUBECTL="+kubectlBin)
+	cmd.Env = append(os.Environ(), "KUBECTL="+kubectlBin, "AWS_REGION=us-east-1")
 	rendered, err := cmd.Output()
 	g.Expect(err).NotTo(HaveOccurred(), "%s", stderrOf(err))
 
@@ -36,7 +36,7 @@ func TestKustomizeInstallerIsAcceptedByTheAPIServer(t *testing.T) {
 	deployment := findDeployment(t, objects)
 	g.Expect(deployment.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.com/fto:v1.2.3"))
 	expectHardened(g, deployment)
-	g.Expect(deployment.Spec.Template.Spec.Containers[0].Args).To(ContainElement("--leader-elect"))
+	g.Expect(deployment.Spec.Template.Spec.Containers[0].Args).To(ContainElements("--leader-elect", "--aws-region=us-east-1"))
 	g.Expect(kinds(objects)).To(ContainElements("Namespace", "CustomResourceDefinition", "ServiceAccount",
 		"ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment"))
 
@@ -62,7 +62,7 @@ func TestRolloutRestartsComponentGrantsAndEnablesThem(t *testing.T) {
 	g := newGomega(t)
 	cmd := exec.Command(filepath.Join(root, "hack/render.sh"), filepath.Join(root, "config/default"), "registry.example.com/fto:v1.2.3",
 		filepath.Join(root, "config/components/rollout-restarts"))
-	cmd.Env = append(os.Environ(), "KUBECTL="+kubectlBin)
+	cmd.Env = append(os.Environ(), "KUBECTL="+kubectlBin, "AWS_REGION=us-east-1")
 	rendered, err := cmd.Output()
 	g.Expect(err).NotTo(HaveOccurred(), "%s", stderrOf(err))
 
