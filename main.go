@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -56,11 +57,21 @@ func bindFlags(fs *flag.FlagSet) *settings {
 			}
 			return nil
 		})
+	fs.Func("watch-label-selector", "Reconcile only the FigmaTokens this label selector selects, for sharding (e.g. figma.tokenops.dev/shard=b; the default instance: 'figma.tokenops.dev/shard notin (b)'); each selector has its own leader-election Lease. Default: all.",
+		func(v string) error {
+			selector, err := labels.Parse(v)
+			if err != nil {
+				return fmt.Errorf("not a label selector: %w", err)
+			}
+			opts.WatchLabelSelector = selector
+			return nil
+		})
 	fs.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles, "FigmaTokens reconciled in parallel.")
 	fs.StringVar(&s.amplify.Endpoint, "amplify-endpoint", "", "Amplify UI Builder endpoint URL; default: AWS_ENDPOINT_URL_AMPLIFYUIBUILDER, AWS_ENDPOINT_URL, else the regional endpoint.")
 	fs.StringVar(&s.amplify.Region, "aws-region", "", "AWS region; default: AWS_REGION or the shared config.")
-	fs.Float64Var(&s.kubeAPIQPS, "kube-api-qps", operator.DefaultQPS, "Requests per second to the Kubernetes API server.")
-	fs.IntVar(&s.kubeAPIBurst, "kube-api-burst", operator.DefaultBurst, "Burst of requests to the Kubernetes API server.")
+	fs.Float64Var(&s.kubeAPIQPS, "kube-api-qps", operator.DefaultQPS,
+		"Client-side limit of requests per second to the Kubernetes API server; 0 or less: none, the API server's Priority and Fairness paces the operator (as controller-runtime does).")
+	fs.IntVar(&s.kubeAPIBurst, "kube-api-burst", operator.DefaultBurst, "Burst of requests above --kube-api-qps, when that is positive; 0 or less: the QPS rounded up.")
 	fs.BoolVar(&opts.EnableRolloutRestarts, "enable-rollout-restarts", false,
 		"Restart the workloads in spec.rolloutRestartTargets after each new token; needs patch on Deployments, StatefulSets and DaemonSets.")
 	fs.BoolVar(&s.version, "version", false, "Print the version and exit.")
@@ -100,7 +111,7 @@ func run(ctx context.Context, s *settings, log logr.Logger) error {
 	if err != nil {
 		return fmt.Errorf("no Kubernetes configuration: %w", err)
 	}
-	restConfig.QPS, restConfig.Burst = float32(s.kubeAPIQPS), s.kubeAPIBurst
+	operator.SetRateLimit(restConfig, s.kubeAPIQPS, s.kubeAPIBurst)
 
 	upstream, err := amplify.New(ctx, s.amplify)
 	if errors.Is(err, amplify.ErrNoRegion) {
@@ -116,7 +127,7 @@ func run(ctx context.Context, s *settings, log logr.Logger) error {
 	// The effective settings, for whoever reads the logs; no credential is among them.
 	log.Info("starting manager", "version", version.Version, "revision", version.Revision(),
 		"awsRegion", upstream.Region(), "amplifyEndpoint", upstream.Endpoint(),
-		"watchNamespaces", s.manager.WatchNamespaces, "leaderElect", s.manager.LeaderElect,
+		"watchNamespaces", s.manager.WatchNamespaces, "watchLabelSelector", fmt.Sprint(s.manager.WatchLabelSelector), "leaderElect", s.manager.LeaderElect,
 		"maxConcurrentReconciles", s.manager.MaxConcurrentReconciles, "rolloutRestarts", s.manager.EnableRolloutRestarts,
 		"kubeAPIQPS", s.kubeAPIQPS, "kubeAPIBurst", s.kubeAPIBurst, "metricsBindAddress", s.manager.MetricsAddr)
 	return mgr.Start(ctx)

@@ -102,6 +102,7 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if d.RestartWorkloads {
 		r.restartWorkloads(ctx, ft, &obs)
 	}
+	r.memory.noteRestartedFor(ft, obs.RestartedFor)
 	if err := r.record(ctx, ft, obs, d); err != nil {
 		errs = append(errs, fmt.Errorf("recording the status: %w", err))
 	}

@@ -36,8 +36,11 @@ type tokenMemory struct {
 	overwriteKey string
 	// overwritesOf is the generation the overwrites were seen at: a spec change (e.g. to
 	// spec.target, the fix the fight's message gives) ends a fight.
-	overwritesOf  int64
-	restarts      map[workload]string // the restartedAt stamp last sent
+	overwritesOf int64
+	restarts     map[workload]string // the restartedAt stamp last sent
+	// restartedFor is the token the workloads were last restarted for (or counted as such),
+	// until the cache shows the status that records it.
+	restartedFor  time.Time
 	statusVersion string
 }
 
@@ -133,6 +136,29 @@ func (m *memory) rememberRestart(ft *figmav1alpha1.FigmaToken, w workload, stamp
 		t.restarts = map[workload]string{}
 	}
 	t.restarts[w] = stamp
+}
+
+// noteRestartedFor keeps the later of what was kept and t.
+func (m *memory) noteRestartedFor(ft *figmav1alpha1.FigmaToken, t time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r := m.of(ft); t.After(r.restartedFor) {
+		r.restartedFor = t
+	}
+}
+
+// restartedFor returns the later of status's rolloutRestartedFor and what was kept.
+func (m *memory) restartedFor(ft *figmav1alpha1.FigmaToken) time.Time {
+	var fromStatus time.Time
+	if ft.Status.RolloutRestartedFor != nil {
+		fromStatus = ft.Status.RolloutRestartedFor.Time
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if kept := m.of(ft).restartedFor; kept.After(fromStatus) {
+		return kept
+	}
+	return fromStatus
 }
 
 // sawVersion notes the FigmaToken version last written or read from the API server.

@@ -36,6 +36,7 @@ func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.Fi
 // observation is what the FigmaToken itself and the memory say.
 func (r *FigmaTokenReconciler) observation(ft *figmav1alpha1.FigmaToken) policy.Observation {
 	refreshBefore, _ := time.ParseDuration(ft.Spec.RefreshBefore) // validated by the API server
+	refreshInterval, _ := time.ParseDuration(ft.Spec.RefreshInterval)
 	obs := policy.Observation{
 		Now:             r.Clock.Now(),
 		Self:            ft.Name,
@@ -43,6 +44,7 @@ func (r *FigmaTokenReconciler) observation(ft *figmav1alpha1.FigmaToken) policy.
 		Generation:      ft.Generation,
 		Suspended:       ft.Spec.Suspend,
 		RefreshBefore:   refreshBefore,
+		RefreshInterval: refreshInterval,
 		Request:         ft.Annotations[figmav1alpha1.AnnotationRefreshRequestedAt],
 		Namespace:       ft.Namespace,
 		SecretName:      string(ft.Spec.SecretRef.Name),
@@ -53,9 +55,7 @@ func (r *FigmaTokenReconciler) observation(ft *figmav1alpha1.FigmaToken) policy.
 		Failure:         r.memory.latestFailure(ft),
 		Overwrites:      r.memory.overwritesOf(ft),
 	}
-	if ft.Status.RolloutRestartedFor != nil {
-		obs.RestartedFor = ft.Status.RolloutRestartedFor.Time
-	}
+	obs.RestartedFor = r.memory.restartedFor(ft)
 	if ft.Spec.Target != nil {
 		obs.TargetName = string(ft.Spec.Target.Name)
 	}
@@ -164,7 +164,7 @@ func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1al
 	obs.Record = tokensecret.ReadRecord(secret.Annotations)
 	obs.AccessTokenSet = tokensecret.HasValue(secret, string(ft.Spec.SecretRef.AccessTokenKey))
 	seeHeld(ft, secret, obs)
-	claims, err := r.ownerStillClaims(ctx, ft.Namespace, obs.Record.Owner, secret.Name)
+	claims, err := r.ownerStillClaims(ctx, ft, obs.Record.Owner, secret.Name)
 	if err != nil {
 		return err
 	}
@@ -206,13 +206,14 @@ func lastWritten(ft *figmav1alpha1.FigmaToken, obs *policy.Observation) time.Tim
 }
 
 // ownerStillClaims reports whether the FigmaToken named in a Secret's owner annotation
-// exists and still references that Secret.
-func (r *FigmaTokenReconciler) ownerStillClaims(ctx context.Context, namespace, owner, secretName string) (bool, error) {
-	if owner == "" {
-		return false, nil
+// exists and still references that Secret. Another FigmaToken is read from the API server:
+// with sharding (--watch-label-selector) it may be another instance's, outside this cache.
+func (r *FigmaTokenReconciler) ownerStillClaims(ctx context.Context, ft *figmav1alpha1.FigmaToken, owner, secretName string) (bool, error) {
+	if owner == "" || owner == ft.Name {
+		return owner != "", nil
 	}
 	other := &figmav1alpha1.FigmaToken{}
-	if err := r.Client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: owner}, other); err != nil {
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ft.Namespace, Name: owner}, other); err != nil {
 		if apierrors.IsNotFound(err) {
 			return false, nil
 		}

@@ -44,6 +44,9 @@ func TestAPIServerRefusesInvalidFigmaTokens(t *testing.T) {
 		{"refreshBefore zero", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshBefore = "0s" }},
 		{"refreshBefore negative", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshBefore = "-5m" }},
 		{"refreshBefore beyond a year, which would overflow time arithmetic", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshBefore = "2562047h" }},
+		{"refreshInterval under an hour", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshInterval = "59m" }},
+		{"refreshInterval not a duration", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshInterval = "daily" }},
+		{"refreshInterval beyond a year", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.RefreshInterval = "8761h" }},
 		{"too many target labels", func(ft *figmav1alpha1.FigmaToken) {
 			ft.Spec.Target = &figmav1alpha1.TargetSecret{Name: "t", Labels: many}
 		}},
@@ -82,6 +85,14 @@ func TestAPIServerRefusesInvalidFigmaTokens(t *testing.T) {
 		ft := validFigmaToken(f.ns)
 		ft.Spec.RefreshBefore = "8760h"
 		NewWithT(t).Expect(k8s.Create(context.Background(), ft, client.DryRunAll)).To(Succeed())
+	})
+
+	t.Run("refreshInterval from an hour to a year is accepted", func(t *testing.T) {
+		for _, interval := range []string{"1h", "24h", "8760h"} {
+			ft := validFigmaToken(f.ns)
+			ft.Spec.RefreshInterval = interval
+			NewWithT(t).Expect(k8s.Create(context.Background(), ft, client.DryRunAll)).To(Succeed(), interval)
+		}
 	})
 }
 

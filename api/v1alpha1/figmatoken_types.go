@@ -102,6 +102,16 @@ type FigmaTokenSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) <= duration('8760h')",message="refreshBefore must be at most 8760h (a year)"
 	RefreshBefore string `json:"refreshBefore,omitempty"`
 
+	// refreshInterval, when set, refreshes at least this often, however far the token is from
+	// expiry, so that a revoked grant shows (RefreshRejected) within the interval: a Go
+	// duration of at least 1h and at most 8760h. Example: 24h. Each interval costs an
+	// upstream call per FigmaToken. Default: none (refresh by expiry alone).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="refreshInterval must be a Go duration of at least 1h such as 24h"
+	// +kubebuilder:validation:XValidation:rule="duration(self) <= duration('8760h')",message="refreshInterval must be at most 8760h (a year)"
+	RefreshInterval string `json:"refreshInterval,omitempty"`
+
 	// suspend stops upstream calls and Secret writes while true. Default: false.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`

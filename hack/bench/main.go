@@ -91,7 +91,7 @@ func run(ctx context.Context, cfg config) error {
 	b := &bench{root: bins.Root, assets: bins.Assets, manager: bins.Manager, operatorArgs: cfg.operatorArgs}
 	largest := slices.Max(append([]int{cfg.n}, cfg.curve...))
 	r := &result{N: cfg.n, Unrelated: cfg.unrelated, IdleSeconds: cfg.idle.Seconds(), Workers: operatorWorkers,
-		QPS: operator.DefaultQPS, Burst: operator.DefaultBurst, Commit: commit(ctx, bins.Root)}
+		QPS: formerQPS, Burst: formerBurst, Commit: commit(ctx, bins.Root)}
 
 	if err := b.main(ctx, cfg, cfg.n == largest, r); err != nil {
 		return err

@@ -137,7 +137,7 @@ func (r *result) markdown(base string) string {
 	row := func(what, value, goal string) { fmt.Fprintf(&b, "| %s | %s | %s |\n", what, value, goal) }
 	fmt.Fprintf(&b, "## N = %d FigmaTokens\n\n| figure | value | goal |\n|---|---|---|\n", r.N)
 	row("cold start: the manager starts with every Secret and FigmaToken in place; until all are Ready", fmt.Sprintf("%.1f s", r.ColdStartSeconds), "")
-	row(fmt.Sprintf("baseline: client-go from the same state, 1 Secret update + 1 status patch each, %d workers, the same client limits (%.0f QPS, burst %d)", r.Workers, r.QPS, r.Burst),
+	row(fmt.Sprintf("baseline: client-go from the same state, 1 Secret update + 1 status patch each, %d workers, the manager's former client limits (%.0f QPS, burst %d)", r.Workers, r.QPS, r.Burst),
 		fmt.Sprintf("%.1f s", r.BaselineSeconds), "")
 	row("cold-start ratio, baseline / operator", fmt.Sprintf("%.2f", r.ColdStartRatio), "≥ 0.9")
 	row("the same baseline without a client rate limit (the API server's own limit here)", fmt.Sprintf("%.1f s", r.UnthrottledBaselineSeconds), "")

@@ -5,9 +5,12 @@
 package operator
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -25,12 +28,6 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 )
 
-// Client rate limits towards the API server, the defaults of --kube-api-qps and --kube-api-burst.
-const (
-	DefaultQPS   = 100
-	DefaultBurst = 200
-)
-
 // DefaultMaxConcurrentReconciles is the default of --max-concurrent-reconciles. An upstream
 // attempt that hangs holds its worker for up to 10 s; right after a failover a new leader
 // makes hundreds of calls within seconds, and make soak saw eight of them hang at once, which
@@ -39,6 +36,16 @@ const DefaultMaxConcurrentReconciles = 16
 
 // LeaderElectionID names the Lease replicas compete for.
 const LeaderElectionID = "figma-token-operator.figma.tokenops.dev"
+
+// leaderElectionID is the Lease of the instance that watches selector: each shard has its
+// own (the selector's fingerprint appended), so shards run side by side, each with standbys.
+func leaderElectionID(selector labels.Selector) string {
+	if selector == nil || selector.Empty() {
+		return LeaderElectionID
+	}
+	sum := sha256.Sum256([]byte(selector.String()))
+	return LeaderElectionID + "-" + hex.EncodeToString(sum[:4])
+}
 
 // lastAppliedAnnotation is kubectl's copy of an applied object; for a Secret it holds the
 // Secret's data, so it is never kept in the cache.
@@ -58,6 +65,10 @@ type Options struct {
 	MaxConcurrentReconciles                   int
 	// WatchNamespaces narrows the operator to these namespaces; empty means all.
 	WatchNamespaces []string
+	// WatchLabelSelector narrows the operator to the FigmaTokens it selects, for sharding:
+	// several instances side by side, each with its own selector and its own Lease; nil
+	// selects all.
+	WatchLabelSelector labels.Selector
 	// SkipNameValidation lets one process start the manager more than once (tests do).
 	SkipNameValidation bool
 	// EnableRolloutRestarts lets the reconciler patch the workloads in
@@ -68,8 +79,10 @@ type Options struct {
 // New builds a manager running the FigmaToken reconciler against upstream.
 func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk clock.PassiveClock) (ctrl.Manager, error) {
 	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		return nil, err
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, figmav1alpha1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			return nil, err
+		}
 	}
 	watches := controllers.NewWatchHealth(clk)
 	mgr, err := ctrl.NewManager(withReconnectingWatches(restConfig, watches.Failed), ManagerOptions(ctrl.Options{
@@ -78,14 +91,14 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		HealthProbeBindAddress:        opts.ProbeAddr,
 		PprofBindAddress:              opts.PprofAddr,
 		LeaderElection:                opts.LeaderElect,
-		LeaderElectionID:              LeaderElectionID,
+		LeaderElectionID:              leaderElectionID(opts.WatchLabelSelector),
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		LeaseDuration:                 nonZero(opts.LeaseDuration),
 		RenewDeadline:                 nonZero(opts.RenewDeadline),
 		RetryPeriod:                   nonZero(opts.RetryPeriod),
 		Controller:                    config.Controller{SkipNameValidation: &opts.SkipNameValidation},
-	}, opts.WatchNamespaces, watches))
+	}, opts.WatchNamespaces, opts.WatchLabelSelector, watches))
 	if err != nil {
 		return nil, err
 	}
@@ -104,10 +117,14 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 // ManagerOptions adds to base what the operator needs of a manager: Secrets are never
 // cached (the reconciler reads the few it needs directly; a cache of every Secret's data is
 // how other operators ran out of memory), cached objects are stripped of bulky metadata, and
-// the cache covers the watched namespaces only (all when none). watches, when not nil, is told
-// of every failed watch.
-func ManagerOptions(base ctrl.Options, watchNamespaces []string, watches *controllers.WatchHealth) ctrl.Options {
+// the cache covers the watched namespaces only (all when none) and, with a selector, the
+// FigmaTokens it selects only (all when nil). watches, when not nil, is told of every failed
+// watch.
+func ManagerOptions(base ctrl.Options, watchNamespaces []string, figmaTokens labels.Selector, watches *controllers.WatchHealth) ctrl.Options {
 	base.Cache = cacheOptions(watchNamespaces)
+	if figmaTokens != nil && !figmaTokens.Empty() {
+		base.Cache.ByObject = map[client.Object]cache.ByObject{&figmav1alpha1.FigmaToken{}: {Label: figmaTokens}}
+	}
 	if watches != nil {
 		base.Cache.DefaultWatchErrorHandler = watches.HandleWatchError
 	}

@@ -51,7 +51,7 @@ func Decide(o Observation) Decision {
 			// A fight: the kept token goes back on the fight's backoff, not at once.
 			rewriteAt = o.Overwrites.NextRewrite()
 			d.Refresh = false
-			d.Next = schedule.NextRefresh(o.Kept.RefreshedAt, o.Kept.ExpiresAt, o.RefreshBefore, o.UID)
+			d.Next = o.nextRefresh(o.Kept.RefreshedAt, o.Kept.ExpiresAt)
 		}
 		switch {
 		case o.Failure.Attempts > 0:

@@ -199,3 +199,26 @@ func TestEveryReasonHasItsMeaning(t *testing.T) {
 		}
 	}
 }
+
+// spec.refreshInterval: a 90-day token is refreshed every interval, far from its expiry, so
+// that a revoked grant shows within the interval.
+func TestRefreshIntervalRefreshesFarFromExpiry(t *testing.T) {
+	ninetyDays := func(o *Observation) {
+		o.Record.ExpiresAt = o.Record.RefreshedAt.Add(90 * 24 * time.Hour)
+		o.RefreshInterval = 24 * time.Hour
+	}
+	o := with(healthy(), ninetyDays)
+	due := o.Record.RefreshedAt.Add(24 * time.Hour)
+	if d := Decide(o); d.Refresh || !d.Next.Equal(due) {
+		t.Fatalf("Decide = refresh %v, next %s; want a refresh planned at refreshedAt + 24h (%s)", d.Refresh, d.Next, due)
+	}
+	o.Now = due
+	if !Decide(o).Refresh {
+		t.Fatal("no refresh once the interval has passed")
+	}
+	// An interval longer than the expiry schedule changes nothing.
+	o = with(healthy(), func(o *Observation) { o.RefreshInterval = 24 * time.Hour })
+	if d := Decide(o); !d.Next.Equal(scheduled) {
+		t.Fatalf("next %s, want the expiry schedule %s", d.Next, scheduled)
+	}
+}

@@ -38,7 +38,8 @@ func UpstreamFailure(e UpstreamError, o Observation) Failure {
 	case exchange && reason == figmav1alpha1.ReasonAWSAccessDenied:
 		message = fmt.Sprintf("%s. AWS refused the operator's credentials: grant its identity amplifyuibuilder:ExchangeCodeForToken and amplifyuibuilder:RefreshToken; retrying.", e.Shown)
 	case reason == figmav1alpha1.ReasonRefreshRejected:
-		message = fmt.Sprintf("%s. The refresh token was refused: put a valid Figma refresh token in Secret %s under key %s.", e.Shown, o.SecretName, o.RefreshTokenKey)
+		message = fmt.Sprintf("%s. The refresh token was refused (expired, or the grant was revoked in Figma): have the user authorize the app again, then put the new refresh token in Secret %s under key %s, or an OAuth authorization code under key %s with its redirect URI under key %s.",
+			e.Shown, o.SecretName, o.RefreshTokenKey, figmav1alpha1.SecretKeyCode, figmav1alpha1.SecretKeyRedirectURI)
 	case reason == figmav1alpha1.ReasonAWSAccessDenied:
 		message = fmt.Sprintf("%s. AWS refused the operator's credentials: grant its identity amplifyuibuilder:RefreshToken; retrying.", e.Shown)
 	default:

@@ -17,6 +17,8 @@ type Observation struct {
 
 	Suspended     bool
 	RefreshBefore time.Duration
+	// RefreshInterval is spec.refreshInterval, 0 when unset: refresh at least this often.
+	RefreshInterval time.Duration
 	// Request is the refresh-requested-at annotation, "" when absent.
 	Request string
 	// Namespace, SecretName and RefreshTokenKey locate spec.secretRef; TargetName is
@@ -133,7 +135,7 @@ func (o Observation) Adoptable(lastWritten time.Time) bool {
 func (o Observation) KeptUsable() bool {
 	k := o.Kept
 	return !k.ExpiresAt.IsZero() && k.CredentialHash == o.CredentialHash() && k.Request == o.Request &&
-		o.Now.Before(schedule.NextRefresh(k.RefreshedAt, k.ExpiresAt, o.RefreshBefore, o.UID))
+		o.Now.Before(o.nextRefresh(k.RefreshedAt, k.ExpiresAt))
 }
 
 // RequestPending reports whether refresh-requested-at holds a value not yet acted on.
@@ -152,5 +154,11 @@ func (o Observation) CredentialHash() string {
 
 // ScheduledRefresh is when the current token is due, by the timing rules.
 func (o Observation) ScheduledRefresh() time.Time {
-	return schedule.NextRefresh(o.Record.RefreshedAt, o.Record.ExpiresAt, o.RefreshBefore, o.UID)
+	return o.nextRefresh(o.Record.RefreshedAt, o.Record.ExpiresAt)
+}
+
+// nextRefresh is when a token obtained at refreshedAt and expiring at expiresAt is due: by
+// its expiry and refreshBefore, or by refreshInterval if that comes first.
+func (o Observation) nextRefresh(refreshedAt, expiresAt time.Time) time.Time {
+	return schedule.WithInterval(schedule.NextRefresh(refreshedAt, expiresAt, o.RefreshBefore, o.UID), refreshedAt, o.RefreshInterval)
 }

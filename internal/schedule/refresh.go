@@ -30,6 +30,18 @@ func NextRefresh(refreshedAt, expiresAt time.Time, refreshBefore time.Duration, 
 	return expiresAt.Add(-refreshBefore - jitter).Truncate(time.Second)
 }
 
+// WithInterval is next, or refreshedAt + interval when that comes first: with
+// spec.refreshInterval a token is refreshed at least that often. interval <= 0 is none.
+func WithInterval(next, refreshedAt time.Time, interval time.Duration) time.Time {
+	if interval <= 0 {
+		return next
+	}
+	if byInterval := refreshedAt.Add(interval).Truncate(time.Second); byInterval.Before(next) {
+		return byInterval
+	}
+	return next
+}
+
 // unitFraction maps a seed to a stable number in [0, 1).
 func unitFraction(seed string) float64 {
 	sum := sha256.Sum256([]byte(seed))

@@ -44,7 +44,7 @@ type Options struct {
 // manager Register is given. Unlike the binary, it does not track failed watches, after which
 // the binary reads Secrets directly for a minute (a test's API server has no outages).
 func ManagerOptions(base ctrl.Options) ctrl.Options {
-	return operator.ManagerOptions(base, nil, nil)
+	return operator.ManagerOptions(base, nil, nil, nil)
 }
 
 // Register adds the FigmaToken reconciler to mgr; it runs when mgr starts. The FigmaToken
