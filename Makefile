@@ -39,6 +39,7 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRD, RBAC (the manager's, and the o
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="./controllers/..." output:rbac:dir=config/rbac
 	$(CONTROLLER_GEN) rbac:roleName=rollout-restarts-role paths="./internal/rollout/..." output:rbac:dir=config/components/rollout-restarts
+	$(CONTROLLER_GEN) rbac:roleName=metrics-auth-role paths="./internal/operator/..." output:rbac:dir=config/rbac/metrics_auth
 	hack/sync-chart.sh
 	go run ./hack/apidocs config/crd/bases/figma.tokenops.dev_figmatokens.yaml docs/api.md
 	go run ./hack/chartdocs charts/figma-token-operator

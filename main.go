@@ -41,6 +41,9 @@ func bindFlags(fs *flag.FlagSet) *settings {
 	s := &settings{zap: zap.Options{StacktraceLevel: zapcore.PanicLevel}}
 	opts := &s.manager
 	fs.StringVar(&opts.MetricsAddr, "metrics-bind-address", ":8080", "Address of the metrics endpoint; 0 disables it.")
+	fs.BoolVar(&opts.MetricsSecure, "metrics-secure", true,
+		"Serve metrics over HTTPS, to clients the API server authenticates and authorizes for get on /metrics (the metrics-reader ClusterRole); false: plain HTTP, to anyone.")
+	fs.StringVar(&opts.MetricsCertDir, "metrics-cert-dir", "", "Directory with tls.crt and tls.key for the metrics endpoint; default: a self-signed certificate made at start.")
 	fs.StringVar(&opts.ProbeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	fs.StringVar(&opts.PprofAddr, "pprof-bind-address", "0", "Address of Go's /debug/pprof profiles, for memory and CPU profiling; 0 disables it.")
 	fs.BoolVar(&opts.LeaderElect, "leader-elect", false, "Elect a leader so that only one replica refreshes tokens.")
@@ -129,6 +132,6 @@ func run(ctx context.Context, s *settings, log logr.Logger) error {
 		"awsRegion", upstream.Region(), "amplifyEndpoint", upstream.Endpoint(),
 		"watchNamespaces", s.manager.WatchNamespaces, "watchLabelSelector", fmt.Sprint(s.manager.WatchLabelSelector), "leaderElect", s.manager.LeaderElect,
 		"maxConcurrentReconciles", s.manager.MaxConcurrentReconciles, "rolloutRestarts", s.manager.EnableRolloutRestarts,
-		"kubeAPIQPS", s.kubeAPIQPS, "kubeAPIBurst", s.kubeAPIBurst, "metricsBindAddress", s.manager.MetricsAddr)
+		"kubeAPIQPS", s.kubeAPIQPS, "kubeAPIBurst", s.kubeAPIBurst, "metricsBindAddress", s.manager.MetricsAddr, "metricsSecure", s.manager.MetricsSecure)
 	return mgr.Start(ctx)
 }

@@ -9,4 +9,5 @@ cp config/crd/bases/figma.tokenops.dev_figmatokens.yaml "$chart/files/crd.yaml"
 cp config/crd/bases/figma.tokenops.dev_figmatokens.yaml pkg/crds/
 cp config/rbac/role.yaml config/rbac/leader_election_role.yaml config/prometheus/alerts.yaml "$chart/files/"
 cp config/components/rollout-restarts/role.yaml "$chart/files/rollout_restarts_role.yaml"
+cp config/rbac/metrics_auth/role.yaml "$chart/files/metrics_auth_role.yaml"
 cp config/grafana/figma-token-operator.json "$chart/files/dashboard.json"

@@ -166,7 +166,8 @@ func (r *replica) start() error {
 	_ = os.Remove(logPath)
 	r.logs = append(r.logs, logPath)
 	r.process = &harness.Manager{Binary: r.s.bins.Manager, Kubeconfig: r.s.proxy.Kubeconfig, Endpoint: r.s.fake.URL, LogPath: logPath,
-		Args: []string{"--leader-elect", "--leader-election-namespace", "default", "--metrics-bind-address", r.metrics, "--zap-log-level", r.s.cfg.logLevel}}
+		// Plain HTTP metrics: the checker scrapes them on loopback, as no Prometheus would.
+		Args: []string{"--leader-elect", "--leader-election-namespace", "default", "--metrics-bind-address", r.metrics, "--metrics-secure=false", "--zap-log-level", r.s.cfg.logLevel}}
 	if err := r.process.Start(); err != nil {
 		return err
 	}

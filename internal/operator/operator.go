@@ -20,7 +20,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/controllers"
@@ -54,7 +53,14 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // Options are the manager's settings, from the command line.
 type Options struct {
 	MetricsAddr string
-	ProbeAddr   string
+	// MetricsSecure serves metrics over HTTPS behind Kubernetes authentication (TokenReview)
+	// and authorization (SubjectAccessReview: get on the /metrics non-resource URL, as the
+	// metrics-reader ClusterRole grants); false serves plain HTTP to anyone.
+	MetricsSecure bool
+	// MetricsCertDir holds tls.crt and tls.key for the metrics endpoint; without them (the
+	// default) a self-signed certificate is made at start.
+	MetricsCertDir string
+	ProbeAddr      string
 	// PprofAddr serves Go's /debug/pprof profiles; "" or "0" disables it.
 	PprofAddr               string
 	LeaderElect             bool
@@ -87,7 +93,7 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 	watches := controllers.NewWatchHealth(clk)
 	mgr, err := ctrl.NewManager(withReconnectingWatches(restConfig, watches.Failed), ManagerOptions(ctrl.Options{
 		Scheme:                        scheme,
-		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		Metrics:                       metricsOptions(opts),
 		HealthProbeBindAddress:        opts.ProbeAddr,
 		PprofBindAddress:              opts.PprofAddr,
 		LeaderElection:                opts.LeaderElect,

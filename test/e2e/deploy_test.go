@@ -137,12 +137,16 @@ func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
 		g.Expect(manager.Env).To(HaveLen(1))
 		g.Expect(deployment.Spec.Template.Spec.ServiceAccountName).To(Equal("figma-refresher"))
 
-		// Watched namespaces get Roles there and nothing cluster-wide: no ClusterRoleBinding,
-		// and the only ClusterRoles are the ones aggregated into the built-in user roles.
-		g.Expect(kinds(objects)).NotTo(ContainElement("ClusterRoleBinding"))
+		// Watched namespaces get Roles there and nothing cluster-wide but the metrics
+		// endpoint's reviews (TokenReview, SubjectAccessReview: cluster-scoped), the
+		// metrics-reader role for scrapers, and the roles aggregated into the built-in ones.
 		for _, o := range objects {
-			if o.GetKind() == "ClusterRole" {
-				g.Expect(o.GetName()).To(Or(HaveSuffix("-edit"), HaveSuffix("-view")), "a ClusterRole for the operator in namespaced mode")
+			switch o.GetKind() {
+			case "ClusterRoleBinding":
+				g.Expect(o.GetName()).To(HaveSuffix("-metrics-auth"), "a ClusterRoleBinding in namespaced mode")
+			case "ClusterRole":
+				g.Expect(o.GetName()).To(Or(HaveSuffix("-edit"), HaveSuffix("-view"), HaveSuffix("-metrics-auth"), HaveSuffix("-metrics-reader")),
+					"a ClusterRole for the operator in namespaced mode")
 			}
 		}
 		var roleNamespaces []string

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -52,6 +53,14 @@ func TestMetricsEndpoint(t *testing.T) {
 	g.Expect(series("figmatoken_condition", "namespace", ns, "name", "good", "type", "Ready", "status", "True", "reason", "Refreshed")()).To(Equal([]float64{1}))
 	g.Expect(series("figmatoken_condition", "namespace", ns, "name", "good", "type", "Stalled")()).To(BeEmpty())
 	g.Expect(series("figmatoken_operator_build_info", "version", "dev")()).To(Equal([]float64{1}))
+
+	// Only clients the API server authenticates and authorizes get the metrics.
+	for who, token := range map[string]string{"no token": "", "a ServiceAccount without metrics-reader": serviceAccountToken(t, "stranger")} {
+		resp, err := getMetrics(addr, token)
+		g.Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		g.Expect(resp.StatusCode).To(BeElementOf(http.StatusUnauthorized, http.StatusForbidden), "%s was served the metrics", who)
+	}
 
 	m := scrape(t, addr)
 	g.Expect(m.labelNames("figmatoken_condition")).To(ConsistOf("namespace", "name", "type", "status", "reason"))
@@ -105,10 +114,15 @@ type scraped struct {
 	families map[string]*dto.MetricFamily
 }
 
+// scrape reads the metrics as Prometheus does: over HTTPS (the manager's certificate is
+// self-signed), with the token of a ServiceAccount bound to the metrics-reader ClusterRole.
 func scrape(t *testing.T, addr string) scraped {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
+	resp, err := getMetrics(addr, serviceAccountToken(t, "scraper"))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		if err == nil {
+			_ = resp.Body.Close()
+		}
 		return scraped{families: map[string]*dto.MetricFamily{}}
 	}
 	defer resp.Body.Close()
@@ -122,6 +136,27 @@ func scrape(t *testing.T, addr string) scraped {
 		t.Fatalf("metrics do not parse: %v", err)
 	}
 	return scraped{text: string(body), families: families}
+}
+
+// getMetrics sends one GET /metrics over HTTPS, with a bearer token unless it is "".
+func getMetrics(addr, token string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, "https://"+addr+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	client := http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the manager's self-signed certificate
+	}}
+	return client.Do(req)
+}
+
+// serviceAccountToken is a TokenRequest token of a ServiceAccount in namespace system.
+func serviceAccountToken(t *testing.T, name string) string {
+	t.Helper()
+	return strings.TrimSpace(mustKubectl(t, "", "create", "token", name, "-n", "system"))
 }
 
 // values returns the values of the series of metric whose labels include the given pairs.

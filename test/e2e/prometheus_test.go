@@ -38,7 +38,7 @@ func TestAlertsOnARealPrometheus(t *testing.T) {
 	mustKubectl(t, "", "wait", "-n", bad, "--for=condition=Stalled", "figmatoken/design-system", "--timeout=90s")
 
 	dir := t.TempDir()
-	writePrometheusConfig(t, dir, metricsAddr)
+	writePrometheusConfig(t, dir, metricsAddr, serviceAccountToken(t, "scraper"))
 	web := freeAddress(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, prometheus, "--config.file="+filepath.Join(dir, "prometheus.yml"),
@@ -69,21 +69,25 @@ func TestAlertsOnARealPrometheus(t *testing.T) {
 		"a manager no longer scraped fires the absent alert")
 }
 
-// writePrometheusConfig writes the scrape job a ServiceMonitor with honorLabels renders to,
-// and the shipped rules with their "for" durations cut to zero.
-func writePrometheusConfig(t *testing.T, dir, target string) {
+// writePrometheusConfig writes the scrape job the shipped ServiceMonitor (HTTPS, a bearer
+// token, honorLabels) renders to, and the shipped rules with their "for" durations cut to
+// zero.
+func writePrometheusConfig(t *testing.T, dir, target, token string) {
 	t.Helper()
 	config := fmt.Sprintf(`global: {scrape_interval: 1s, evaluation_interval: 1s}
 rule_files: [rules.yaml]
 scrape_configs:
 - job_name: serviceMonitor/figma-token-operator-system/figma-token-operator/0
   honor_labels: true
+  scheme: https
+  authorization: {credentials_file: token}
+  tls_config: {insecure_skip_verify: true}
   static_configs:
   - targets: [%q]
-    labels: {namespace: figma-token-operator-system, service: figma-token-operator-metrics, pod: figma-token-operator-7d9c, endpoint: http-metrics}
+    labels: {namespace: figma-token-operator-system, service: figma-token-operator-metrics, pod: figma-token-operator-7d9c, endpoint: https-metrics}
 `, target)
 	rules := shippedRules(t, "0s")
-	for name, content := range map[string][]byte{"prometheus.yml": []byte(config), "rules.yaml": rules} {
+	for name, content := range map[string][]byte{"prometheus.yml": []byte(config), "rules.yaml": rules, "token": []byte(token)} {
 		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
 			t.Fatal(err)
 		}

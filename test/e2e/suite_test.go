@@ -113,6 +113,14 @@ func installLikeAUser(env *envtest.Environment) (string, error) {
 		{"create", "namespace", "system"},
 		{"apply", "-f", filepath.Join(root, "config", "rbac", "leader_election_role.yaml")},
 		{"create", "rolebinding", "e2e-leader-election", "-n", "system", "--role=leader-election-role", "--user=" + operatorUser},
+		// The metrics endpoint's authentication and authorization, and a scraper allowed to get
+		// /metrics (a ServiceAccount, as Prometheus is).
+		{"apply", "-f", filepath.Join(root, "config", "rbac", "metrics_auth", "role.yaml")},
+		{"create", "clusterrolebinding", "e2e-metrics-auth", "--clusterrole=metrics-auth-role", "--user=" + operatorUser},
+		{"apply", "-f", filepath.Join(root, "config", "rbac", "metrics_reader_role.yaml")},
+		{"create", "serviceaccount", "scraper", "-n", "system"},
+		{"create", "clusterrolebinding", "e2e-scraper", "--clusterrole=metrics-reader", "--serviceaccount=system:scraper"},
+		{"create", "serviceaccount", "stranger", "-n", "system"},
 	}
 	for _, args := range steps {
 		if out, err := kubectl(nil, args...); err != nil {

@@ -26,6 +26,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- end -}}
 
+{{/* The metrics Service's port name: https-metrics, or http-metrics with metrics.secure false. */}}
+{{- define "fto.metricsPortName" -}}
+{{ if .Values.metrics.secure }}https{{ else }}http{{ end }}-metrics
+{{- end -}}
+
 {{/* The manager's RBAC rules, generated from the Go markers (files/role.yaml), and with
 rolloutRestarts.enabled the patch on workloads (files/rollout_restarts_role.yaml). */}}
 {{- define "fto.managerRules" -}}

@@ -38,3 +38,14 @@ func TestEachShardHasItsOwnLeaseAndCache(t *testing.T) {
 		t.Fatal("a cache narrowed without a selector")
 	}
 }
+
+func TestMetricsAreServedSecurelyUnlessAskedNotTo(t *testing.T) {
+	secure := metricsOptions(Options{MetricsAddr: ":8443", MetricsSecure: true})
+	if !secure.SecureServing || secure.FilterProvider == nil {
+		t.Fatal("--metrics-secure serves without TLS or without authentication and authorization")
+	}
+	plain := metricsOptions(Options{MetricsAddr: ":8080"})
+	if plain.SecureServing || plain.FilterProvider != nil {
+		t.Fatal("--metrics-secure=false still serves TLS or filters")
+	}
+}
