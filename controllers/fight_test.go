@@ -32,11 +32,10 @@ func (u *countingUpstream) Exchange(context.Context, amplify.ExchangeRequest) (a
 	return amplify.ExchangeResult{}, nil
 }
 
-// The fight's timing through the whole reconcile, on a fake clock: two overwrites are
-// answered at once, the third starts a fight whose rewrites come 1, then 2 minutes after,
-// each with the token obtained at first: one upstream call in all.
-func TestAFightRewritesOnItsBackoffWithTheKeptToken(t *testing.T) {
-	t.Parallel()
+// fakeReconciler is FigmaToken inPlaceFigmaToken() on Secret "creds" (refresh token
+// "refresh-1") in a fake client, with a reconciler on a fake clock and a counting upstream.
+func fakeReconciler(t *testing.T) (*figmav1alpha1.FigmaToken, *corev1.Secret, *FigmaTokenReconciler, client.Client, *clocktesting.FakeClock, *countingUpstream) {
+	t.Helper()
 	ft := inPlaceFigmaToken()
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "ns"},
 		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
@@ -45,8 +44,18 @@ func TestAFightRewritesOnItsBackoffWithTheKeptToken(t *testing.T) {
 		WithIndex(&corev1.Secret{}, targetOwnerIndex, controllingFigmaToken).Build()
 	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	up := &countingUpstream{}
-	recorder := events.NewFakeRecorder(100)
-	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c, Clock: clk, Upstream: up, Recorder: recorder}
+	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
+		Clock: clk, Upstream: up, Recorder: events.NewFakeRecorder(100)}
+	return ft, secret, r, c, clk, up
+}
+
+// The fight's timing through the whole reconcile, on a fake clock: two overwrites are
+// answered at once, the third starts a fight whose rewrites come 1, then 2 minutes after,
+// each with the token obtained at first: one upstream call in all.
+func TestAFightRewritesOnItsBackoffWithTheKeptToken(t *testing.T) {
+	t.Parallel()
+	ft, secret, r, c, clk, up := fakeReconciler(t)
+	recorder := r.Recorder.(*events.FakeRecorder)
 	ctx := context.Background()
 	reconcile := func() time.Duration {
 		t.Helper()
@@ -172,16 +181,7 @@ func expectEvent(t *testing.T, recorder *events.FakeRecorder, reason string) {
 // record and hash, but not the one it wrote last: an overwrite, answered with the kept token.
 func TestAnOlderSnapshotPutBackIsAnOverwrite(t *testing.T) {
 	t.Parallel()
-	ft := inPlaceFigmaToken()
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds", Namespace: "ns"},
-		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
-	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(ft, secret).WithStatusSubresource(ft).
-		WithIndex(&figmav1alpha1.FigmaToken{}, secretNameIndex, secretNames).
-		WithIndex(&corev1.Secret{}, targetOwnerIndex, controllingFigmaToken).Build()
-	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
-	up := &countingUpstream{}
-	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
-		Clock: clk, Upstream: up, Recorder: events.NewFakeRecorder(100)}
+	ft, secret, r, c, clk, up := fakeReconciler(t)
 	ctx := context.Background()
 	key := client.ObjectKeyFromObject(ft)
 	reconcile := func() {

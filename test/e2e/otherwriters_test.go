@@ -67,9 +67,7 @@ func TestAStaleValuePastedIsReplacedAtOnce(t *testing.T) {
 	t.Parallel()
 	g := newGomega(t)
 	ns := newNamespace(t)
-	rt := "stale-" + rand.String(16)
-	mustKubectl(t, secretYAML("creds", rt)+"---\n"+figmaTokenYAML("design", "creds"), "apply", "-n", ns, "-f", "-")
-	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/design", "--timeout=90s")
+	rt := readyInPlace(t, ns, "stale")
 	token := latestToken(rt)
 
 	stale := base64.StdEncoding.EncodeToString([]byte("stale-access-token"))
@@ -83,9 +81,7 @@ func TestReplacingTheSecretEveryFewSecondsEndsInAReportedFight(t *testing.T) {
 	t.Parallel()
 	g := newGomega(t)
 	ns := newNamespace(t)
-	rt := "replace-" + rand.String(16)
-	mustKubectl(t, secretYAML("creds", rt)+"---\n"+figmaTokenYAML("design", "creds"), "apply", "-n", ns, "-f", "-")
-	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/design", "--timeout=90s")
+	rt := readyInPlace(t, ns, "replace")
 
 	for range 5 {
 		mustKubectl(t, secretYAML("creds", rt), "replace", "-n", ns, "-f", "-")
@@ -117,6 +113,16 @@ func TestAPrunedTargetIsRecreatedWithoutACall(t *testing.T) {
 	}
 	g.Expect(reason(t, ns, "design", "Stalled")).To(Equal("SecretOverwritten"))
 	g.Expect(fake.Calls(rt)).To(Equal(1), "≤ 2 calls; here none beyond the first")
+}
+
+// readyInPlace applies Secret "creds" with a new refresh token and FigmaToken "design" on
+// it, waits until it is Ready and returns the refresh token.
+func readyInPlace(t *testing.T, ns, prefix string) string {
+	t.Helper()
+	rt := prefix + "-" + rand.String(16)
+	mustKubectl(t, secretYAML("creds", rt)+"---\n"+figmaTokenYAML("design", "creds"), "apply", "-n", ns, "-f", "-")
+	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/design", "--timeout=90s")
+	return rt
 }
 
 // latestToken is the access token the fake issued last for a refresh token.
