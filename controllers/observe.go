@@ -82,8 +82,10 @@ func (r *FigmaTokenReconciler) observeCached(ctx context.Context, ft *figmav1alp
 	// A cached FigmaToken older than this process's own last status write may pair an old
 	// status with an old Secret version: not trusted.
 	// Nor is a cache whose watches failed lately: it may not show what changed meanwhile.
+	// Nor a spec change: what the Secret must hold (its keys, the expiry key) may have
+	// changed with it, so a new generation is always answered from the Secret itself.
 	if obs.SecretVersion == "" || ft.Spec.Target != nil || ft.Status.SecretName != obs.SecretName || !r.memory.isCurrent(ft) ||
-		!r.Watches.CacheTrusted() {
+		!r.Watches.CacheTrusted() || ft.Status.ObservedGeneration != ft.Generation {
 		return obs, false, nil
 	}
 	cached := secretMetadata()

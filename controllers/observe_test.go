@@ -53,7 +53,7 @@ func TestObserveReadsTheSecretOnlyWhenItChangedOrARefreshIsDue(t *testing.T) {
 	api := &countingReader{Reader: c}
 	clk := clocktesting.NewFakePassiveClock(now)
 	r := &FigmaTokenReconciler{Client: c, APIReader: api, Secrets: &secretwrite.Writer{Client: c, Reader: api}, SecretMetadata: c, Clock: clk}
-	ft.Status = figmav1alpha1.FigmaTokenStatus{SecretName: "creds", SecretResourceVersion: secret.ResourceVersion}
+	ft.Status = figmav1alpha1.FigmaTokenStatus{ObservedGeneration: 1, SecretName: "creds", SecretResourceVersion: secret.ResourceVersion}
 
 	observe := func(step string, wantReads int) {
 		t.Helper()
@@ -80,6 +80,13 @@ func TestObserveReadsTheSecretOnlyWhenItChangedOrARefreshIsDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	observe("changed by someone else", 1)
+
+	// A spec change (after a restart, too) is never answered from trust alone: the keys
+	// the Secret must hold may have changed with it.
+	ft.Status.SecretResourceVersion = secret.ResourceVersion
+	observe("the version it wrote again", 0)
+	ft.Generation = 2
+	observe("a new generation", 1)
 }
 
 // A watch that failed (an API server outage) leaves the cache blind to what changed until
@@ -101,7 +108,7 @@ func TestObserveReadsTheSecretForAMinuteAfterAWatchFailed(t *testing.T) {
 	api := &countingReader{Reader: c}
 	clk := clocktesting.NewFakePassiveClock(now)
 	r := &FigmaTokenReconciler{Client: c, APIReader: api, Secrets: &secretwrite.Writer{Client: c, Reader: api}, SecretMetadata: c, Clock: clk, Watches: NewWatchHealth(clk)}
-	ft.Status = figmav1alpha1.FigmaTokenStatus{SecretName: "creds", SecretResourceVersion: secret.ResourceVersion}
+	ft.Status = figmav1alpha1.FigmaTokenStatus{ObservedGeneration: 1, SecretName: "creds", SecretResourceVersion: secret.ResourceVersion}
 	reads := func() int {
 		t.Helper()
 		api.reads = 0

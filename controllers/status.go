@@ -7,7 +7,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,12 +19,6 @@ import (
 // record mirrors the decision into status (one patch, skipped when nothing changed),
 // Events and metrics.
 func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs policy.Observation, d policy.Decision) error {
-	// A blocker is reported once, when it starts; failures are reported per attempt.
-	rule := policy.Reasons[d.Reason]
-	before := meta.FindStatusCondition(ft.Status.Conditions, figmav1alpha1.ConditionReady)
-	if rule.Blocker && rule.EventType != "" && (before == nil || before.Reason != d.Reason) {
-		r.Recorder.Eventf(ft, nil, rule.EventType, rule.EventReason, "Reconcile", "%s", d.Message)
-	}
 	desired := desiredStatus(ft, obs, d)
 	metrics.SetState(ft.Namespace, ft.Name, d.Ready, timeOrZero(desired.ExpiresAt))
 	metrics.SetConditions(ft.Namespace, ft.Name, metrics.Series(desired.Conditions))
@@ -39,7 +32,17 @@ func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.Fig
 	if err != nil {
 		return client.IgnoreNotFound(err)
 	}
+	// A blocker is reported once, when it starts: judged against Stalled in the latest status
+	// (every blocker with a Warning sets it; Ready may stay True meanwhile). Failures are
+	// reported per attempt.
+	if rule := policy.Reasons[d.Reason]; rule.Blocker && rule.EventType != "" && !stalledBy(current, d.Reason) {
+		r.Recorder.Eventf(ft, nil, rule.EventType, rule.EventReason, "Reconcile", "%s", d.Message)
+	}
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		// What was observed of one FigmaToken never lands on another of the same name.
+		if current.UID != ft.UID {
+			return nil
+		}
 		status := desiredStatus(current, obs, d)
 		if equality.Semantic.DeepEqual(status, current.Status) {
 			return nil
@@ -83,10 +86,12 @@ func (r *FigmaTokenReconciler) read(ctx context.Context, ft *figmav1alpha1.Figma
 }
 
 // desiredStatus is the status that mirrors the Secret's record, the failure streak and the
-// decision.
+// decision. It claims the generation observed (obs.Generation), also when it is written on
+// a newer version of the FigmaToken after a conflict: kstatus, Flux and Argo CD read
+// observedGeneration as "this spec is done".
 func desiredStatus(ft *figmav1alpha1.FigmaToken, obs policy.Observation, d policy.Decision) figmav1alpha1.FigmaTokenStatus {
 	status := figmav1alpha1.FigmaTokenStatus{
-		ObservedGeneration:        ft.Generation,
+		ObservedGeneration:        obs.Generation,
 		Conditions:                append([]metav1.Condition(nil), ft.Status.Conditions...),
 		SecretName:                destinationName(ft),
 		FailedAttempts:            obs.Failure.Attempts,
@@ -112,7 +117,7 @@ func desiredStatus(ft *figmav1alpha1.FigmaToken, obs policy.Observation, d polic
 		status.LastFailureTime = timePtr(obs.Failure.Last)
 		status.FailedCredentialHash = obs.Failure.CredentialHash
 	}
-	d.SetConditions(&status.Conditions, ft.Generation)
+	d.SetConditions(&status.Conditions, obs.Generation)
 	return status
 }
 

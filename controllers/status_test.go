@@ -73,3 +73,59 @@ func TestStatusIsRecordedAgainstTheLatestVersionNotAStaleCache(t *testing.T) {
 		}
 	}
 }
+
+// A status patch carries the generation that was observed, also when a conflict makes it
+// land on a newer version of the spec; and it never lands on a FigmaToken re-created under
+// the same name meanwhile.
+func TestStatusClaimsOnlyTheGenerationAndUIDObserved(t *testing.T) {
+	t.Parallel()
+	scheme := runtime.NewScheme()
+	if err := figmav1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	observed := &figmav1alpha1.FigmaToken{
+		ObjectMeta: metav1.ObjectMeta{Name: "ft", Namespace: "ns", Generation: 1, UID: "uid-1"},
+		Spec:       figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: "creds", RefreshTokenKey: "refreshToken", AccessTokenKey: "accessToken"}},
+	}
+	now := time.Date(2026, 11, 25, 10, 30, 0, 0, time.UTC)
+	obs := policy.Observation{Now: now, Self: "ft", UID: "uid-1", Generation: 1, SecretFound: true,
+		Claim: tokensecret.Verdict{Allowed: true}, RefreshTokenHash: "hash-1", AccessTokenSet: true, TokenHeld: true,
+		Record: tokensecret.Record{Owner: "ft", RefreshedAt: now.Add(-30 * time.Minute), ExpiresAt: now.Add(30 * time.Minute), RefreshTokenHash: "hash-1"}}
+	ctx := context.Background()
+
+	for name, server := range map[string]*figmav1alpha1.FigmaToken{
+		"the spec edited during the reconcile": func() *figmav1alpha1.FigmaToken {
+			newer := observed.DeepCopy()
+			newer.Generation = 2
+			return newer
+		}(),
+		"the FigmaToken deleted and re-created": func() *figmav1alpha1.FigmaToken {
+			other := observed.DeepCopy()
+			other.UID = "uid-2"
+			return other
+		}(),
+	} {
+		c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(server).WithStatusSubresource(server).Build()
+		r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}}
+		stale := observed.DeepCopy()
+		stale.ResourceVersion = "1" // the version observed; the server's is newer: the patch conflicts
+		if err := r.record(ctx, stale, obs, policy.Decide(obs)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := &figmav1alpha1.FigmaToken{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(server), got); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case got.UID != observed.UID && len(got.Status.Conditions) > 0:
+			t.Errorf("%s: the predecessor's status landed on it: %+v", name, got.Status)
+		case got.UID == observed.UID && got.Status.ObservedGeneration != 1:
+			t.Errorf("%s: observedGeneration %d, want 1 (the generation observed)", name, got.Status.ObservedGeneration)
+		}
+		for _, cond := range got.Status.Conditions {
+			if cond.ObservedGeneration != 1 {
+				t.Errorf("%s: condition %s claims generation %d", name, cond.Type, cond.ObservedGeneration)
+			}
+		}
+	}
+}

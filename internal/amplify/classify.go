@@ -31,6 +31,13 @@ func (k Kind) String() string {
 	}
 }
 
+// transientCodes are AWS error codes that pass by themselves beyond the SDK's throttle and
+// retryable lists: ServiceQuotaExceededException (HTTP 402 in Amplify UI Builder's model) is
+// an account quota, not a bad refresh token.
+var transientCodes = map[string]bool{
+	"ServiceQuotaExceededException": true,
+}
+
 // accessDeniedCodes are the AWS error codes for credential and permission problems.
 var accessDeniedCodes = map[string]bool{
 	"AccessDeniedException":       true,
@@ -51,7 +58,7 @@ func Classify(code string, status int) Kind {
 	if _, ok := retry.DefaultThrottleErrorCodes[code]; ok {
 		return Transient
 	}
-	if _, ok := retry.DefaultRetryableErrorCodes[code]; ok {
+	if _, ok := retry.DefaultRetryableErrorCodes[code]; ok || transientCodes[code] {
 		return Transient
 	}
 	if accessDeniedCodes[code] {

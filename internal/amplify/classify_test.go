@@ -27,6 +27,9 @@ func TestClassify(t *testing.T) {
 		{"ExpiredTokenException", 400, AccessDenied},
 		{"", 403, AccessDenied},
 		{"", 401, AccessDenied},
+		// An account quota (HTTP 402 in the service's model), not a bad refresh token.
+		{"ServiceQuotaExceededException", 402, Transient},
+		{"ServiceQuotaExceededException", 400, Transient},
 	}
 	for _, tt := range tests {
 		if got := Classify(tt.code, tt.status); got != tt.want {

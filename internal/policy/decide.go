@@ -137,6 +137,13 @@ func blockerMessage(o Observation, reason string) string {
 		return fmt.Sprintf("Secret %s not found in namespace %s: create it with the Figma refresh token under key %s.",
 			o.SecretName, o.Namespace, o.RefreshTokenKey)
 	case figmav1alpha1.ReasonSecretConflict:
+		if o.Claim.Immutable && o.TargetName != "" {
+			return fmt.Sprintf("Not writing target Secret %s: it is immutable, and the access token is written by an update. Delete it: this FigmaToken creates it again, mutable.", o.TargetName)
+		}
+		if o.Claim.Immutable {
+			return fmt.Sprintf("Not writing Secret %s: it is immutable, and the access token is written by an update. Re-create it without immutable: true, or set spec.target so that this FigmaToken writes the token to a Secret of its own.",
+				o.DestinationName())
+		}
 		if o.TargetName != "" {
 			return fmt.Sprintf("Not writing target Secret %s: %s. Delete it so that this FigmaToken creates its own, or set another spec.target.name.",
 				o.TargetName, o.Claim.Why)

@@ -24,6 +24,8 @@ type Verdict struct {
 	Allowed bool
 	// Why explains a refusal, for a condition message.
 	Why string
+	// Immutable: refused because the Secret cannot be updated at all; no hand-over helps.
+	Immutable bool
 }
 
 // MayWrite applies the ownership rule for the FigmaToken named self: it writes when the
@@ -33,7 +35,7 @@ type Verdict struct {
 func MayWrite(c Claim, self string) Verdict {
 	switch {
 	case c.Immutable:
-		return Verdict{Why: "the Secret is immutable"}
+		return Verdict{Why: "the Secret is immutable", Immutable: true}
 	case c.Owner == self:
 		return Verdict{Allowed: true}
 	case c.Owner == "" && c.WroteBefore:
