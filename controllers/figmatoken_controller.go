@@ -89,6 +89,10 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	}
 	if d.Refresh {
 		obs, d = r.refresh(ctx, ft, secrets, obs)
+	} else if d.SyncSource {
+		if err := r.syncSource(ctx, ft, secrets, &obs); err != nil {
+			errs = append(errs, fmt.Errorf("bringing the Secret to spec.secretRef's keys: %w", err))
+		}
 	} else if d.SyncTarget {
 		if err := r.syncTarget(ctx, ft, secrets, obs); err != nil {
 			errs = append(errs, fmt.Errorf("bringing the target Secret back to spec.target: %w", err))

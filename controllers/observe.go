@@ -166,6 +166,7 @@ func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1al
 	obs.Record = tokensecret.ReadRecord(secret.Annotations)
 	obs.AccessTokenSet = tokensecret.HasValue(secret, string(ft.Spec.SecretRef.AccessTokenKey))
 	seeHeld(ft, secret, obs)
+	obs.OutOfShape = obs.TokenHeld && tokensecret.ReshapeSource(secret.DeepCopy(), secretKeys(ft), obs.UID)
 	claims, err := r.ownerStillClaims(ctx, ft, obs.Record.Owner, secret.Name)
 	if err != nil {
 		return err
@@ -183,7 +184,8 @@ func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1al
 // seeHeld fills in whether the Secret that receives the token holds this FigmaToken's
 // token, adopting one an earlier version wrote.
 func seeHeld(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Observation) {
-	obs.TokenHeld = tokensecret.Holds(secret, string(ft.Spec.SecretRef.AccessTokenKey), obs.UID, obs.Record)
+	// Under the key the spec names, or one it named before (moved back by a sync).
+	_, _, obs.TokenHeld = tokensecret.HeldValue(secret, string(ft.Spec.SecretRef.AccessTokenKey), obs.UID, obs.Record)
 	// A copy of an older write put back (a snapshot of the Secret in Git) holds a token of
 	// this FigmaToken, but not the one it wrote last: an overwrite too.
 	if last := lastWritten(ft, obs); obs.TokenHeld && !last.IsZero() && obs.Record.RefreshedAt.Before(last) {

@@ -127,6 +127,20 @@ func (r *FigmaTokenReconciler) adopt(ctx context.Context, ft *figmav1alpha1.Figm
 	return nil
 }
 
+// syncSource, when no refresh is due, brings the source Secret to the spec's keys with the
+// token it holds: moved to a new accessTokenKey (the old key's value goes), its expiry under
+// a new expiresAtKey. A spec change costs no upstream call while the token is valid.
+func (r *FigmaTokenReconciler) syncSource(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs *policy.Observation) error {
+	if s.source == nil {
+		return nil
+	}
+	synced, written, err := r.Secrets.ReshapeSource(ctx, ft, s.source, secretKeys(ft))
+	if written {
+		obs.SecretVersion, obs.OutOfShape, obs.AccessTokenSet = synced.ResourceVersion, false, true
+	}
+	return err
+}
+
 // recheckSource re-reads what a source Secret found changed says about who may write it.
 func (r *FigmaTokenReconciler) recheckSource(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) secretwrite.Recheck {
 	return func(current *corev1.Secret) (bool, error) {

@@ -15,9 +15,10 @@ type Decision struct {
 	// Refresh: call upstream now.
 	Refresh bool
 	// SyncTarget: bring an owned target Secret back to spec.target (no upstream call).
+	// SyncSource: bring the source Secret to the spec's keys with the token it holds.
 	// PruneTargets: delete the target Secrets spec.target no longer names.
 	// RestartWorkloads: stamp spec.rolloutRestartTargets for the current token.
-	SyncTarget, PruneTargets, RestartWorkloads bool
+	SyncTarget, SyncSource, PruneTargets, RestartWorkloads bool
 	// Adopt: add the access-token-hash to a token an earlier version wrote (no upstream call).
 	Adopt bool
 	// Next is when the next refresh is planned (status.nextRefreshTime); zero when blocked.
@@ -39,6 +40,7 @@ type Decision struct {
 func Decide(o Observation) Decision {
 	d := Decision{
 		SyncTarget:       !o.Suspended && o.TargetName != "" && o.Claim.Allowed && o.Valid(),
+		SyncSource:       !o.Suspended && o.TargetName == "" && o.Claim.Allowed && o.Valid() && o.OutOfShape,
 		PruneTargets:     !o.Suspended,
 		RestartWorkloads: !o.Suspended && o.RestartTargets > 0 && o.Valid() && o.Record.RefreshedAt.After(o.RestartedFor),
 	}

@@ -42,6 +42,9 @@ type Observation struct {
 	// TokenHeld: the Secret that receives the token holds the token its record was
 	// written with (the access-token-hash matches), or one adopted from an earlier version.
 	TokenHeld bool
+	// OutOfShape: the source Secret holds the token, but not as the spec's keys ask (a new
+	// accessTokenKey, an expiresAtKey set): a sync moves it, no upstream call.
+	OutOfShape bool
 	// Adopt: the token held was written by an earlier version of the operator, without
 	// an access-token-hash (or with one for another refreshed-at): add the hash, no call.
 	Adopt bool

@@ -46,14 +46,29 @@ func (w *Writer) Target(ctx context.Context, owner client.Object, key types.Name
 // Reshape brings an owned target Secret back to shape, keeping the token and record it
 // holds; nothing is sent when it already is. A conflict is left to the next reconcile.
 func (w *Writer) Reshape(ctx context.Context, owner client.Object, target *corev1.Secret, shape tokensecret.Target, rec tokensecret.Record) (bool, error) {
-	if !tokensecret.Reshape(target.DeepCopy(), shape, rec) {
+	uid := string(owner.GetUID())
+	if !tokensecret.Reshape(target.DeepCopy(), shape, rec, uid) {
 		return false, nil
 	}
 	_, written, err := w.Put(ctx, owner, client.ObjectKeyFromObject(target), target, func(s *corev1.Secret) error {
-		tokensecret.Reshape(s, shape, rec)
+		tokensecret.Reshape(s, shape, rec, uid)
 		return nil
 	}, func(*corev1.Secret) (bool, error) { return false, nil })
 	return written, err
+}
+
+// ReshapeSource brings the source Secret to what the spec's keys ask, with the token it
+// holds (moved to a new accessTokenKey, its expiry under expiresAtKey); nothing is sent when
+// it already is. A conflict is left to the next reconcile.
+func (w *Writer) ReshapeSource(ctx context.Context, owner client.Object, source *corev1.Secret, keys tokensecret.Keys) (*corev1.Secret, bool, error) {
+	uid := string(owner.GetUID())
+	if !tokensecret.ReshapeSource(source.DeepCopy(), keys, uid) {
+		return source, false, nil
+	}
+	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
+		tokensecret.ReshapeSource(s, keys, uid)
+		return nil
+	}, func(*corev1.Secret) (bool, error) { return false, nil })
 }
 
 // Claim makes a Secret that other FigmaTokens name too owner's before any upstream call: an

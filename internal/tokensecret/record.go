@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 )
@@ -91,6 +92,40 @@ func Holds(secret *corev1.Secret, key, uid string, r Record) bool {
 	value := secret.Data[key]
 	return len(value) > 0 && r.AccessTokenHash != "" &&
 		hmac.Equal([]byte(r.AccessTokenHash), []byte(AccessTokenFingerprint(uid, string(value), r.RefreshedAt)))
+}
+
+// HeldValue finds the token the Secret's record was written with: under key, else under
+// another key it was moved from (spec.secretRef.accessTokenKey changed). It returns the
+// value and the key it is under; ok is false when the Secret holds it nowhere.
+func HeldValue(secret *corev1.Secret, key, uid string, r Record) (value, under string, ok bool) {
+	if Holds(secret, key, uid, r) {
+		return string(secret.Data[key]), key, true
+	}
+	for other := range secret.Data {
+		if other != key && Holds(secret, other, uid, r) {
+			return string(secret.Data[other]), other, true
+		}
+	}
+	return "", "", false
+}
+
+// ReshapeSource brings a source Secret that holds this FigmaToken's token (uid) to what keys
+// ask: the token under keys.AccessToken (moved there from an old key, which is removed) and
+// its expiry under keys.ExpiresAt if set; every other key is left as it is. It reports
+// whether anything changed, and changes the object in memory only.
+func ReshapeSource(secret *corev1.Secret, keys Keys, uid string) bool {
+	r := ReadRecord(secret.Annotations)
+	value, _, ok := HeldValue(secret, keys.AccessToken, uid, r)
+	if !ok {
+		return false
+	}
+	before := secret.DeepCopy()
+	RemoveMovedToken(secret, keys.AccessToken, uid)
+	secret.Data[keys.AccessToken] = []byte(value)
+	if keys.ExpiresAt != "" {
+		secret.Data[keys.ExpiresAt] = []byte(formatTime(r.ExpiresAt))
+	}
+	return !equality.Semantic.DeepEqual(before.Data, secret.Data)
 }
 
 // RemoveMovedToken removes this FigmaToken's token from every key but keep: after

@@ -30,10 +30,14 @@ func ShapeTarget(secret *corev1.Secret, t Target, accessToken string, r Record) 
 }
 
 // Reshape brings an existing target Secret back to what t asks, keeping the access token it
-// holds, and reports whether anything changed.
-func Reshape(secret *corev1.Secret, t Target, r Record) bool {
+// holds (wherever its record says it is, for uid), and reports whether anything changed.
+func Reshape(secret *corev1.Secret, t Target, r Record, uid string) bool {
 	before := secret.DeepCopy()
-	ShapeTarget(secret, t, string(before.Data[t.Keys.AccessToken]), r)
+	value, _, ok := HeldValue(secret, t.Keys.AccessToken, uid, r)
+	if !ok {
+		value = string(before.Data[t.Keys.AccessToken])
+	}
+	ShapeTarget(secret, t, value, r)
 	return !equality.Semantic.DeepEqual(secret.Labels, before.Labels) ||
 		!equality.Semantic.DeepEqual(secret.Annotations, before.Annotations) ||
 		!equality.Semantic.DeepEqual(secret.Data, before.Data)

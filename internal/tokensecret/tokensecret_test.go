@@ -185,3 +185,29 @@ func TestRemoveMovedTokenRemovesOnlyThisFigmaTokensToken(t *testing.T) {
 		t.Fatal("a value was removed for another UID")
 	}
 }
+
+func TestReshapeSourceMovesTheTokenAndWritesTheExpiry(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	secret := &corev1.Secret{Data: map[string][]byte{"refreshToken": []byte("refresh-1"), "other": []byte("x")}}
+	Write(secret, Keys{AccessToken: "accessToken"}, "access-1", Record{Owner: "ft", RefreshedAt: at, ExpiresAt: at.Add(time.Hour),
+		AccessTokenHash: AccessTokenFingerprint("uid-1", "access-1", at)})
+	keys := Keys{AccessToken: "token", ExpiresAt: "expiresAt"}
+	if !ReshapeSource(secret, keys, "uid-1") {
+		t.Fatal("nothing changed")
+	}
+	if string(secret.Data["token"]) != "access-1" || string(secret.Data["expiresAt"]) != "2026-11-25T11:00:00Z" {
+		t.Fatalf("reshaped data: %v", secret.Data)
+	}
+	if _, ok := secret.Data["accessToken"]; ok {
+		t.Fatal("the old key stayed")
+	}
+	if string(secret.Data["refreshToken"]) != "refresh-1" || string(secret.Data["other"]) != "x" {
+		t.Fatal("another key changed")
+	}
+	if ReshapeSource(secret, keys, "uid-1") {
+		t.Fatal("a second reshape changed something")
+	}
+	if ReshapeSource(&corev1.Secret{Data: map[string][]byte{"accessToken": []byte("foreign")}}, keys, "uid-1") {
+		t.Fatal("a Secret without this FigmaToken's token was reshaped")
+	}
+}
