@@ -161,6 +161,7 @@ RELEASE_PLATFORMS = amd64 arm64
 release: manifests $(HELM) ## Write a release to dist/ (VERSION=vX.Y.Z, IMG_REPO=registry/name, AWS_REGION for install.yaml).
 	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "set VERSION=vX.Y.Z"; exit 1; }
 	@test -n "$(AWS_REGION)" || { echo "no AWS region: set AWS_REGION (Amplify UI Builder is regional) for dist/install.yaml"; exit 1; }
+	hack/stamp-version.sh $(VERSION)
 	rm -rf dist && mkdir -p dist
 	for arch in $(RELEASE_PLATFORMS); do \
 		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o dist/manager-linux-$$arch . ; \

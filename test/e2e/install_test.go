@@ -25,7 +25,7 @@ import (
 // examples use).
 func TestEveryInstallPathStartsAWorkingManager(t *testing.T) {
 	const region = "us-east-1"
-	img := "registry.example.com/figma-token-operator:v0.3.0"
+	img := "registry.example.com/figma-token-operator:v0.1.0" // the README's, kept in step by internal/versions
 	for _, path := range []struct {
 		name string
 		// install applies the operator as the README says and returns the Deployment's
@@ -53,7 +53,7 @@ func TestEveryInstallPathStartsAWorkingManager(t *testing.T) {
 			const release, namespace = "figma-token-operator", "figma-token-operator"
 			_, _ = kubectl(nil, "create", "namespace", namespace)
 			out, err := exec.Command(helm, "template", release, filepath.Join(root, "charts/figma-token-operator"), "-n", namespace,
-				"--set", "image.repository=registry.example.com/figma-token-operator", "--set", "image.tag=v0.3.0",
+				"--set", "image.repository=registry.example.com/figma-token-operator", "--set", "image.tag=v0.1.0",
 				"--set", "aws.region="+region,
 				"--set", `serviceAccount.annotations.eks\.amazonaws\.com/role-arn=arn:aws:iam::111122223333:role/figma-token-operator`).Output()
 			if err != nil {
