@@ -31,7 +31,10 @@ ldflags="-s -w -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=$major -X $pkg.g
 cd "$module"
 tmp=$(mktemp -d "$out/.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-for b in "${missing[@]}"; do
+for i in "${!missing[@]}"; do
+  b=${missing[$i]}
+  echo "building $b ($((i + 1)) of ${#missing[@]})..." >&2
+  started=$SECONDS
   if [[ "$b" == etcd ]]; then
     CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd_version" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
   else
@@ -39,5 +42,6 @@ for b in "${missing[@]}"; do
   fi
   # Each binary moves into place only once built, so a half build is never reused.
   mv "$tmp/$b" "$out/"
+  echo "built $b in $((SECONDS - started)) s" >&2
 done
 echo "$out"
