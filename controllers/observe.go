@@ -188,11 +188,12 @@ func seeHeld(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Ob
 	_, _, obs.TokenHeld = tokensecret.HeldValue(secret, string(ft.Spec.SecretRef.AccessTokenKey), obs.UID, obs.Record)
 	// A copy of an older write put back (a snapshot of the Secret in Git) holds a token of
 	// this FigmaToken, but not the one it wrote last: an overwrite too.
-	if last := lastWritten(ft, obs); obs.TokenHeld && !last.IsZero() && obs.Record.RefreshedAt.Before(last) {
+	last := lastWritten(ft, obs)
+	if obs.TokenHeld && !last.IsZero() && obs.Record.RefreshedAt.Before(last) {
 		obs.TokenHeld = false
 	}
 	obs.Adopt = false
-	if !obs.TokenHeld && obs.Adoptable(lastWritten(ft, obs)) {
+	if !obs.TokenHeld && obs.Adoptable(last) {
 		obs.TokenHeld, obs.Adopt = true, true
 	}
 }

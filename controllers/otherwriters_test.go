@@ -2,13 +2,13 @@ package controllers_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -134,7 +134,7 @@ func (f *fixture) revert(name, manager string, d time.Duration) *reverter {
 			s.Data["accessToken"] = nil
 			if err := k8s.Update(ctx, s, client.FieldOwner(manager)); err == nil {
 				r.reverts <- struct{}{}
-			} else if !strings.Contains(err.Error(), "conflict") && ctx.Err() == nil {
+			} else if !apierrors.IsConflict(err) && ctx.Err() == nil {
 				f.t.Logf("reverting: %v", err)
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -83,9 +82,15 @@ func TestReplacingTheSecretEveryFewSecondsEndsInAReportedFight(t *testing.T) {
 	ns := newNamespace(t)
 	rt := readyInPlace(t, ns, "replace")
 
+	// The other writer replaces the Secret again each time the operator has answered: its
+	// token back, or the fight under way.
+	token := latestToken(rt)
+	answered := func() bool {
+		return secretValue(t, ns, "creds", "accessToken")() == token || reason(t, ns, "design", "Stalled") == "SecretOverwritten"
+	}
 	for range 5 {
 		mustKubectl(t, secretYAML("creds", rt), "replace", "-n", ns, "-f", "-")
-		time.Sleep(4 * time.Second) // the other writer's pace, not an assertion
+		g.Eventually(answered).Should(BeTrue())
 	}
 	g.Eventually(func() string { return reason(t, ns, "design", "Stalled") }).Should(Equal("SecretOverwritten"))
 	events := overwriteEvents(t, ns)
