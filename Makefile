@@ -10,6 +10,9 @@ CONTROLLER_GEN_VERSION ?= v0.23.0
 GOLANGCI_LINT_VERSION ?= v2.15.0
 HELM_VERSION ?= v4.3.1
 PROMETHEUS_VERSION ?= v0.316.0
+# crane pushes the release's image; the same go-containerregistry release hack/release builds it with.
+CRANE_VERSION ?= v0.22.1
+GOTESTSUM_VERSION ?= v1.13.0
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
@@ -17,6 +20,8 @@ GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 HELM ?= $(LOCALBIN)/helm-$(HELM_VERSION)
 PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMETHEUS_VERSION)
 PROMETHEUS ?= $(LOCALBIN)/prometheus-$(PROMETHEUS_VERSION)
+CRANE ?= $(LOCALBIN)/crane-$(CRANE_VERSION)
+GOTESTSUM ?= $(LOCALBIN)/gotestsum-$(GOTESTSUM_VERSION)
 KUBECTL ?= $(shell [ -n "$(KUBEBUILDER_ASSETS)" ] && echo "$(KUBEBUILDER_ASSETS)/kubectl" || echo kubectl)
 
 # Make's own shell runs recipes with bash and stops at the first failing command of a pipe.
@@ -67,11 +72,15 @@ envtest: ## Build kube-apiserver, etcd and kubectl for the tests into bin/k8s/ (
 
 # The tests use KUBEBUILDER_ASSETS when it is set, else the binaries hack/envtest.sh builds.
 .PHONY: test
-test: manifests generate fmt vet $(HELM) $(PROMTOOL) $(PROMETHEUS) ## Run every test: unit, envtest and end-to-end.
-	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}" HELM=$(HELM) PROMTOOL=$(PROMTOOL) PROMETHEUS=$(PROMETHEUS); \
-	go test ./... -race -count=1 -parallel 32 -timeout 40m & suite=$$!; \
-	example=0; (cd examples/envtest-app && go test ./... -count=1 -timeout 10m) || example=$$?; \
-	wait $$suite; [ $$example = 0 ]
+# gotestsum names each test as it finishes and sums up at the end (failures again, with their
+# output). The nested modules (the envtest example, the release tool) run beside the main suite.
+test: manifests generate fmt vet $(HELM) $(PROMTOOL) $(PROMETHEUS) $(CRANE) $(GOTESTSUM) ## Run every test: unit, envtest and end-to-end.
+	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}" HELM=$(HELM) PROMTOOL=$(PROMTOOL) PROMETHEUS=$(PROMETHEUS) LOCALBIN=$(LOCALBIN); \
+	$(GOTESTSUM) --format testname -- ./... -race -count=1 -parallel 32 -timeout 40m & suite=$$!; \
+	nested=0; for module in examples/envtest-app hack/release; do \
+		(cd $$module && $(GOTESTSUM) --format pkgname -- ./... -count=1 -timeout 10m) || nested=1; \
+	done; \
+	wait $$suite; [ $$nested = 0 ]
 
 .PHONY: verify
 verify: manifests generate ## Fail when generated files or formatting differ from what is committed.
@@ -174,6 +183,18 @@ release: manifests $(HELM) ## Write a release to dist/ (VERSION=vX.Y.Z, IMG_REPO
 	cd dist && sha256sum manager-linux-* *.oci.tar install.yaml *.tgz > SHA256SUMS
 	@echo "wrote dist/ for $(VERSION)"; cat dist/SHA256SUMS
 
+# make push VERSION=vX.Y.Z IMG_REPO=registry/name pushes what make release wrote: the OCI layout
+# tarball unpacked, its index (both platforms) pushed as one tag with crane, which reads the
+# credentials of docker login or crane auth login. It prints the pushed digest.
+RELEASE_DIR ?= dist
+.PHONY: push
+push: $(CRANE) ## Push the release's multi-arch image to IMG_REPO:VERSION (after make release; your registry login).
+	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "set VERSION=vX.Y.Z, the release to push"; exit 1; }
+	@test -f $(RELEASE_DIR)/figma-token-operator-$(VERSION).oci.tar || { echo "no $(RELEASE_DIR)/figma-token-operator-$(VERSION).oci.tar: run make release VERSION=$(VERSION) first"; exit 1; }
+	layout=$$(mktemp -d) && trap 'rm -rf "$$layout"' EXIT && \
+	tar -xf $(RELEASE_DIR)/figma-token-operator-$(VERSION).oci.tar -C "$$layout" && \
+	$(CRANE) push --index "$$layout" $(IMG_REPO):$(VERSION)
+
 .PHONY: docker-build
 docker-build: ## Build the manager image IMG (needs a container engine).
 	$(CONTAINER_TOOL) build --build-arg VERSION=$(VERSION) -t $(IMG) .
@@ -195,6 +216,12 @@ $(PROMTOOL):
 
 $(PROMETHEUS):
 	$(call go-install,$@,github.com/prometheus/prometheus/cmd/prometheus,$(PROMETHEUS_VERSION))
+
+$(CRANE):
+	$(call go-install,$@,github.com/google/go-containerregistry/cmd/crane,$(CRANE_VERSION))
+
+$(GOTESTSUM):
+	$(call go-install,$@,gotest.tools/gotestsum,$(GOTESTSUM_VERSION))
 
 # go-install builds package $(2) at version $(3) into the file $(1).
 define go-install

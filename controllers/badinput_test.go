@@ -71,6 +71,27 @@ func TestHugeAndBinarySecretsKeepEveryOtherByte(t *testing.T) {
 	f.g.Expect(fake.Calls(rt)).To(Equal(1), "the trailing newline of a file-made Secret is not sent")
 }
 
+// A Secret filled to its 1 MiB limit has no room for the access token: the API server
+// refuses the write (422 Invalid), and the condition says why, not only "Invalid, HTTP 422".
+func TestASecretWithNoRoomForTheTokenSaysSo(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rt := uniqueToken("full")
+	const secretLimit = 1 << 20 // the API server's cap on a Secret's data
+	bulk := bytes.Repeat([]byte("x"), secretLimit-len(rt)-16)
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "full", Namespace: f.ns},
+		Data:       map[string][]byte{"refreshToken": []byte(rt), "bulk": bulk},
+	}
+	f.g.Expect(k8s.Create(context.Background(), s)).To(Succeed())
+	f.createFigmaToken("full", "full")
+
+	f.g.Eventually(f.condition("full", figmav1alpha1.ConditionReconciling)).Should(Equal("True/" + figmav1alpha1.ReasonSecretWriteFailed))
+	reconciling := meta.FindStatusCondition(f.figmaToken("full").Status.Conditions, figmav1alpha1.ConditionReconciling)
+	f.g.Expect(reconciling.Message).To(ContainSubstring("Invalid, HTTP 422: the Secret would exceed the 1 MiB limit"))
+	f.g.Expect(f.secret("full").Data).To(Equal(s.Data), "nothing is lost")
+}
+
 // The user edits the Secret while a refresh is in flight: the operator's write conflicts,
 // it re-reads, re-checks and writes the token it already holds, keeping the user's edit.
 func TestSecretWriteConflictKeepsTheEditAndMakesNoSecondCall(t *testing.T) {

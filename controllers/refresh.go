@@ -9,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
@@ -87,13 +89,32 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	return obs, policy.Decide(obs)
 }
 
-// reasonOf names a failed API request by its status reason and code, never its message.
+// reasonOf names a failed API request by its status reason and code, never its message,
+// and says what a refusal of an oversized Secret means.
 func reasonOf(err error) string {
 	var status apierrors.APIStatus
-	if errors.As(err, &status) {
-		return fmt.Sprintf("%s, HTTP %d", status.Status().Reason, status.Status().Code)
+	if !errors.As(err, &status) {
+		return "request failed"
 	}
-	return "request failed"
+	reason := fmt.Sprintf("%s, HTTP %d", status.Status().Reason, status.Status().Code)
+	if tooLarge(status.Status()) {
+		reason += ": the Secret would exceed the 1 MiB limit"
+	}
+	return reason
+}
+
+// tooLarge reports whether the API server refused a Secret for its size: its validation
+// caps a Secret's data at 1 MiB (FieldValueTooLong on data).
+func tooLarge(status metav1.Status) bool {
+	if status.Reason != metav1.StatusReasonInvalid || status.Details == nil {
+		return false
+	}
+	for _, cause := range status.Details.Causes {
+		if cause.Type == metav1.CauseType(field.ErrorTypeTooLong) && cause.Field == "data" {
+			return true
+		}
+	}
+	return false
 }
 
 // refreshedHow says, for the Refreshed Event, where the token came from.

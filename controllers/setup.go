@@ -105,7 +105,6 @@ func (r *FigmaTokenReconciler) byIndex(ctx context.Context, namespace, secretNam
 // Secret already says what the reconcile that wrote it knew.
 func (r *FigmaTokenReconciler) notOwnWrite() predicate.Predicate {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		key := types.NamespacedName{Namespace: e.ObjectNew.GetNamespace(), Name: e.ObjectNew.GetName()}
-		return !r.Secrets.IsOwnWrite(key, e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations())
+		return !r.Secrets.IsOwnWrite(e.ObjectOld, e.ObjectNew)
 	}}
 }

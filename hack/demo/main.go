@@ -23,19 +23,23 @@ import (
 func main() {
 	duration := flag.Duration("duration", 0, "stop after this long (0: run until Ctrl-C)")
 	lifetime := flag.Duration("token-lifetime", 30*time.Second, "lifetime of the access tokens the fake endpoint issues")
+	kubeconfig := flag.String("kubeconfig-out", filepath.Join("bin", "demo.kubeconfig"), "where to write the control plane's kubeconfig (removed on exit), relative to the repository")
+	managerLog := flag.String("manager-log", filepath.Join("bin", "demo-manager.log"), "where the operator logs (kept on exit), relative to the repository")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *lifetime, *duration); err != nil {
+	if err := run(ctx, *lifetime, *duration, *kubeconfig, *managerLog); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
 // run sets everything up, then shows the refreshes for duration (0: until Ctrl-C). The
-// duration starts once the operator runs, not during the first build.
-func run(ctx context.Context, lifetime, duration time.Duration) error {
+// duration starts once the operator runs, not during the first build. On the way out it
+// removes what it made (the operator, the control plane with its data and kubeconfig, the
+// fake endpoint), keeping only the operator's log.
+func run(ctx context.Context, lifetime, duration time.Duration, kubeconfig, managerLog string) error {
 	bins, err := harness.Build(ctx, say)
 	if err != nil {
 		return err
@@ -43,7 +47,7 @@ func run(ctx context.Context, lifetime, duration time.Duration) error {
 	root, assets, managerBinary := bins.Root, bins.Assets, bins.Manager
 
 	say("starting etcd and kube-apiserver on loopback, installing the CRD from config/crd...")
-	cluster, err := harness.StartControlPlane(harness.ControlPlaneOptions{Assets: assets, Kubeconfig: filepath.Join(root, "bin", "demo.kubeconfig")})
+	cluster, err := harness.StartControlPlane(harness.ControlPlaneOptions{Assets: assets, Kubeconfig: inRepo(root, kubeconfig)})
 	if err != nil {
 		return err
 	}
@@ -56,7 +60,7 @@ func run(ctx context.Context, lifetime, duration time.Duration) error {
 	defer upstream.Down()
 	say("fake Amplify endpoint at %s issues tokens valid for %s", upstream.URL, lifetime)
 
-	operator := &harness.Manager{Binary: managerBinary, Kubeconfig: cluster.Kubeconfig, Endpoint: upstream.URL, LogPath: filepath.Join(root, "bin", "demo-manager.log")}
+	operator := &harness.Manager{Binary: managerBinary, Kubeconfig: cluster.Kubeconfig, Endpoint: upstream.URL, LogPath: inRepo(root, managerLog)}
 	_ = os.Remove(operator.LogPath) // the log of this run only
 	if err := operator.Start(); err != nil {
 		return err
@@ -83,7 +87,17 @@ func run(ctx context.Context, lifetime, duration time.Duration) error {
 	summary := watch(ctx, cluster.Client, "default", "design-system", "figma-credentials")
 	summary.calls, summary.issued = upstream.Fake.TotalCalls(), len(upstream.Fake.Issued())
 	summary.print()
+	say("stopping: the operator, then the control plane (its data and %s go); the operator's log stays at %s",
+		rel(cluster.Kubeconfig), rel(operator.LogPath))
 	return nil
+}
+
+// inRepo is path, relative to the repository root unless absolute.
+func inRepo(root, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(root, path)
 }
 
 // say prints one line of the demo's narration, stamped with the time.

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
 // summary is what the demo saw.
@@ -29,11 +30,13 @@ func (s summary) print() {
 	fmt.Printf("  tokens that lapsed:  %d\n", s.expired)
 }
 
-// watch polls the FigmaToken and its Secret and narrates every change, until ctx ends.
+// watch polls the FigmaToken and its Secret and narrates each change once, until ctx ends: a
+// refresh requested with the annotation, each new token (marked when it answers the
+// request), each new Ready state and each new next-refresh time.
 func watch(ctx context.Context, c client.Client, namespace, name, secretName string) summary {
 	var (
-		s                          summary
-		lastToken, lastReady, next string
+		s                                               summary
+		lastToken, lastReady, next, requested, answered string
 	)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -43,18 +46,28 @@ func watch(ctx context.Context, c client.Client, namespace, name, secretName str
 			return s
 		case <-tick.C:
 		}
+		ft := &figmav1alpha1.FigmaToken{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, ft); err != nil {
+			continue
+		}
+		if r := ft.Annotations[figmav1alpha1.AnnotationRefreshRequestedAt]; r != "" && r != requested {
+			requested = r
+			if ft.Status.LastHandledRefreshRequest != r {
+				say("refresh requested (%s=%s)", figmav1alpha1.AnnotationRefreshRequestedAt, r)
+			}
+		}
 		secret := &corev1.Secret{}
 		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: secretName}, secret); err == nil {
 			if token := string(secret.Data["accessToken"]); token != "" && token != lastToken {
 				lastToken = token
 				s.refreshesSeen++
-				say("refreshed: Secret %s now holds access token %s, expires %s",
-					secretName, mask(token), clock(secret.Annotations[figmav1alpha1.AnnotationExpiresAt]))
+				how := "refreshed"
+				if handled := tokensecret.ReadRecord(secret.Annotations).HandledRefreshRequest; handled != "" && handled == requested && handled != answered {
+					how, answered = "refreshed as requested", handled
+				}
+				say("%s: Secret %s now holds access token %s, expires %s",
+					how, secretName, mask(token), clock(secret.Annotations[figmav1alpha1.AnnotationExpiresAt]))
 			}
-		}
-		ft := &figmav1alpha1.FigmaToken{}
-		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, ft); err != nil {
-			continue
 		}
 		if ready := meta.FindStatusCondition(ft.Status.Conditions, figmav1alpha1.ConditionReady); ready != nil {
 			state := string(ready.Status) + "/" + ready.Reason

@@ -1,7 +1,7 @@
 // Command release writes the manager's multi-arch OCI image as an OCI image layout tarball,
 // without a container engine: a static binary, CA certificates, the non-root user 65532 and
-// nothing else (no shell). Any registry tool pushes it, e.g.
-// crane push dist/figma-token-operator-v0.2.0.oci.tar registry.example.com/figma-token-operator:v0.2.0.
+// nothing else (no shell). make push pushes it: the tarball unpacked, then
+// crane push --index DIR registry.example.com/figma-token-operator:v0.2.0 (push_test.go runs it).
 //
 //	go run . -version v0.2.0 -out ../../dist/figma-token-operator-v0.2.0.oci.tar \
 //	    -binary linux/amd64=../../dist/manager-linux-amd64 -binary linux/arm64=../../dist/manager-linux-arm64

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/schedule"
 	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
@@ -14,7 +15,7 @@ import (
 const (
 	unavailableShare = 0.05  // 5xx
 	throttledShare   = 0.02  // 429
-	hangShare        = 0.005 // no answer: the operator gives the attempt up and retries
+	hangShare        = 0.005 // no answer: the call ends at its deadline, retried after the backoff
 	malformedShare   = 0.005 // a 200 whose body is not the API's
 	hangFor          = 40 * time.Second
 )
@@ -33,9 +34,11 @@ func (s *soak) upstreamFault(credential string) (fakeamplify.Behavior, *fakeampl
 		return fakeamplify.Behavior{}, &fakeamplify.Failure{Status: http.StatusTooManyRequests, Code: "TooManyRequestsException"}
 	case roll < unavailableShare+throttledShare+hangShare:
 		s.countFault("upstream_hang")
-		// The call is held until the operator gives the attempt up; its retry is a new call.
+		// The call is held until its deadline, a transient failure; the retry after the first
+		// backoff is a new call.
 		now := time.Now()
-		s.addWindow(window{kind: "upstream hang", start: now, end: now.Add(amplify.DefaultAttemptTimeout), secret: secretOf(credential)})
+		end := now.Add(amplify.DefaultCallTimeout + schedule.FirstBackoff(schedule.Transient))
+		s.addWindow(window{kind: "upstream hang", start: now, end: end, secret: secretOf(credential)})
 		logf("fault: a call for Secret %s hangs", secretOf(credential))
 		return fakeamplify.Behavior{Delay: hangFor}, nil
 	case roll < unavailableShare+throttledShare+hangShare+malformedShare:

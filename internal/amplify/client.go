@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -61,10 +62,12 @@ type RefreshResult struct {
 // DefaultCallTimeout bounds every call, SDK retries included.
 const DefaultCallTimeout = 30 * time.Second
 
-// DefaultAttemptTimeout bounds each RefreshToken attempt within a call. A connection that
-// never answers is then given up after 10 s and the SDK retries on a new one, rather than
-// holding the call, and a reconcile worker with it, for the whole deadline.
-const DefaultAttemptTimeout = 10 * time.Second
+// DefaultConnectTimeout bounds the TCP connect and the TLS handshake of each attempt: an
+// endpoint that cannot be reached costs an attempt, which the SDK retries on a new
+// connection, not the call. Once a request is sent its answer is waited for up to the
+// call's deadline: cutting it sooner would throw away a slow but healthy answer (and the
+// token upstream may have issued for it) and send the request again.
+const DefaultConnectTimeout = 10 * time.Second
 
 // The SDK's own retries stay modest: the reconciler owns the long backoff.
 const (
@@ -81,10 +84,10 @@ type Options struct {
 	Region string
 	// CallTimeout bounds each call; DefaultCallTimeout when zero.
 	CallTimeout time.Duration
-	// AttemptTimeout bounds each RefreshToken attempt; DefaultAttemptTimeout when zero. An
-	// attempt timeout not shorter than the call's is none. ExchangeCodeForToken makes one
-	// attempt only (a code works once), bounded by the call's deadline alone.
-	AttemptTimeout time.Duration
+	// ConnectTimeout bounds each attempt's TCP connect and TLS handshake;
+	// DefaultConnectTimeout when zero. It applies to the SDK's own HTTP client only: one
+	// the configuration brings (ExtraConfig) is kept as it is.
+	ConnectTimeout time.Duration
 	// MaxRetryBackoff caps the pause between the SDK's retries; 2 s when zero.
 	MaxRetryBackoff time.Duration
 	// ExtraConfig is passed to config.LoadDefaultConfig after the options above.
@@ -96,9 +99,6 @@ type Client struct {
 	api         *amplifyuibuilder.Client
 	credentials aws.CredentialsProvider
 	timeout     time.Duration
-	// refreshHTTP sends RefreshToken's attempts, each under the attempt timeout; nil to
-	// keep the configured HTTP client.
-	refreshHTTP amplifyuibuilder.HTTPClient
 	region      string
 	endpoint    string
 }
@@ -148,6 +148,9 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 		o.APIOptions = append(o.APIOptions, addKeepRawExpiresIn)
+		if hc := connectBounded(cfg.HTTPClient, cmp.Or(opts.ConnectTimeout, DefaultConnectTimeout)); hc != nil {
+			o.HTTPClient = hc
+		}
 	})
 	timeout := opts.CallTimeout
 	if timeout <= 0 {
@@ -157,25 +160,24 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if endpoint == "" {
 		endpoint = aws.ToString(cfg.BaseEndpoint)
 	}
-	return &Client{api: api, credentials: cfg.Credentials, timeout: timeout, region: cfg.Region, endpoint: endpoint,
-		refreshHTTP: attemptClient(cfg.HTTPClient, cmp.Or(opts.AttemptTimeout, DefaultAttemptTimeout), timeout)}, nil
+	return &Client{api: api, credentials: cfg.Credentials, timeout: timeout, region: cfg.Region, endpoint: endpoint}, nil
 }
 
-// attemptClient is the SDK's HTTP client with a timeout per request, that is per attempt:
-// the SDK retries a request cut that way (a connection error), which it does not when the
-// call's context ends. nil when the timeout would not be shorter than the call's, or when
-// the configuration brings an HTTP client of its own, which is kept as it is.
-func attemptClient(configured aws.HTTPClient, attempt, call time.Duration) amplifyuibuilder.HTTPClient {
-	if attempt >= call {
+// connectBounded is the SDK's HTTP client with connect and TLS handshake bounded by connect,
+// and no bound on the whole request but the call's context. nil when the configuration
+// brings an HTTP client of its own, which is kept as it is.
+func connectBounded(configured aws.HTTPClient, connect time.Duration) amplifyuibuilder.HTTPClient {
+	var c *awshttp.BuildableClient
+	switch configured := configured.(type) {
+	case nil:
+		c = awshttp.NewBuildableClient()
+	case *awshttp.BuildableClient:
+		c = configured
+	default:
 		return nil
 	}
-	switch c := configured.(type) {
-	case nil:
-		return awshttp.NewBuildableClient().WithTimeout(attempt)
-	case *awshttp.BuildableClient:
-		return c.WithTimeout(attempt)
-	}
-	return nil
+	return c.WithDialerOptions(func(d *net.Dialer) { d.Timeout = connect }).
+		WithTransportOptions(func(t *http.Transport) { t.TLSHandshakeTimeout = connect })
 }
 
 // ErrNoRegion means neither the options nor the SDK's configuration chain name an AWS region.
@@ -204,10 +206,6 @@ func (c *Client) Refresh(ctx context.Context, req RefreshRequest) (RefreshResult
 	out, err := c.api.RefreshToken(ctx, &amplifyuibuilder.RefreshTokenInput{
 		Provider:         types.TokenProvidersFigma,
 		RefreshTokenBody: &types.RefreshTokenRequestBody{Token: aws.String(req.RefreshToken), ClientId: optional(req.ClientID)},
-	}, func(o *amplifyuibuilder.Options) {
-		if c.refreshHTTP != nil {
-			o.HTTPClient = c.refreshHTTP
-		}
 	})
 	if err != nil {
 		return RefreshResult{}, sanitize(err, opRefresh, req.RefreshToken)

@@ -25,10 +25,11 @@ func newClient(t testing.TB, endpoint string, creds aws.Credentials, timeout tim
 	return clientFor(t, creds, amplify.Options{Endpoint: endpoint, CallTimeout: timeout})
 }
 
-// newAttemptClient is a client whose attempts time out after attempt, within a minute's call.
-func newAttemptClient(t testing.TB, endpoint string, attempt time.Duration) *amplify.Client {
+// newConnectClient is a client whose attempts must connect within connect, in a call of up
+// to call.
+func newConnectClient(t testing.TB, endpoint string, connect, call time.Duration) *amplify.Client {
 	t.Helper()
-	return clientFor(t, testCreds, amplify.Options{Endpoint: endpoint, CallTimeout: time.Minute, AttemptTimeout: attempt})
+	return clientFor(t, testCreds, amplify.Options{Endpoint: endpoint, CallTimeout: call, ConnectTimeout: connect})
 }
 
 func clientFor(t testing.TB, creds aws.Credentials, opts amplify.Options) *amplify.Client {
@@ -95,35 +96,73 @@ func TestTheFakeRecordsCallsAndIssues(t *testing.T) {
 	}
 }
 
-// A connection that never answers costs one attempt, not the call: the SDK gives it up after
-// the attempt timeout and retries, so the call succeeds well within its deadline.
-func TestAHungAttemptIsRetriedWithinTheCall(t *testing.T) {
-	var calls atomic.Int32
-	fake := fakeamplify.New(fakeamplify.Options{Credentials: testCreds, Region: "us-east-1", Lifetime: time.Hour,
-		Inject: func(string) (fakeamplify.Behavior, *fakeamplify.Failure) {
-			if calls.Add(1) == 1 {
-				return fakeamplify.Behavior{Delay: time.Minute}, nil
-			}
-			return fakeamplify.Behavior{}, nil
-		}})
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	c := newAttemptClient(t, srv.URL, 200*time.Millisecond)
+// A slow but healthy upstream succeeds: an answer that comes within the call's deadline is
+// waited for, however long after the connect timeout, with one request and no token issued
+// in vain (it was cut at each 10 s attempt, three requests in all, and the call failed).
+func TestASlowAnswerWithinTheDeadlineSucceedsWithOneRequest(t *testing.T) {
+	fake, url := startFake(t)
+	fake.SetBehavior("refresh-1", fakeamplify.Behavior{Delay: 500 * time.Millisecond})
+	c := newConnectClient(t, url, 100*time.Millisecond, time.Minute)
 	got, err := c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: "refresh-1"})
 	if err != nil {
-		t.Fatalf("the retry after the hung attempt should succeed: %v", err)
+		t.Fatalf("a slow answer within the deadline failed: %v", err)
 	}
-	if got.AccessToken != fake.Issued()[0] || fake.Calls("refresh-1") != 2 {
+	if fake.Calls("refresh-1") != 1 || fake.TotalIssued() != 1 || got.AccessToken != fake.Issued()[0] {
 		t.Fatalf("Refresh = %+v after %d calls; issued %v", got, fake.Calls("refresh-1"), fake.Issued())
 	}
 }
 
+// An answer that never comes is one request, given up at the call's deadline as transient.
+func TestAnUnansweredRequestIsOneRequestUntilTheDeadline(t *testing.T) {
+	fake, url := startFake(t)
+	fake.SetBehavior("refresh-1", fakeamplify.Behavior{Delay: time.Minute})
+	c := newConnectClient(t, url, 100*time.Millisecond, 500*time.Millisecond)
+	_, err := c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: "refresh-1"})
+	var ae *amplify.Error
+	if !errors.As(err, &ae) || ae.Kind != amplify.Transient {
+		t.Fatalf("err = %v, want a transient *amplify.Error", err)
+	}
+	if fake.Calls("refresh-1") != 1 {
+		t.Fatalf("calls = %d, want 1", fake.Calls("refresh-1"))
+	}
+}
+
+// An endpoint that takes the connection but never completes the TLS handshake costs one
+// attempt each time, retried on a new connection: the SDK's bounded attempts, not the call.
+func TestAnEndpointThatNeverHandshakesIsRetriedPerAttempt(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	var accepted atomic.Int32
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			t.Cleanup(func() { _ = conn.Close() }) // held open, silent
+		}
+	}()
+	c := newConnectClient(t, "https://"+ln.Addr().String(), 100*time.Millisecond, time.Minute)
+	_, err = c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: "refresh-1"})
+	var ae *amplify.Error
+	if !errors.As(err, &ae) || ae.Kind != amplify.Transient {
+		t.Fatalf("err = %v, want a transient *amplify.Error", err)
+	}
+	if got := accepted.Load(); got != 3 {
+		t.Fatalf("%d connections, want one per attempt: 3", got)
+	}
+}
+
 // An exchange makes one attempt (a code works once): a slow answer is waited for up to the
-// call's deadline, never cut by the attempt timeout.
-func TestASlowExchangeIsNotCutByTheAttemptTimeout(t *testing.T) {
+// call's deadline.
+func TestASlowExchangeIsWaitedFor(t *testing.T) {
 	fake, url := startFake(t)
 	fake.SetBehavior("code-1", fakeamplify.Behavior{Delay: 500 * time.Millisecond})
-	c := newAttemptClient(t, url, 100*time.Millisecond)
+	c := newConnectClient(t, url, 100*time.Millisecond, time.Minute)
 	req := amplify.ExchangeRequest{ClientID: "client", Code: "code-1", RedirectURI: "https://example.com/cb"}
 	if _, err := c.Exchange(context.Background(), req); err != nil {
 		t.Fatalf("a slow exchange failed: %v", err)

@@ -25,6 +25,10 @@ var backoffBounds = map[Failure]struct{ first, max time.Duration }{
 // together do not retry together.
 const maxBackoffJitterFraction = 0.1
 
+// FirstBackoff is the longest wait after a first failure of kind (Backoff's jitter only
+// shortens it).
+func FirstBackoff(kind Failure) time.Duration { return backoffBounds[kind].first }
+
 // Backoff is how long to wait after the failedAttempts-th consecutive failure: the first
 // delay doubled per further failure, capped, less a deterministic jitter from seed.
 // It depends only on values kept in status, so a restarted operator keeps the schedule.

@@ -19,6 +19,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -38,8 +39,8 @@ type Writer struct {
 	Reader client.Reader
 
 	mu sync.Mutex
-	// own maps a Secret to the refreshed-at annotation of the operator's last write.
-	own map[types.NamespacedName]string
+	// own maps a Secret to the operator's last write of it.
+	own map[types.NamespacedName]ownWrite
 	// owners are the FigmaTokens' entries: the Secrets they wrote and the token kept.
 	owners map[types.NamespacedName]*ownerEntry
 }
@@ -119,7 +120,7 @@ func (w *Writer) send(ctx context.Context, owner client.Object, key types.Namesp
 	}
 	if err == nil {
 		*written = secret
-		w.wrote(owner, key)
+		w.wrote(owner, key, secret.ResourceVersion)
 	}
 	return err
 }
@@ -141,6 +142,10 @@ func (w *Writer) entry(owner client.Object) *ownerEntry {
 	return e
 }
 
+// ownWrite is the operator's last write of a Secret, for IsOwnWrite: the refreshed-at it
+// sets, and the resourceVersion the API server gave it ("" while it is in flight).
+type ownWrite struct{ refreshedAt, resourceVersion string }
+
 // noteWrite records the refreshed-at a write of secret sets, for IsOwnWrite.
 func (w *Writer) noteWrite(owner client.Object, secret types.NamespacedName, refreshedAt string) {
 	w.mu.Lock()
@@ -150,29 +155,39 @@ func (w *Writer) noteWrite(owner client.Object, secret types.NamespacedName, ref
 		e.noted = append(e.noted, secret)
 	}
 	if w.own == nil {
-		w.own = map[types.NamespacedName]string{}
+		w.own = map[types.NamespacedName]ownWrite{}
 	}
-	w.own[secret] = refreshedAt
+	w.own[secret] = ownWrite{refreshedAt: refreshedAt}
 }
 
-// wrote records that a write of secret for owner landed.
-func (w *Writer) wrote(owner client.Object, secret types.NamespacedName) {
+// wrote records that a write of secret for owner landed as resourceVersion.
+func (w *Writer) wrote(owner client.Object, secret types.NamespacedName, resourceVersion string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if note, ok := w.own[secret]; ok {
+		note.resourceVersion = resourceVersion
+		w.own[secret] = note
+	}
 	if e := w.entry(owner); !slices.Contains(e.wrote, secret) {
 		e.wrote = append(e.wrote, secret)
 	}
 }
 
-// IsOwnWrite reports whether an update of a Secret's metadata is the operator's own write:
-// the one that set refreshed-at to the value the operator wrote last. (Another writer's
-// edit of the data leaves the annotation as it was.)
-func (w *Writer) IsOwnWrite(secret types.NamespacedName, oldAnnotations, newAnnotations map[string]string) bool {
+// IsOwnWrite reports whether an update of a Secret's metadata is the operator's own write
+// and nothing else: the one that set refreshed-at to the value the operator wrote last (an
+// edit of the data by another writer leaves the annotation as it was), to the very
+// resourceVersion that write got. After a broken watch the informer relists and reports
+// one update from the last version it saw to the current one: when that merges the
+// operator's write with another writer's later change (a rotated refresh token), the
+// resourceVersion is the later one and the event goes through.
+func (w *Writer) IsOwnWrite(old, updated metav1.Object) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	written, ok := w.own[secret]
-	return ok && newAnnotations[figmav1alpha1.AnnotationRefreshedAt] == written &&
-		oldAnnotations[figmav1alpha1.AnnotationRefreshedAt] != written
+	note, ok := w.own[types.NamespacedName{Namespace: updated.GetNamespace(), Name: updated.GetName()}]
+	return ok && updated.GetAnnotations()[figmav1alpha1.AnnotationRefreshedAt] == note.refreshedAt &&
+		old.GetAnnotations()[figmav1alpha1.AnnotationRefreshedAt] != note.refreshedAt &&
+		// An event that outruns the write's answer is taken as the write's own.
+		(note.resourceVersion == "" || note.resourceVersion == updated.GetResourceVersion())
 }
 
 // dropNotes removes the own-write notes of an entry; w.mu must be held.

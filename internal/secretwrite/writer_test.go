@@ -67,7 +67,7 @@ func TestPutRereadsAndAsksOnAConflict(t *testing.T) {
 	if written.Labels["other"] != "writer" || string(written.Data["refreshToken"]) != "refresh-1" {
 		t.Fatalf("the write lost the other writer's change: %+v", written.ObjectMeta)
 	}
-	if !w.IsOwnWrite(client.ObjectKeyFromObject(secret), nil, written.Annotations) {
+	if !w.IsOwnWrite(secret, written) {
 		t.Fatal("its own write is not recognized")
 	}
 
@@ -97,7 +97,8 @@ func TestKeptTokensBelongToOneUIDAndAreForgotten(t *testing.T) {
 	if owners, secrets := w.Size(); owners != 0 || secrets != 0 {
 		t.Fatalf("after Forget: %d, %d; want none", owners, secrets)
 	}
-	if w.IsOwnWrite(types.NamespacedName{Namespace: "web", Name: "creds"}, nil, map[string]string{figmav1alpha1.AnnotationRefreshedAt: "2026-11-25T10:00:00Z"}) {
+	if w.IsOwnWrite(&metav1.ObjectMeta{}, &metav1.ObjectMeta{Namespace: "web", Name: "creds",
+		Annotations: map[string]string{figmav1alpha1.AnnotationRefreshedAt: "2026-11-25T10:00:00Z"}}) {
 		t.Fatal("an own-write note outlived its FigmaToken")
 	}
 }

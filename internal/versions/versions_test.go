@@ -50,7 +50,7 @@ func TestTheRepositoryNamesOneVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	named := regexp.MustCompile(`(?:image\.tag=|figma-token-operator:)(v[0-9]+\.[0-9]+\.[0-9]+)`).FindAllStringSubmatch(string(readme), -1)
+	named := regexp.MustCompile(`(?:image\.tag=|figma-token-operator:|VERSION=)(v[0-9]+\.[0-9]+\.[0-9]+)`).FindAllStringSubmatch(string(readme), -1)
 	if len(named) == 0 {
 		t.Fatal("the README names no version in its install examples")
 	}
@@ -93,5 +93,23 @@ func TestStampVersion(t *testing.T) {
 		if stamp(bad) == nil {
 			t.Errorf("stamp-version accepted %q", bad)
 		}
+	}
+}
+
+// crane, which make push runs, comes from the go-containerregistry release that hack/release
+// builds the image with: one library reads and writes the layout.
+func TestCraneIsTheReleaseToolsGoContainerregistry(t *testing.T) {
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gomod, err := os.ReadFile(filepath.Join(root, "hack/release/go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crane := regexp.MustCompile(`(?m)^CRANE_VERSION \?= (\S+)$`).FindSubmatch(makefile)
+	lib := regexp.MustCompile(`(?m)github.com/google/go-containerregistry (\S+)$`).FindSubmatch(gomod)
+	if crane == nil || lib == nil || string(crane[1]) != string(lib[1]) {
+		t.Fatalf("Makefile CRANE_VERSION %q, hack/release/go.mod go-containerregistry %q", crane, lib)
 	}
 }

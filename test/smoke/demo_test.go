@@ -1,13 +1,23 @@
 package smoke
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
@@ -27,4 +37,75 @@ func TestDemoRunsAndStopsByItself(t *testing.T) {
 	root, err := harness.RepoRoot()
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(filepath.Join(root, "bin", "demo.kubeconfig")).NotTo(BeAnExistingFile(), "the demo removes its kubeconfig")
+}
+
+// make demo run until Ctrl-C: a refresh requested with the annotation is narrated as
+// requested and answered, each once; Ctrl-C stops it cleanly, with the summary, and takes
+// away what it made: the operator's process and the kubeconfig.
+func TestDemoAnswersARequestedRefreshAndCtrlCCleansUp(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	root, err := harness.RepoRoot()
+	g.Expect(err).NotTo(HaveOccurred())
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	binary := filepath.Join(t.TempDir(), "demo")
+	g.Expect(harness.GoBuild(ctx, root, binary, "./hack/demo")).To(Succeed())
+	kubeconfig := filepath.Join(t.TempDir(), "demo.kubeconfig")
+	demo := exec.CommandContext(ctx, binary, "-token-lifetime", "1h", "-kubeconfig-out", kubeconfig,
+		"-manager-log", filepath.Join(t.TempDir(), "manager.log"))
+	demo.Dir = root
+	out := &lines{}
+	demo.Stdout, demo.Stderr = out, out
+	g.Expect(demo.Start()).To(Succeed())
+	defer func() { _ = demo.Process.Kill() }()
+	exited := make(chan error, 1)
+	go func() { exited <- demo.Wait() }()
+	// output is what the demo printed so far; polling stops if it exits.
+	output := func() string {
+		select {
+		case err := <-exited:
+			StopTrying(fmt.Sprintf("the demo exited: %v", err)).Now()
+		default:
+		}
+		return out.String()
+	}
+
+	g.Eventually(output, 5*time.Minute, 100*time.Millisecond).Should(ContainSubstring("design-system Ready=True (Refreshed)"))
+	pid := regexp.MustCompile(`operator started \(bin/manager, pid (\d+)\)`).FindStringSubmatch(out.String())
+	g.Expect(pid).NotTo(BeNil(), "%s", out)
+	requested := time.Now().UTC().Format(time.RFC3339)
+	annotate := exec.CommandContext(ctx, filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl"), "--kubeconfig", kubeconfig,
+		"-n", "default", "annotate", "figmatoken", "design-system", "--overwrite", figmav1alpha1.AnnotationRefreshRequestedAt+"="+requested)
+	g.Expect(annotate.CombinedOutput()).Error().NotTo(HaveOccurred())
+	g.Eventually(output, time.Minute, 100*time.Millisecond).Should(ContainSubstring("refreshed as requested"))
+
+	g.Expect(demo.Process.Signal(os.Interrupt)).To(Succeed())
+	g.Eventually(exited, time.Minute).Should(Receive(BeNil()), "%s", out)
+	text := out.String()
+	g.Expect(strings.Count(text, "refresh requested ("+figmav1alpha1.AnnotationRefreshRequestedAt+"="+requested+")")).To(BeNumerically("<=", 1), text)
+	g.Expect(strings.Count(text, "refreshed as requested")).To(Equal(1), text)
+	g.Expect(strings.Count(text, "design-system Ready=True (Refreshed)")).To(Equal(1), "each state once:\n%s", text)
+	g.Expect(text).To(MatchRegexp(`refreshes made:\s+2 \(upstream calls 2, failed 0\)`))
+	g.Expect(kubeconfig).NotTo(BeAnExistingFile(), "Ctrl-C removes the kubeconfig")
+	manager, _ := strconv.Atoi(pid[1])
+	g.Expect(syscall.Kill(manager, 0)).To(MatchError(syscall.ESRCH), "Ctrl-C stops the operator")
+}
+
+// lines collects what a process prints, safe to read while it writes.
+type lines struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
