@@ -24,12 +24,13 @@ type APIProxy struct {
 	handler http.Handler
 	server  *http.Server
 
-	mu     sync.Mutex
-	kindOf func(*http.Request) string
-	counts map[string]int
-	hold   func(*http.Request) bool
-	held   chan *http.Request
-	closed chan struct{}
+	mu      sync.Mutex
+	observe func(*http.Response)
+	kindOf  func(*http.Request) string
+	counts  map[string]int
+	hold    func(*http.Request) bool
+	held    chan *http.Request
+	closed  chan struct{}
 }
 
 // StartAPIProxy forwards to the API server as user and writes a kubeconfig for the proxy to
@@ -46,8 +47,18 @@ func StartAPIProxy(user *rest.Config, kubeconfig string, kindOf func(*http.Reque
 	forward := httputil.NewSingleHostReverseProxy(target)
 	forward.Transport = transport
 	forward.FlushInterval = -1 // stream watches
+	var p *APIProxy
+	forward.ModifyResponse = func(resp *http.Response) error {
+		p.mu.Lock()
+		observe := p.observe
+		p.mu.Unlock()
+		if observe != nil {
+			observe(resp)
+		}
+		return nil
+	}
 
-	p := &APIProxy{Kubeconfig: kubeconfig, addr: "127.0.0.1:0", kindOf: kindOf, counts: map[string]int{},
+	p = &APIProxy{Kubeconfig: kubeconfig, addr: "127.0.0.1:0", kindOf: kindOf, counts: map[string]int{},
 		held: make(chan *http.Request, 16), closed: make(chan struct{})}
 	p.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
@@ -94,6 +105,14 @@ func (p *APIProxy) Hold(match func(*http.Request) bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.hold = match
+}
+
+// ObserveResponses calls observe with each answer of the API server, before it is passed on
+// (its headers: e.g. which Priority and Fairness FlowSchema the request matched); nil stops.
+func (p *APIProxy) ObserveResponses(observe func(*http.Response)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.observe = observe
 }
 
 // Held receives each request as it is held.

@@ -109,7 +109,7 @@ func replaceOperator(t *testing.T, m *harness.Manager) {
 // startAPIProxy puts a proxy between a manager and the API server, as user, for one test.
 func startAPIProxy(t *testing.T, user *rest.Config) *harness.APIProxy {
 	t.Helper()
-	p, err := harness.StartAPIProxy(user, filepath.Join(work, "proxy-"+t.Name()+".kubeconfig"), nil)
+	p, err := harness.StartAPIProxy(user, filepath.Join(t.TempDir(), "proxy.kubeconfig"), nil) // one per proxy
 	if err != nil {
 		t.Fatal(err)
 	}

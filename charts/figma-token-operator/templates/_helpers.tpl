@@ -40,3 +40,34 @@ rolloutRestarts.enabled the patch on workloads (files/rollout_restarts_role.yaml
 {{- end -}}
 {{- $rules | toYaml -}}
 {{- end -}}
+
+{{/* The instances: the default one (""), then one per shard. */}}
+{{- define "fto.instances" -}}
+{{- prepend .Values.shards "" | toJson -}}
+{{- end -}}
+
+{{/* An instance's Deployment (and PodDisruptionBudget) name. */}}
+{{- define "fto.instanceName" -}}
+{{- if .shard -}}
+{{- printf "%s-shard-%s" (include "fto.fullname" .) .shard | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- include "fto.fullname" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* An instance's pod selector: a shard's pods also carry figma.tokenops.dev/shard. */}}
+{{- define "fto.instanceSelectorLabels" -}}
+{{ include "fto.selectorLabels" . }}
+{{- if .shard }}
+figma.tokenops.dev/shard: {{ .shard }}
+{{- end }}
+{{- end -}}
+
+{{/* The FigmaTokens an instance reconciles: a shard's, or all others; "" when unsharded. */}}
+{{- define "fto.watchLabelSelector" -}}
+{{- if .shard -}}
+figma.tokenops.dev/shard={{ .shard }}
+{{- else if .Values.shards -}}
+figma.tokenops.dev/shard notin ({{ join "," .Values.shards }})
+{{- end -}}
+{{- end -}}
