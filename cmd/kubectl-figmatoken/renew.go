@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -202,7 +203,7 @@ func judge(ft *figmav1alpha1.FigmaToken, value string, now time.Time) (done, suc
 	}
 	ready := find(ft.Status.Conditions, figmav1alpha1.ConditionReady)
 	if ft.Status.FailedAttempts == 0 && ready != nil && ready.Status == "True" {
-		return true, true, fmt.Sprintf("refreshed: Ready=True %s: %s; the token expires %s", ready.Reason, ready.Message, relative(ft.Status.ExpiresAt, now))
+		return true, true, fmt.Sprintf("refreshed: Ready=True %s: %s; the token expires %s", ready.Reason, strings.TrimSuffix(ready.Message, "."), relative(ft.Status.ExpiresAt, now))
 	}
 	failure := ready
 	for _, t := range []string{figmav1alpha1.ConditionStalled, figmav1alpha1.ConditionReconciling} {

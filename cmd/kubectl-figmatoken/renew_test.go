@@ -26,7 +26,7 @@ func TestJudgeReadsTheOutcomeOfOneRequest(t *testing.T) {
 		ft.Status.LastHandledRefreshRequest, ft.Status.FailedAttempts = value, attempts
 		ft.Status.ExpiresAt = at(90 * 24 * time.Hour)
 		for i := range ft.Status.Conditions {
-			ft.Status.Conditions[i].Message = "message of " + ft.Status.Conditions[i].Type
+			ft.Status.Conditions[i].Message = "message of " + ft.Status.Conditions[i].Type + "."
 		}
 		return ft
 	}
@@ -40,9 +40,9 @@ func TestJudgeReadsTheOutcomeOfOneRequest(t *testing.T) {
 		{"refreshed", handled(figmaToken("Ready=True/Refreshed"), 0), true, true,
 			"refreshed: Ready=True Refreshed: message of Ready; the token expires in 90d"},
 		{"rejected", handled(figmaToken("Ready=True/Refreshed", "Stalled=True/RefreshRejected"), 1), true, false,
-			"refresh failed (1 in a row): RefreshRejected: message of Stalled"},
+			"refresh failed (1 in a row): RefreshRejected: message of Stalled."},
 		{"retrying", handled(figmaToken("Ready=True/Refreshed", "Reconciling=True/RefreshFailed"), 3), true, false,
-			"refresh failed (3 in a row): RefreshFailed: message of Reconciling"},
+			"refresh failed (3 in a row): RefreshFailed: message of Reconciling."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
