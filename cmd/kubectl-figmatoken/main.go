@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
@@ -27,7 +28,11 @@ func main() {
 	stop()
 	if err != nil {
 		var quiet silentError
-		if !errors.As(err, &quiet) {
+		switch {
+		case errors.As(err, &quiet):
+		case meta.IsNoMatchError(err):
+			fmt.Fprintln(os.Stderr, "error:", err, "(is the FigmaToken CRD installed? make install, or the Helm chart)")
+		default:
 			fmt.Fprintln(os.Stderr, "error:", err)
 		}
 		os.Exit(1)

@@ -155,8 +155,8 @@ func (s *session) request(ctx context.Context, ft *figmav1alpha1.FigmaToken, val
 
 // await polls the FigmaTokens until each has handled its request or timeout passes,
 // printing each outcome; it reports whether every refresh succeeded.
-func (s *session) await(ctx context.Context, o *options, requested map[client.ObjectKey]string, timeout time.Duration) bool {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+func (s *session) await(parent context.Context, o *options, requested map[client.ObjectKey]string, timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	ok := true
 	last := map[client.ObjectKey]*figmav1alpha1.FigmaToken{}
@@ -180,12 +180,16 @@ func (s *session) await(ctx context.Context, o *options, requested map[client.Ob
 		}
 		select {
 		case <-ctx.Done():
+			what := fmt.Sprintf("not handled within %s", timeout)
+			if parent.Err() != nil {
+				what = "interrupted before it was handled"
+			}
 			for key := range requested {
 				why := "the FigmaToken could not be read"
 				if ft := last[key]; ft != nil {
 					why = verdict(ft, time.Now())
 				}
-				fmt.Fprintf(o.streams.Out, "%s: not handled within %s: %s\n", key, timeout, why)
+				fmt.Fprintf(o.streams.Out, "%s: %s: %s\n", key, what, why)
 			}
 			return false
 		case <-ticker.C:

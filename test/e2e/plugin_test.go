@@ -18,8 +18,8 @@ import (
 
 // kubectl figmatoken as users run it: the plugin binary found on PATH by the suite's real
 // kubectl, against the real API server and the manager, with the admin's kubeconfig. It
-// explains a Ready, a Stalled and a target FigmaToken, renews with --wait, lists by urgency,
-// and prints no token anywhere.
+// explains a Ready, a Stalled and a target FigmaToken, renews with --wait (refreshed,
+// refused, and never handled), lists by urgency, and prints no token anywhere.
 func TestKubectlPluginStatusRenewAndGet(t *testing.T) {
 	t.Parallel()
 	g := newGomega(t)
@@ -47,10 +47,11 @@ func TestKubectlPluginStatusRenewAndGet(t *testing.T) {
 	fake.SetBehavior(bad, fakeamplify.Behavior{Reject: true})
 	mustKubectl(t, secretYAML("creds", good)+"---\n"+figmaTokenYAML("design", "creds")+
 		"---\n"+secretYAML("creds-bad", bad)+"---\n"+figmaTokenYAML("rejected", "creds-bad")+
-		"---\n"+secretYAML("creds-target", forTarget)+"---\n"+figmaTokenYAML("with-target", "creds-target")+"  target:\n    name: figma-access\n",
+		"---\n"+secretYAML("creds-target", forTarget)+"---\n"+figmaTokenYAML("with-target", "creds-target")+"  target:\n    name: figma-access\n"+
+		"---\n"+figmaTokenYAML("orphan", "missing"),
 		"apply", "-n", ns, "-f", "-")
 	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/design", "figmatoken/with-target", "--timeout=90s")
-	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Stalled", "figmatoken/rejected", "--timeout=90s")
+	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Stalled", "figmatoken/rejected", "figmatoken/orphan", "--timeout=90s")
 
 	// status of a Ready FigmaToken: its Secret's keys, that it holds this token, the owner,
 	// the Refreshed Event, and nothing to do.
@@ -99,6 +100,12 @@ func TestKubectlPluginStatusRenewAndGet(t *testing.T) {
 	g.Expect(err).To(HaveOccurred(), out)
 	g.Expect(out).To(MatchRegexp(`(?m)^` + ns + `/rejected: refresh failed \(\d+ in a row\): RefreshRejected: `))
 
+	// renew --wait of a FigmaToken a blocker holds (its Secret is missing): never handled, so
+	// it times out, says why and exits 1.
+	out, err = plugin("renew", "orphan", "--wait", "--timeout", "3s")
+	g.Expect(err).To(HaveOccurred(), out)
+	g.Expect(out).To(ContainSubstring(ns + "/orphan: not handled within 3s: Stalled (SecretNotFound): create Secret missing in namespace " + ns))
+
 	// get -A: every namespace, this one's rows most urgent first.
 	out = mustPlugin("get", "-A")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -109,9 +116,10 @@ func TestKubectlPluginStatusRenewAndGet(t *testing.T) {
 			mine = append(mine, fields)
 		}
 	}
-	g.Expect(mine).To(HaveLen(3), out)
-	g.Expect(mine[0][1:4]).To(Equal([]string{"rejected", "False", "RefreshRejected"}))
-	for _, row := range mine[1:] {
+	g.Expect(mine).To(HaveLen(4), out)
+	g.Expect(mine[0][1:4]).To(Equal([]string{"orphan", "False", "SecretNotFound"}))
+	g.Expect(mine[1][1:4]).To(Equal([]string{"rejected", "False", "RefreshRejected"}))
+	for _, row := range mine[2:] {
 		g.Expect(row[2:4]).To(Equal([]string{"True", "Refreshed"}))
 		g.Expect(row[4]).To(MatchRegexp(`^\d+m(\d+s)?$`)) // an hour's token: minutes left
 	}
