@@ -103,6 +103,10 @@ test-unit: ## Run every test that needs no control plane: the inner loop, second
 build: manifests generate fmt vet ## Build the manager binary.
 	go build -ldflags "$(LDFLAGS)" -o bin/manager .
 
+.PHONY: plugin
+plugin: ## Build the kubectl plugin for this machine into bin/kubectl-figmatoken (on PATH, it is kubectl figmatoken).
+	go build -ldflags "$(LDFLAGS)" -o bin/kubectl-figmatoken ./cmd/kubectl-figmatoken
+
 .PHONY: demo
 demo: ## Run the operator on a local control plane with a fake Amplify endpoint (DURATION=90s to stop by itself).
 	go build -o bin/demo ./hack/demo
@@ -163,7 +167,8 @@ build-installer: manifests ## Write dist/install.yaml: the whole operator in one
 
 # make release VERSION=vX.Y.Z writes dist/: the manager for linux/amd64 and linux/arm64, the
 # multi-arch image as an OCI layout tarball (no container engine: hack/release), install.yaml
-# for IMG_REPO:VERSION, the packaged chart, and SHA256SUMS.
+# for IMG_REPO:VERSION, the packaged chart, the kubectl plugin's archives and krew manifest
+# (release-plugin), and SHA256SUMS.
 IMG_REPO ?= figma-token-operator
 RELEASE_PLATFORMS = amd64 arm64
 .PHONY: release
@@ -180,7 +185,8 @@ release: manifests $(HELM) ## Write a release to dist/ (VERSION=vX.Y.Z, IMG_REPO
 	KUBECTL="$$(hack/envtest.sh)/kubectl" AWS_REGION=$(AWS_REGION) AWS_ROLE_ARN=$(AWS_ROLE_ARN) hack/render.sh config/default $(IMG_REPO):$(VERSION) > dist/install.yaml.tmp
 	mv dist/install.yaml.tmp dist/install.yaml
 	$(HELM) package charts/figma-token-operator --version $(VERSION:v%=%) --app-version $(VERSION) -d dist
-	cd dist && sha256sum manager-linux-* *.oci.tar install.yaml *.tgz > SHA256SUMS
+	$(MAKE) --no-print-directory release-plugin VERSION=$(VERSION) PLUGIN_URL_BASE=$(PLUGIN_URL_BASE)
+	cd dist && sha256sum manager-linux-* *.oci.tar install.yaml *.tgz kubectl-figmatoken_*.tar.gz figmatoken.yaml > SHA256SUMS
 	@echo "wrote dist/ for $(VERSION)"; cat dist/SHA256SUMS
 
 # make push VERSION=vX.Y.Z IMG_REPO=registry/name pushes what make release wrote: the OCI layout
@@ -194,6 +200,25 @@ push: $(CRANE) ## Push the release's multi-arch image to IMG_REPO:VERSION (after
 	layout=$$(mktemp -d) && trap 'rm -rf "$$layout"' EXIT && \
 	tar -xf $(RELEASE_DIR)/figma-token-operator-$(VERSION).oci.tar -C "$$layout" && \
 	$(CRANE) push --index "$$layout" $(IMG_REPO):$(VERSION)
+
+# The kubectl plugin: an archive per platform (the binary and LICENSE, as krew installs it)
+# and the krew manifest dist/figmatoken.yaml, whose URIs are PLUGIN_URL_BASE/ARCHIVE
+# (default: the GitHub release of VERSION), written by hack/krew with each archive's SHA-256.
+PLUGIN_PLATFORMS = linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+PLUGIN_URL_BASE ?= https://github.com/tokenops/figma-token-operator/releases/download/$(VERSION)
+.PHONY: release-plugin
+release-plugin: ## Write the kubectl plugin's archives (linux, darwin; amd64, arm64) and krew manifest to dist/ (VERSION=vX.Y.Z, PLUGIN_URL_BASE).
+	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "set VERSION=vX.Y.Z"; exit 1; }
+	mkdir -p dist
+	for platform in $(PLUGIN_PLATFORMS); do \
+		os=$${platform%/*}; arch=$${platform#*/}; dir=$$(mktemp -d); \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $$dir/kubectl-figmatoken ./cmd/kubectl-figmatoken; \
+		cp LICENSE $$dir/; \
+		tar -czf dist/kubectl-figmatoken_$${os}_$${arch}.tar.gz -C $$dir kubectl-figmatoken LICENSE; \
+		rm -rf $$dir; \
+	done
+	go run ./hack/krew -version $(VERSION) -url-base $(PLUGIN_URL_BASE) -out dist/figmatoken.yaml $(foreach p,$(PLUGIN_PLATFORMS),dist/kubectl-figmatoken_$(subst /,_,$(p)).tar.gz)
+	@echo "wrote the kubectl plugin's archives and dist/figmatoken.yaml for $(VERSION)"
 
 .PHONY: docker-build
 docker-build: ## Build the manager image IMG (needs a container engine).

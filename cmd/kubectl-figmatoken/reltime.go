@@ -1,0 +1,68 @@
+package main
+
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
+)
+
+// relative says when t is from now as kubectl says ages: "in 59d", "3m ago", "now"
+// (within a second), "never" for no time.
+func relative(t *metav1.Time, now time.Time) string {
+	if t == nil || t.IsZero() {
+		return "never"
+	}
+	d := t.Sub(now)
+	switch {
+	case d >= time.Second:
+		return "in " + duration.HumanDuration(d)
+	case d <= -time.Second:
+		return duration.HumanDuration(-d) + " ago"
+	default:
+		return "now"
+	}
+}
+
+// timeLeft is the EXPIRES column: the time until the token expires ("59d"), "expired", or
+// "<none>" without a token.
+func timeLeft(expiresAt *metav1.Time, now time.Time) string {
+	if expiresAt == nil || expiresAt.IsZero() {
+		return "<none>"
+	}
+	if !expiresAt.After(now) {
+		return "expired"
+	}
+	return duration.HumanDuration(expiresAt.Sub(now))
+}
+
+// timeUntil is the NEXT-REFRESH column: "39d" from now, "due" once passed, "<none>".
+func timeUntil(t *metav1.Time, now time.Time) string {
+	if t == nil || t.IsZero() {
+		return "<none>"
+	}
+	if !t.After(now) {
+		return "due"
+	}
+	return duration.HumanDuration(t.Sub(now))
+}
+
+// age is the AGE column, as kubectl prints it.
+func age(created metav1.Time, now time.Time) string {
+	if created.IsZero() {
+		return "<unknown>"
+	}
+	d := now.Sub(created.Time)
+	if d < 0 {
+		d = 0
+	}
+	return duration.HumanDuration(d)
+}
+
+// stamp is an absolute time with its relative one: "2026-11-25T11:00:00Z (in 59d)".
+func stamp(t *metav1.Time, now time.Time) string {
+	if t == nil || t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339) + " (" + relative(t, now) + ")"
+}
