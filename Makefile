@@ -67,7 +67,7 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint (.golangci.yml).
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: envtest
-envtest: ## Build kube-apiserver, etcd and kubectl for the tests into bin/k8s/ (once).
+envtest: ## Put kube-apiserver, etcd and kubectl into bin/k8s/ (setup-envtest, else built from source; once).
 	@hack/envtest.sh >/dev/null
 
 # The tests use KUBEBUILDER_ASSETS when it is set, else the binaries hack/envtest.sh builds.
@@ -75,7 +75,7 @@ envtest: ## Build kube-apiserver, etcd and kubectl for the tests into bin/k8s/ (
 # gotestsum names each test as it finishes and sums up at the end (failures again, with their
 # output). The nested modules (the envtest example, the release tool) run beside the main suite.
 test: manifests generate fmt vet $(HELM) $(PROMTOOL) $(PROMETHEUS) $(CRANE) $(GOTESTSUM) ## Run every test: unit, envtest and end-to-end.
-	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh)}" HELM=$(HELM) PROMTOOL=$(PROMTOOL) PROMETHEUS=$(PROMETHEUS) LOCALBIN=$(LOCALBIN); \
+	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh --with-controller-manager)}" HELM=$(HELM) PROMTOOL=$(PROMTOOL) PROMETHEUS=$(PROMETHEUS) LOCALBIN=$(LOCALBIN); \
 	$(GOTESTSUM) --format testname -- ./... -race -count=1 -parallel 32 -timeout 40m & suite=$$!; \
 	nested=0; for module in examples/envtest-app hack/release; do \
 		(cd $$module && $(GOTESTSUM) --format pkgname -- ./... -count=1 -timeout 10m) || nested=1; \

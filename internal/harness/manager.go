@@ -75,6 +75,13 @@ func (m *Manager) Kill() {
 	<-m.exited
 }
 
+// Pause stops the process without ending it (SIGSTOP), as a frozen node or a suspended VM
+// would; Resume lets it go on (SIGCONT).
+func (m *Manager) Pause() error { return m.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume lets a paused process go on.
+func (m *Manager) Resume() error { return m.cmd.Process.Signal(syscall.SIGCONT) }
+
 // Stop ends the process gracefully (it hands its lease back), or kills it after 30 s.
 func (m *Manager) Stop() {
 	_ = m.cmd.Process.Signal(syscall.SIGTERM)

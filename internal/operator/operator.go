@@ -5,6 +5,7 @@
 package operator
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
@@ -91,6 +92,10 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 		}
 	}
 	watches := controllers.NewWatchHealth(clk)
+	if opts.LeaderElect {
+		fence := &leaseFence{clock: clk, lease: leaderElectionID(opts.WatchLabelSelector), deadline: cmp.Or(opts.RenewDeadline, defaultRenewDeadline)}
+		restConfig = fence.wrap(restConfig)
+	}
 	mgr, err := ctrl.NewManager(withReconnectingWatches(restConfig, watches.Failed), ManagerOptions(ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOptions(opts),
@@ -157,6 +162,9 @@ func Register(mgr ctrl.Manager, opts Options, upstream amplify.Refresher, clk cl
 	}
 	return reconciler.SetupWithManager(mgr, max(opts.MaxConcurrentReconciles, 1))
 }
+
+// defaultRenewDeadline is controller-runtime's, for RenewDeadline zero.
+const defaultRenewDeadline = 10 * time.Second
 
 func nonZero(d time.Duration) *time.Duration {
 	if d == 0 {

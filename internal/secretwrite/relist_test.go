@@ -121,11 +121,11 @@ func (s *fakeSecretServer) get() *corev1.Secret {
 func (s *fakeSecretServer) listWatch() *cache.ListWatch {
 	s.watchers = make(chan *watch.FakeWatcher, 8)
 	return &cache.ListWatch{
-		ListFunc: func(metav1.ListOptions) (runtime.Object, error) {
+		ListWithContextFunc: func(context.Context, metav1.ListOptions) (runtime.Object, error) {
 			secret := s.get()
 			return &corev1.SecretList{ListMeta: metav1.ListMeta{ResourceVersion: secret.ResourceVersion}, Items: []corev1.Secret{*secret}}, nil
 		},
-		WatchFunc: func(opts metav1.ListOptions) (watch.Interface, error) {
+		WatchFuncWithContext: func(_ context.Context, opts metav1.ListOptions) (watch.Interface, error) {
 			if opts.SendInitialEvents != nil && *opts.SendInitialEvents {
 				return nil, errors.New("no streaming lists here") // the reflector lists instead
 			}

@@ -19,7 +19,7 @@ import (
 
 // The chart's scale settings, installed for real and run as installed: shards: [b] renders a
 // Deployment per instance, whose managers (with exactly the Deployments' arguments, as the
-// chart's ServiceAccount) split the FigmaTokens between them, and a FigmaToken relabelled to
+// chart's ServiceAccount) split the FigmaTokens between them, and a FigmaToken relabeled to
 // the shard is handed over without an upstream call; apf.enabled gives that ServiceAccount a
 // priority level of its own, which every request of the managers is matched to (the API
 // server names the FlowSchema in each answer's X-Kubernetes-PF-FlowSchema-UID header).
@@ -72,10 +72,10 @@ func TestTheChartsShardsAndPriorityLevelOnTheAPIServer(t *testing.T) {
 	t.Cleanup(managers["b"].Stop)
 
 	ns := newNamespace(t)
-	tokens := map[string]string{"unlabelled": "scale-" + rand.String(12), "labelled": "scale-" + rand.String(12)}
+	tokens := map[string]string{"unlabeled": "scale-" + rand.String(12), "labeled": "scale-" + rand.String(12)}
 	for name, rt := range tokens {
 		manifest := secretYAML("creds-"+name, rt) + "---\n" + figmaTokenYAML(name, "creds-"+name)
-		if name == "labelled" {
+		if name == "labeled" {
 			manifest = strings.Replace(manifest, "kind: FigmaToken\nmetadata:\n", "kind: FigmaToken\nmetadata:\n  labels:\n    figma.tokenops.dev/shard: b\n", 1)
 		}
 		mustKubectl(t, manifest, "apply", "-n", ns, "-f", "-")
@@ -91,28 +91,28 @@ func TestTheChartsShardsAndPriorityLevelOnTheAPIServer(t *testing.T) {
 			return writes[instance]["/apis/figma.tokenops.dev/v1alpha1/namespaces/"+ns+"/figmatokens/"+name+"/status"]
 		}
 	}
-	g.Expect(reconciled("b", "labelled")()).To(BeTrue(), "the shard reconciles what it selects")
-	g.Expect(reconciled("b", "unlabelled")()).To(BeFalse(), "and nothing else")
-	g.Expect(reconciled("default", "labelled")()).To(BeFalse(), "the default instance leaves the shard's alone")
+	g.Expect(reconciled("b", "labeled")()).To(BeTrue(), "the shard reconciles what it selects")
+	g.Expect(reconciled("b", "unlabeled")()).To(BeFalse(), "and nothing else")
+	g.Expect(reconciled("default", "labeled")()).To(BeFalse(), "the default instance leaves the shard's alone")
 
-	// The handover: relabelled, the FigmaToken is the shard's, with no upstream call; a
+	// The handover: relabeled, the FigmaToken is the shard's, with no upstream call; a
 	// refresh requested then is the shard's to make, once.
-	mustKubectl(t, "", "label", "-n", ns, "figmatoken/unlabelled", "figma.tokenops.dev/shard=b")
+	mustKubectl(t, "", "label", "-n", ns, "figmatoken/unlabeled", "figma.tokenops.dev/shard=b")
 	for _, rt := range tokens {
 		g.Consistently(func() int { return fake.Calls(rt) }, 3*time.Second).Should(Equal(1), "one upstream call each, the handover none")
 	}
-	mustKubectl(t, "", "annotate", "-n", ns, "figmatoken/unlabelled", "figma.tokenops.dev/refresh-requested-at=handed-over")
+	mustKubectl(t, "", "annotate", "-n", ns, "figmatoken/unlabeled", "figma.tokenops.dev/refresh-requested-at=handed-over")
 	secretWritten := func(instance string) func() bool {
 		return func() bool {
 			mu.Lock()
 			defer mu.Unlock()
-			return writes[instance]["/api/v1/namespaces/"+ns+"/secrets/creds-unlabelled"]
+			return writes[instance]["/api/v1/namespaces/"+ns+"/secrets/creds-unlabeled"]
 		}
 	}
 	g.Expect(secretWritten("default")()).To(BeTrue(), "the default instance wrote it before")
-	g.Eventually(secretWritten("b")).Should(BeTrue(), "the shard refreshes the relabelled FigmaToken")
-	mustKubectl(t, "", "wait", "-n", ns, "--for=jsonpath={.status.lastHandledRefreshRequest}=handed-over", "figmatoken/unlabelled", "--timeout=30s")
-	g.Consistently(func() int { return fake.Calls(tokens["unlabelled"]) }, 3*time.Second).Should(Equal(2), "one refresh for the request, by one instance")
+	g.Eventually(secretWritten("b")).Should(BeTrue(), "the shard refreshes the relabeled FigmaToken")
+	mustKubectl(t, "", "wait", "-n", ns, "--for=jsonpath={.status.lastHandledRefreshRequest}=handed-over", "figmatoken/unlabeled", "--timeout=30s")
+	g.Consistently(func() int { return fake.Calls(tokens["unlabeled"]) }, 3*time.Second).Should(Equal(2), "one refresh for the request, by one instance")
 
 	mu.Lock()
 	defer mu.Unlock()
