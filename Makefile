@@ -115,10 +115,11 @@ demo: ## Run the operator on a local control plane with a fake Amplify endpoint 
 bench: N ?= 1000
 bench: UNRELATED ?= 5000
 bench: CURVE ?= 100,1000,5000,10000
+bench: SHARDED ?= 10000
 .PHONY: bench
-bench: ## Measure at scale (about 25 min); writes docs/benchmarks.{md,json} and plots (N, UNRELATED, CURVE).
+bench: ## Measure at scale (about 35 min); writes docs/benchmarks.{md,json} and plots (N, UNRELATED, CURVE, SHARDED).
 	go build -o bin/bench ./hack/bench
-	bin/bench -n $(N) -unrelated $(UNRELATED) $(if $(CURVE),-curve $(CURVE)) -heap-profile bin/heap.pprof
+	bin/bench -n $(N) -unrelated $(UNRELATED) $(if $(CURVE),-curve $(CURVE)) -sharded $(SHARDED) -heap-profile bin/heap.pprof
 
 soak: DURATION ?= 10m
 soak: N ?= 500

@@ -23,13 +23,25 @@ type result struct {
 	QPS       float64 `json:"kube_api_qps"`
 	Burst     int     `json:"kube_api_burst"`
 
-	ColdStartSeconds           float64 `json:"cold_start_seconds"`
-	BaselineSeconds            float64 `json:"cold_start_baseline_seconds"`
-	ColdStartRatio             float64 `json:"cold_start_ratio"`
+	ColdStartSeconds float64 `json:"cold_start_seconds"`
+	// The main baseline: the requests the job cannot avoid at the API server's own pace (no
+	// client rate limit), as the operator's ServiceAccount; the main ratio is against it.
 	UnthrottledBaselineSeconds float64 `json:"unthrottled_baseline_seconds"`
-	OperatorSeconds            float64 `json:"operator_seconds"`
-	LegacyBaselineSeconds      float64 `json:"baseline_seconds"`
-	Ratio                      float64 `json:"ratio"`
+	PaceRatio                  float64 `json:"cold_start_ratio_to_api_server_pace"`
+	// The same requests under the manager's former client limits, and the ratio against
+	// them, for comparison with earlier runs.
+	BaselineSeconds       float64 `json:"cold_start_baseline_seconds"`
+	ColdStartRatio        float64 `json:"cold_start_ratio"`
+	OperatorSeconds       float64 `json:"operator_seconds"`
+	LegacyBaselineSeconds float64 `json:"baseline_seconds"`
+	Ratio                 float64 `json:"ratio"`
+	// The same against the API server's pace at the largest N of the curve.
+	LargestN                          int     `json:"largest_n"`
+	LargestColdStartSeconds           float64 `json:"largest_cold_start_seconds"`
+	LargestUnthrottledBaselineSeconds float64 `json:"largest_unthrottled_baseline_seconds"`
+	LargestPaceRatio                  float64 `json:"largest_cold_start_ratio_to_api_server_pace"`
+
+	Sharded *shardedResult `json:"sharded,omitempty"`
 
 	UpstreamCalls          int            `json:"upstream_calls"`
 	SecretWritesPerRefresh float64        `json:"secret_writes_per_refresh"`
@@ -91,6 +103,10 @@ func (r *result) setPerRefresh(requests map[requestKind]int, refreshes int) {
 func (r *result) setRatios() {
 	if r.ColdStartSeconds > 0 {
 		r.ColdStartRatio = r.BaselineSeconds / r.ColdStartSeconds
+		r.PaceRatio = r.UnthrottledBaselineSeconds / r.ColdStartSeconds
+	}
+	if r.LargestColdStartSeconds > 0 {
+		r.LargestPaceRatio = r.LargestUnthrottledBaselineSeconds / r.LargestColdStartSeconds
 	}
 	r.OperatorSeconds, r.LegacyBaselineSeconds, r.Ratio = r.ColdStartSeconds, r.BaselineSeconds, r.ColdStartRatio
 }
@@ -133,14 +149,15 @@ func (r *result) markdown(base string) string {
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (hack/bench) on %s from commit `%s`, in one run of %.0f minutes on "+
 		"this project's machine (2 cores): a real kube-apiserver and etcd, the fake Amplify endpoint and the manager binary, "+
 		"all on loopback, each N in a fresh control plane. The operator reaches the API server through a counting proxy, "+
-		"as do the baselines. Raw figures: `docs/benchmarks.json`; the method: `docs/tuning.md`.\n\n", r.Date, r.Commit, r.RunSeconds/60)
+		"as do the baselines, each as the operator's ServiceAccount (Priority and Fairness applies to it as in a cluster). Raw figures: `docs/benchmarks.json`; the method: `docs/tuning.md`.\n\n", r.Date, r.Commit, r.RunSeconds/60)
 	row := func(what, value, goal string) { fmt.Fprintf(&b, "| %s | %s | %s |\n", what, value, goal) }
 	fmt.Fprintf(&b, "## N = %d FigmaTokens\n\n| figure | value | goal |\n|---|---|---|\n", r.N)
 	row("cold start: the manager starts with every Secret and FigmaToken in place; until all are Ready", fmt.Sprintf("%.1f s", r.ColdStartSeconds), "")
-	row(fmt.Sprintf("baseline: client-go from the same state, 1 Secret update + 1 status patch each, %d workers, the manager's former client limits (%.0f QPS, burst %d)", r.Workers, r.QPS, r.Burst),
-		fmt.Sprintf("%.1f s", r.BaselineSeconds), "")
-	row("cold-start ratio, baseline / operator", fmt.Sprintf("%.2f", r.ColdStartRatio), "≥ 0.9")
-	row("the same baseline without a client rate limit (the API server's own limit here)", fmt.Sprintf("%.1f s", r.UnthrottledBaselineSeconds), "")
+	row(fmt.Sprintf("baseline: client-go from the same state, as the same ServiceAccount, the requests the job cannot avoid (Secret read, Secret update, status patch) with %d workers and no client rate limit: the API server's pace", r.Workers),
+		fmt.Sprintf("%.1f s", r.UnthrottledBaselineSeconds), "")
+	row("cold-start ratio, baseline / operator", fmt.Sprintf("%.2f", r.PaceRatio), "≥ 0.8")
+	row(fmt.Sprintf("the same baseline under the manager's former client limits (%.0f QPS, burst %d), and its ratio", r.QPS, r.Burst),
+		fmt.Sprintf("%.1f s, %.2f", r.BaselineSeconds, r.ColdStartRatio), "")
 	row("upstream calls at the cold start", fmt.Sprint(r.UpstreamCalls), fmt.Sprintf("= %d", r.N))
 	row("API requests per cold-start refresh (first Event included)", fmt.Sprintf("%.2f", r.APIRequestsPerRefresh), "")
 	row("API requests per steady-state refresh", fmt.Sprintf("%.2f", r.SteadyAPIRequestsPerRefresh), "≤ 3, ideally 2")
@@ -154,6 +171,12 @@ func (r *result) markdown(base string) string {
 	row(fmt.Sprintf("peak RSS after %d unrelated 64 KiB Secrets", r.Unrelated), fmt.Sprintf("%.1f MiB (%+.1f%%)", r.RSSWithUnrelatedMiB, growth), "< +10%")
 	fmt.Fprintf(&b, "\nRequests by kind: cold start %s; steady state (%d refreshes) %s.\n", kinds(r.RequestsByKind), r.SteadyRefreshes, kinds(r.SteadyRequestsByKind))
 
+	if r.LargestN != r.N {
+		fmt.Fprintf(&b, "\n## Cold start at N = %d\n\n| figure | value | goal |\n|---|---|---|\n", r.LargestN)
+		row("cold start (the scaling curve's)", fmt.Sprintf("%.1f s", r.LargestColdStartSeconds), "")
+		row("baseline at the API server's pace (as above)", fmt.Sprintf("%.1f s", r.LargestUnthrottledBaselineSeconds), "")
+		row("cold-start ratio, baseline / operator", fmt.Sprintf("%.2f", r.LargestPaceRatio), "≥ 0.8")
+	}
 	fmt.Fprintf(&b, "\n## Restart at N = %d\n\n| figure | value | goal |\n|---|---|---|\n", r.RestartN)
 	row("upstream calls by a restarted manager", fmt.Sprint(r.RestartUpstreamCalls), "0")
 	row(fmt.Sprintf("its API requests in the first %s", r.RestartWindow), fmt.Sprintf("%d (%s)", r.RestartRequests, kinds(r.RestartRequestsByKind)), "lists and watches only")
@@ -169,6 +192,16 @@ func (r *result) markdown(base string) string {
 		if slope, ok := rssSlope(r.Curve); ok {
 			fmt.Fprintf(&b, "\nRSS per 1,000 more FigmaTokens (least squares over the curve): %.1f MiB (goal ≤ 6 MiB).\n", slope)
 		}
+	}
+	if sh := r.Sharded; sh != nil {
+		fmt.Fprintf(&b, "\n## Sharded: N = %d over %d instances\n\nOne API server; a default instance and shards a and b "+
+			"(`--watch-label-selector`), a third of the FigmaTokens each, started together.\n\n| figure | value | goal |\n|---|---|---|\n", sh.N, len(sh.RSSMiB))
+		row("cold start, until all are Ready", fmt.Sprintf("%.1f s", sh.ColdStartSeconds), "")
+		row("FigmaTokens refreshed exactly once / not at all / more than once", fmt.Sprintf("%d / %d / %d", sh.RefreshedOnce, sh.NotRefreshed, sh.RefreshedTwice), fmt.Sprintf("%d / 0 / 0", sh.N))
+		for _, instance := range slices.Sorted(maps.Keys(sh.RSSMiB)) {
+			row(fmt.Sprintf("peak RSS of %s", instance), fmt.Sprintf("%.1f MiB", sh.RSSMiB[instance]), "")
+		}
+		row("peak RSS, all instances", fmt.Sprintf("%.1f MiB", sh.TotalRSSMiB), "")
 	}
 	fmt.Fprintf(&b, "\n## Lateness\n\n![refresh lateness distribution](%s-lateness.svg)\n", base)
 	return b.String()

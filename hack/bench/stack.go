@@ -49,8 +49,15 @@ func (b *bench) cluster(name string) (*stack, error) {
 		s.stop()
 		return nil, err
 	}
+	// The operator and the baselines act as the operator's ServiceAccount, as in a cluster:
+	// Priority and Fairness exempts the admin, and would measure a server no Pod meets.
+	identity, err := s.cluster.OperatorServiceAccount(context.Background(), b.root, "figma-token-operator-system", "figma-token-operator")
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
 	proxied := filepath.Join(b.root, "bin", name+"-proxied.kubeconfig")
-	if s.proxy, err = harness.StartAPIProxy(s.cluster.Config, proxied, classify); err != nil {
+	if s.proxy, err = harness.StartAPIProxy(identity, proxied, classify); err != nil {
 		s.stop()
 		return nil, err
 	}
@@ -99,6 +106,11 @@ func (s *stack) stop() {
 // create makes n Secrets, each with a refresh token, and a FigmaToken naming each, in
 // namespace ns. It returns them in order.
 func (s *stack) create(ctx context.Context, ns string, n int) ([]*corev1.Secret, []*figmav1alpha1.FigmaToken, error) {
+	return s.createLabeled(ctx, ns, n, func(int) map[string]string { return nil })
+}
+
+// createLabeled is create with the labels labels(i) on the i-th FigmaToken.
+func (s *stack) createLabeled(ctx context.Context, ns string, n int, labels func(int) map[string]string) ([]*corev1.Secret, []*figmav1alpha1.FigmaToken, error) {
 	if err := s.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return nil, nil, err
 	}
@@ -110,7 +122,7 @@ func (s *stack) create(ctx context.Context, ns string, n int) ([]*corev1.Secret,
 		name := tokenName(i)
 		secrets[i] = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 			Data: map[string][]byte{"refreshToken": []byte(refreshToken(name))}}
-		tokens[i] = &figmav1alpha1.FigmaToken{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		tokens[i] = &figmav1alpha1.FigmaToken{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels(i)},
 			Spec: figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: figmav1alpha1.DNSSubdomain(name)}}}
 		if err := s.client.Create(ctx, secrets[i]); err != nil {
 			return err
@@ -141,8 +153,11 @@ func (s *stack) quiesce() {
 }
 
 // rssMiB is the operator's peak resident memory so far (VmHWM).
-func (s *stack) rssMiB() (float64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.operator.Pid()))
+func (s *stack) rssMiB() (float64, error) { return peakRSSMiB(s.operator.Pid()) }
+
+// peakRSSMiB is a process's peak resident memory so far (VmHWM).
+func peakRSSMiB(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -152,7 +167,7 @@ func (s *stack) rssMiB() (float64, error) {
 			return kib / 1024, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM for pid %d", s.operator.Pid())
+	return 0, fmt.Errorf("no VmHWM for pid %d", pid)
 }
 
 // saveProfile writes one of the operator's pprof profiles (go tool pprof reads it).

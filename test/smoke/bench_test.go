@@ -15,7 +15,7 @@ func TestBenchSmoke(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	out := filepath.Join(t.TempDir(), "benchmarks")
-	runCommand(t, "bench", "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-restart-window", "3s", "-out", out)
+	runCommand(t, "bench", "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-restart-window", "3s", "-sharded", "30", "-out", out)
 
 	data, err := os.ReadFile(out + ".json")
 	g.Expect(err).NotTo(HaveOccurred())
@@ -32,7 +32,14 @@ func TestBenchSmoke(t *testing.T) {
 		Steady        float64 `json:"steady_api_requests_per_refresh"`
 		RestartCalls  int     `json:"restart_upstream_calls"`
 		RestartN      int     `json:"restart_n"`
-		Curve         []struct {
+		PaceRatio     float64 `json:"cold_start_ratio_to_api_server_pace"`
+		Sharded       struct {
+			Once  int                `json:"tokens_refreshed_once"`
+			None  int                `json:"tokens_not_refreshed"`
+			Twice int                `json:"tokens_refreshed_more_than_once"`
+			RSS   map[string]float64 `json:"rss_mib"`
+		} `json:"sharded"`
+		Curve []struct {
 			N int `json:"n"`
 		} `json:"scaling_curve"`
 	}
@@ -50,6 +57,10 @@ func TestBenchSmoke(t *testing.T) {
 	g.Expect(r.RestartN).To(Equal(20))
 	g.Expect(r.RestartCalls).To(BeZero(), "no upstream call because the operator restarted")
 	g.Expect(r.Curve).To(HaveLen(1))
+	g.Expect(r.PaceRatio).To(BeNumerically(">", 0))
+	g.Expect(r.Sharded.Once).To(Equal(30), "every token of the sharded point refreshed once, by one instance")
+	g.Expect(r.Sharded.None + r.Sharded.Twice).To(BeZero())
+	g.Expect(r.Sharded.RSS).To(HaveLen(3), "a default instance and two shards")
 	for _, file := range []string{".md", "-scaling.svg", "-lateness.svg"} {
 		g.Expect(out + file).To(BeAnExistingFile())
 	}
