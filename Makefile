@@ -13,6 +13,9 @@ PROMETHEUS_VERSION ?= v0.316.0
 # crane pushes the release's image; the same go-containerregistry release hack/release builds it with.
 CRANE_VERSION ?= v0.22.1
 GOTESTSUM_VERSION ?= v1.13.0
+# The generated docs: the chart's README (helm-docs) and docs/api.md (crd-ref-docs).
+HELM_DOCS_VERSION ?= v1.14.2
+CRD_REF_DOCS_VERSION ?= v0.3.0
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
@@ -22,6 +25,8 @@ PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMETHEUS_VERSION)
 PROMETHEUS ?= $(LOCALBIN)/prometheus-$(PROMETHEUS_VERSION)
 CRANE ?= $(LOCALBIN)/crane-$(CRANE_VERSION)
 GOTESTSUM ?= $(LOCALBIN)/gotestsum-$(GOTESTSUM_VERSION)
+HELM_DOCS ?= $(LOCALBIN)/helm-docs-$(HELM_DOCS_VERSION)
+CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs-$(CRD_REF_DOCS_VERSION)
 KUBECTL ?= $(shell [ -n "$(KUBEBUILDER_ASSETS)" ] && echo "$(KUBEBUILDER_ASSETS)/kubectl" || echo kubectl)
 
 # Make's own shell runs recipes with bash and stops at the first failing command of a pipe.
@@ -40,14 +45,15 @@ help: ## Show the targets.
 ##@ Development
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate the CRD, RBAC (the manager's, and the opt-in rollout restarts'), the chart's copies and README, and docs/api.md.
+manifests: $(CONTROLLER_GEN) $(HELM_DOCS) $(CRD_REF_DOCS) ## Generate the CRD, RBAC (the manager's, and the opt-in rollout restarts'), the chart's copies and README, and docs/api.md.
 	$(CONTROLLER_GEN) crd paths="./api/..." output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths="./controllers/..." output:rbac:dir=config/rbac
 	$(CONTROLLER_GEN) rbac:roleName=rollout-restarts-role paths="./internal/rollout/..." output:rbac:dir=config/components/rollout-restarts
 	$(CONTROLLER_GEN) rbac:roleName=metrics-auth-role paths="./internal/operator/..." output:rbac:dir=config/rbac/metrics_auth
 	hack/sync-chart.sh
-	go run ./hack/apidocs config/crd/bases/figma.tokenops.dev_figmatokens.yaml docs/api.md
-	go run ./hack/chartdocs charts/figma-token-operator
+	$(CRD_REF_DOCS) --source-path=./api --config=hack/crd-ref-docs/config.yaml --renderer=markdown \
+		--templates-dir=hack/crd-ref-docs/templates/markdown --output-path=docs/api.md --log-level=ERROR
+	$(HELM_DOCS) --chart-search-root=charts --sort-values-order=file --log-level=warning
 
 .PHONY: generate
 generate: $(CONTROLLER_GEN) ## Generate the DeepCopy methods.
@@ -248,6 +254,12 @@ $(CRANE):
 
 $(GOTESTSUM):
 	$(call go-install,$@,gotest.tools/gotestsum,$(GOTESTSUM_VERSION))
+
+$(HELM_DOCS):
+	$(call go-install,$@,github.com/norwoodj/helm-docs/cmd/helm-docs,$(HELM_DOCS_VERSION))
+
+$(CRD_REF_DOCS):
+	$(call go-install,$@,github.com/elastic/crd-ref-docs,$(CRD_REF_DOCS_VERSION))
 
 # go-install builds package $(2) at version $(3) into the file $(1).
 define go-install
