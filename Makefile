@@ -130,9 +130,9 @@ bench: ## Measure at scale (about 35 min); writes docs/benchmarks.{md,json} and 
 soak: DURATION ?= 10m
 soak: N ?= 500
 .PHONY: soak
-soak: ## Run under load and faults at once (DURATION, N, SEED); writes docs/soak.{json,md} and fails when an invariant breaks.
+soak: ## Run under load and faults at once (DURATION, N, SEED, FAULTS); writes docs/soak.{json,md} and fails when an invariant breaks.
 	go build -o bin/soak ./hack/soak
-	bin/soak -duration $(DURATION) -n $(N) $(if $(SEED),-seed $(SEED)) $(if $(OUT),-out $(OUT)) $(if $(LOG_LEVEL),-operator-log-level $(LOG_LEVEL))
+	bin/soak -duration $(DURATION) -n $(N) $(if $(SEED),-seed $(SEED)) $(if $(FAULTS),-faults $(FAULTS)) $(if $(OUT),-out $(OUT)) $(if $(LOG_LEVEL),-operator-log-level $(LOG_LEVEL))
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager against the current kubeconfig.

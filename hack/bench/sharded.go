@@ -25,7 +25,7 @@ type shardedResult struct {
 // shardLabel is the label shards select on, as the chart's shards do.
 const shardLabel = "figma.tokenops.dev/shard"
 
-// shardedPoint starts n FigmaTokens, every third labelled for shard a, every third for b,
+// shardedPoint starts n FigmaTokens, every third labeled for shard a, every third for b,
 // the rest for none, and a manager per instance, each selecting its share as the chart's
 // shards: [a, b] would. Every token must be refreshed exactly once, by one instance.
 func (b *bench) shardedPoint(ctx context.Context, n int) (*shardedResult, error) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -48,23 +49,26 @@ func (s *soak) upstreamFault(credential string) (fakeamplify.Behavior, *fakeampl
 	return fakeamplify.Behavior{}, nil
 }
 
-// event is a planned outage or leader kill, at an offset from the start.
+// event is a planned fault, at an offset from the start.
 type event struct {
 	at     time.Duration
-	outage time.Duration // > 0: the API server is unreachable this long; else a leader kill
+	kind   string        // "leader_kill", "api_outage", "leader_pause" or "apiserver_restart"
+	outage time.Duration // for api_outage and apiserver_restart: how long the API server is away
 }
 
-// plan alternates leader kills and API server outages (10 to 20 s) from the seed, a kill
-// first, early, so that a short run has one. Each begins 60 to 90 s after the one before
-// ended, so that no kill comes within a minute of an outage and each recovery is timed on
-// its own: in 10 minutes, four of each, about every 2.5 minutes.
+// plan takes leader kills, API server outages (10 to 20 s), leader pauses and API server
+// restarts (down 2 to 10 s) in turn (in the order of -faults), from the seed, the first early, so that a short run has one. Each begins 60 to 90 s after
+// the one before ended, so that each recovery is timed on its own: in 10 minutes, about
+// three of each, one every 2.5 minutes.
 func (s *soak) plan() []event {
 	var events []event
-	kill := true
-	for at := s.between(20*time.Second, 30*time.Second); ; kill = !kill {
-		e := event{at: at}
-		if !kill {
+	for i, at := 0, s.between(20*time.Second, 30*time.Second); ; i++ {
+		e := event{at: at, kind: s.cfg.faults[i%len(s.cfg.faults)]}
+		switch e.kind {
+		case "api_outage":
 			e.outage = s.between(10*time.Second, 20*time.Second)
+		case "apiserver_restart":
+			e.outage = s.between(2*time.Second, 10*time.Second)
 		}
 		// The last fault ends half a minute before the run does, so that its failover is
 		// over, and timed, while users still act.
@@ -83,9 +87,14 @@ func (s *soak) chaos(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if e.outage > 0 {
+		switch e.kind {
+		case "api_outage":
 			s.outage(ctx, e.outage)
-		} else {
+		case "leader_pause":
+			s.pauseLeader(ctx)
+		case "apiserver_restart":
+			s.restartAPIServer(ctx, e.outage)
+		default:
 			s.killLeader(ctx)
 		}
 	}
@@ -95,20 +104,48 @@ func (s *soak) chaos(ctx context.Context) {
 func (s *soak) outage(ctx context.Context, d time.Duration) {
 	logf("fault: the API server is unreachable for %s", d.Round(time.Second))
 	start := time.Now()
-	s.proxy.Down()
-	sleep(ctx, d)
-	if err := s.proxy.Up(); err != nil {
-		logf("proxy: %v", err)
+	for _, r := range s.replicas {
+		r.proxy.Down()
 	}
+	sleep(ctx, d)
+	for _, r := range s.replicas {
+		if err := r.proxy.Up(); err != nil {
+			logf("proxy: %v", err)
+		}
+	}
+	s.apiServerBack(ctx, "api_outage", &s.outages, "API server outage", start)
+}
+
+// apiServerBack records an API server fault that lasted from start until now: its count,
+// the recovery timed from now, and its window, until a replica leads again. A leader that
+// could not renew its lease has exited; a newcomer waits a lease duration before it takes
+// over. Until a replica leads, nothing can be refreshed.
+func (s *soak) apiServerBack(ctx context.Context, fault string, count *int, what string, start time.Time) {
 	end := time.Now()
 	s.mu.Lock()
-	s.outages++
-	s.faults["api_outage"]++
+	*count++
+	s.faults[fault]++
 	s.mu.Unlock()
-	s.checker.recoverFrom("API server outage", end)
-	// A leader that could not renew its lease has exited; a newcomer waits a lease duration
-	// before it takes over. Until a replica leads, nothing can be refreshed.
-	s.addWindow(window{kind: "API server outage and failover", start: start, end: s.ledAgain(ctx, end)})
+	s.checker.recoverFrom(what, end)
+	s.addWindow(window{kind: what + " and failover", start: start, end: s.ledAgain(ctx, end)})
+}
+
+// restartAPIServer stops the kube-apiserver process and starts it again d later, with the
+// same etcd, port and certificates: every connection and watch breaks, and the informers
+// relist (410 Gone) once it is back, as in a control-plane upgrade. Users and the checker,
+// who talk to it directly, wait too.
+func (s *soak) restartAPIServer(ctx context.Context, d time.Duration) {
+	logf("fault: kube-apiserver stopped for %s, then started again", d.Round(time.Second))
+	start := time.Now()
+	if err := s.cluster.StopAPIServer(); err != nil {
+		logf("stopping kube-apiserver: %v", err)
+	}
+	sleep(ctx, d)
+	if err := s.cluster.StartAPIServer(); err != nil {
+		s.checker.violate("apiserver_restart", fmt.Sprintf("kube-apiserver did not start again: %v", err))
+		return
+	}
+	s.apiServerBack(ctx, "apiserver_restart", &s.restarts, "API server restart", start)
 }
 
 // ledAgain is when a replica leads again after since (at most a minute later).
@@ -138,6 +175,51 @@ func (s *soak) killLeader(ctx context.Context) {
 	s.checker.recoverFrom("leader kill", at)
 	// Until the standby takes over (the lease lasts 15 s) nothing is refreshed.
 	s.addWindow(window{kind: "leader kill and failover", start: at, end: s.ledAgain(ctx, at)})
+}
+
+// pauseLeader stops the leader (SIGSTOP: a frozen node, a suspended VM) until the other
+// replica has taken the lease, then lets it go on (SIGCONT). It wakes believing it leads,
+// until its own leader election finds the lease taken and it exits; any write it sends
+// meanwhile (its Lease aside) is a violation, counted at its proxy.
+func (s *soak) pauseLeader(ctx context.Context) {
+	l := s.waitForLeader(ctx)
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	p := l.process
+	l.mu.Unlock()
+	logf("fault: SIGSTOP of the leader, replica %s, until the other replica leads", l.name)
+	at := time.Now()
+	if err := p.Pause(); err != nil {
+		logf("pause: %v", err)
+		return
+	}
+	var next *replica
+	for deadline := at.Add(time.Minute); next == nil && time.Now().Before(deadline) && ctx.Err() == nil; {
+		sleep(ctx, 250*time.Millisecond)
+		for _, r := range s.replicas {
+			if r != l && r.leads() {
+				next = r
+			}
+		}
+	}
+	led := time.Now()
+	l.deposed.Store(true)
+	if err := p.Resume(); err != nil {
+		logf("resume: %v", err)
+	}
+	leader := "none"
+	if next != nil {
+		leader = "replica " + next.name
+	}
+	logf("fault: replica %s resumed after %s; %s leads", l.name, led.Sub(at).Round(time.Second), leader)
+	s.mu.Lock()
+	s.pauses++
+	s.faults["leader_pause"]++
+	s.mu.Unlock()
+	s.checker.recoverFrom("leader pause", at)
+	s.addWindow(window{kind: "leader pause and failover", start: at, end: led})
 }
 
 // secretOf is the Secret a refresh token was written to: refreshTokenFor's inverse.

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,7 +36,6 @@ type soak struct {
 
 	cluster *harness.ControlPlane
 	client  client.Client // users' and the checker's: straight to the API server
-	proxy   *harness.APIProxy
 	fake    *harness.Endpoint
 
 	replicas []*replica
@@ -44,6 +45,9 @@ type soak struct {
 	windows []window // when faults kept the operator from working
 	kills   int
 	outages int
+	pauses  int
+	// restarts of the API server process
+	restarts int
 
 	users   users
 	checker checker
@@ -91,19 +95,22 @@ func (s *soak) start(bins harness.Binaries) error {
 	if s.client, err = client.New(&own, client.Options{Scheme: s.cluster.Client.Scheme()}); err != nil {
 		return err
 	}
-	if s.proxy, err = harness.StartAPIProxy(s.cluster.Config, filepath.Join(bins.Root, "bin", "soak-proxied.kubeconfig"), nil); err != nil {
-		return err
-	}
 	if s.fake, err = harness.StartEndpoint(fakeamplify.Options{Lifetime: tokenLifetime,
 		Inject: s.upstreamFault}); err != nil {
 		return err
 	}
 	for _, name := range []string{"a", "b"} {
 		r := &replica{s: s, name: name}
+		// A proxy per replica, as each Pod has its own connection: every write is
+		// attributed to the replica that sent it.
+		if r.proxy, err = harness.StartAPIProxy(s.cluster.Config, filepath.Join(bins.Root, "bin", "soak-proxied-"+name+".kubeconfig"), nil); err != nil {
+			return err
+		}
+		r.proxy.ObserveResponses(r.observe)
+		s.replicas = append(s.replicas, r)
 		if err := r.start(); err != nil {
 			return err
 		}
-		s.replicas = append(s.replicas, r)
 	}
 	return nil
 }
@@ -115,8 +122,8 @@ func (s *soak) stop() {
 	if s.fake != nil {
 		s.fake.Down()
 	}
-	if s.proxy != nil {
-		s.proxy.Close()
+	for _, r := range s.replicas {
+		r.proxy.Close()
 	}
 	if s.cluster != nil {
 		s.cluster.Stop()
@@ -138,8 +145,12 @@ func (s *soak) countFault(kind string) {
 // replica is one manager Deployment replica: a process, restarted when it exits, as the
 // kubelet restarts a container (a replica that loses its lease exits by design).
 type replica struct {
-	s        *soak
-	name     string
+	s     *soak
+	name  string
+	proxy *harness.APIProxy
+	// deposed: the running process was paused past its lease and another replica took it;
+	// until the process exits, any write it sends (its Lease aside) is a split-brain write.
+	deposed  atomic.Bool
 	mu       sync.Mutex
 	process  *harness.Manager
 	runs     int
@@ -165,7 +176,7 @@ func (r *replica) start() error {
 	logPath := filepath.Join(r.s.bins.Root, "bin", fmt.Sprintf("soak-manager-%s-%d.log", r.name, r.runs))
 	_ = os.Remove(logPath)
 	r.logs = append(r.logs, logPath)
-	r.process = &harness.Manager{Binary: r.s.bins.Manager, Kubeconfig: r.s.proxy.Kubeconfig, Endpoint: r.s.fake.URL, LogPath: logPath,
+	r.process = &harness.Manager{Binary: r.s.bins.Manager, Kubeconfig: r.proxy.Kubeconfig, Endpoint: r.s.fake.URL, LogPath: logPath,
 		// Plain HTTP metrics: the checker scrapes them on loopback, as no Prometheus would.
 		Args: []string{"--leader-elect", "--leader-election-namespace", "default", "--metrics-bind-address", r.metrics, "--metrics-secure=false", "--zap-log-level", r.s.cfg.logLevel}}
 	if err := r.process.Start(); err != nil {
@@ -178,6 +189,7 @@ func (r *replica) start() error {
 // supervise restarts the process a second after it exits, unless the run is stopping.
 func (r *replica) supervise(p *harness.Manager) {
 	<-p.Exited()
+	r.deposed.Store(false)
 	r.mu.Lock()
 	stopping := r.stopping || r.process != p
 	r.mu.Unlock()
@@ -204,6 +216,17 @@ func (r *replica) leads() bool {
 		r.led = strings.Contains(strings.ToLower(r.process.Log()), "successfully acquired lease")
 	}
 	return r.led
+}
+
+// observe sees each answer the replica's proxy passes on, and counts a deposed process's
+// writes.
+func (r *replica) observe(resp *http.Response) {
+	req := resp.Request
+	if !r.deposed.Load() || req.Method == http.MethodGet || strings.Contains(req.URL.Path, "/leases") {
+		return
+	}
+	r.s.checker.violate("deposed_leader_write", fmt.Sprintf("replica %s, paused past its lease, sent %s %s (HTTP %d)",
+		r.name, req.Method, req.URL.Path, resp.StatusCode))
 }
 
 // kill ends the process at once, as a node failure would; supervise starts a new one.

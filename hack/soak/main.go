@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -34,6 +36,8 @@ type config struct {
 	safetyOnly bool
 	// logLevel is the managers' --zap-log-level.
 	logLevel string
+	// faults is the order the planned faults take turns in.
+	faults []string
 }
 
 func main() {
@@ -45,6 +49,16 @@ func main() {
 	flag.BoolVar(&cfg.safetyOnly, "safety-only", false, "fail only when a refresh token, a foreign key, label or annotation or a token value is at stake; report the timing goals")
 	// Above 1 the logger stops sampling, so every refresh and failure is in the logs.
 	flag.StringVar(&cfg.logLevel, "operator-log-level", "2", "the managers' --zap-log-level; 2 or more logs every line (5: every reconcile and the work queue)")
+	cfg.faults = plannedFaults
+	flag.Func("faults", "the planned faults in the order they take turns, comma-separated (default "+strings.Join(plannedFaults, ",")+")", func(v string) error {
+		cfg.faults = strings.Split(v, ",")
+		for _, f := range cfg.faults {
+			if !slices.Contains(plannedFaults, f) {
+				return fmt.Errorf("unknown fault %q: one of %s", f, strings.Join(plannedFaults, ", "))
+			}
+		}
+		return nil
+	})
 	flag.Parse()
 	if cfg.seed == 0 {
 		cfg.seed = uint64(time.Now().UnixNano())
@@ -102,6 +116,10 @@ func run(ctx context.Context, cfg config) (bool, error) {
 	}
 	return r.ok(cfg.safetyOnly), nil
 }
+
+// plannedFaults are the faults the plan can take turns with, besides the upstream's per-call
+// faults.
+var plannedFaults = []string{"leader_kill", "api_outage", "leader_pause", "apiserver_restart"}
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))

@@ -47,6 +47,9 @@ type result struct {
 	DuplicateForcedCalls    int            `json:"duplicate_forced_calls"`
 	LeaderKills             int            `json:"leader_kills"`
 	APIOutages              int            `json:"api_outages"`
+	LeaderPauses            int            `json:"leader_pauses"`
+	APIServerRestarts       int            `json:"apiserver_restarts"`
+	DeposedLeaderWrites     int            `json:"deposed_leader_writes"`
 	Faults                  map[string]int `json:"faults"`
 	Recoveries              []recovery     `json:"recoveries"`
 	Violations              []finding      `json:"violations"`
@@ -85,7 +88,7 @@ func (s *soak) result() *result {
 	c := &s.checker
 	calls, issued := s.fake.Fake.TotalCalls(), s.fake.Fake.TotalIssued()
 	r := &result{Commit: commit(s.bins.Root), DurationSeconds: s.cfg.duration.Seconds(), N: s.cfg.n, Seed: s.cfg.seed,
-		Refreshes: issued, UpstreamCalls: calls, LeaderKills: s.kills, APIOutages: s.outages, Faults: s.faults}
+		Refreshes: issued, UpstreamCalls: calls, LeaderKills: s.kills, APIOutages: s.outages, LeaderPauses: s.pauses, APIServerRestarts: s.restarts, Faults: s.faults}
 	if issued > 0 {
 		r.UpstreamCallsPerRefresh = float64(calls) / float64(issued)
 	}
@@ -119,6 +122,8 @@ func (s *soak) result() *result {
 			r.Leaks++
 		case "duplicate_forced_call":
 			r.DuplicateForcedCalls++
+		case "deposed_leader_write":
+			r.DeposedLeaderWrites++
 		}
 	}
 	if r.Violations == nil {
@@ -213,7 +218,7 @@ func (r *result) ok(safetyOnly bool) bool {
 	if !safetyOnly {
 		return len(r.Violations) == 0
 	}
-	return r.LostRefreshTokens == 0 && r.ForeignChanges == 0 && r.Leaks == 0
+	return r.LostRefreshTokens == 0 && r.ForeignChanges == 0 && r.Leaks == 0 && r.DeposedLeaderWrites == 0
 }
 
 func commit(root string) string {
@@ -275,10 +280,12 @@ func (r *result) markdown() string {
 	row("upstream calls per successful refresh (faults included)", fmt.Sprintf("%.3f", r.UpstreamCallsPerRefresh), "≤ 1.1")
 	row(fmt.Sprintf("time from a rotated refresh token to its first use, p99 / max (%d rotations)", r.Rotations),
 		fmt.Sprintf("%.2f / %.2f s", r.RotationToUseP99, r.RotationToUseMax), "p99 < 10 s")
-	row(fmt.Sprintf("recovery to caught up after each API outage (%d) and leader kill (%d), max", r.APIOutages, r.LeaderKills),
+	row(fmt.Sprintf("writes by a leader paused past its lease (SIGSTOP, %d times) after another took over", r.LeaderPauses), fmt.Sprint(r.DeposedLeaderWrites), "0")
+	row(fmt.Sprintf("recovery to caught up after each API outage (%d), API server restart (%d), leader kill (%d) and leader pause (%d), max",
+		r.APIOutages, r.APIServerRestarts, r.LeaderKills, r.LeaderPauses),
 		fmt.Sprintf("%.1f s", r.MaxRecoverySeconds), "< 60 s")
 	row(fmt.Sprintf("duplicate upstream calls for one refresh-requested-at value (%d forced)", r.ForcedRefreshes), fmt.Sprint(r.DuplicateForcedCalls), "0")
-	row("other violations", fmt.Sprint(len(r.Violations)-r.ExpiredTokens-r.LostRefreshTokens-r.ForeignChanges-r.Leaks-r.DuplicateForcedCalls), "0")
+	row("other violations", fmt.Sprint(len(r.Violations)-r.ExpiredTokens-r.LostRefreshTokens-r.ForeignChanges-r.Leaks-r.DuplicateForcedCalls-r.DeposedLeaderWrites), "0")
 	var kinds []string
 	for kind := range r.Faults {
 		kinds = append(kinds, kind)

@@ -89,6 +89,8 @@ type ControlPlane struct {
 	// Kubeconfig is the admin kubeconfig's path, "" when none was asked for.
 	Kubeconfig  string
 	KubectlPath string
+
+	certDir string // the API server's certificates, kept across its restarts
 }
 
 // StartControlPlane starts kube-apiserver and etcd, with the operator's CRDs (pkg/crds, the
@@ -111,11 +113,19 @@ func StartControlPlane(opts ControlPlaneOptions) (*ControlPlane, error) {
 	// As on clusters that enforce it (OpenShift does): setting blockOwnerDeletion on a
 	// target Secret's ownerReference needs update on figmatokens/finalizers.
 	env.ControlPlane.GetAPIServer().Configure().Append("enable-admission-plugins", "OwnerReferencesPermissionEnforcement")
+	// The API server's certificates live in a folder of the harness's own: envtest removes one
+	// it made when the API server stops, and a restart must keep them (RestartAPIServer).
+	certDir, err := os.MkdirTemp("", "kube-apiserver-")
+	if err != nil {
+		return nil, err
+	}
+	env.ControlPlane.GetAPIServer().CertDir = certDir
 	cfg, err := env.Start()
 	if err != nil {
+		_ = os.RemoveAll(certDir)
 		return nil, fmt.Errorf("starting the control plane from %s: %w", opts.Assets, err)
 	}
-	cp := &ControlPlane{Env: env, Config: cfg, Kubeconfig: opts.Kubeconfig, KubectlPath: filepath.Join(opts.Assets, "kubectl")}
+	cp := &ControlPlane{Env: env, Config: cfg, Kubeconfig: opts.Kubeconfig, KubectlPath: filepath.Join(opts.Assets, "kubectl"), certDir: certDir}
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = figmav1alpha1.AddToScheme(scheme)
@@ -143,7 +153,17 @@ func (cp *ControlPlane) Kubectl(ctx context.Context, args ...string) error {
 // Stop stops the control plane and removes the kubeconfig.
 func (cp *ControlPlane) Stop() {
 	_ = cp.Env.Stop()
+	_ = os.RemoveAll(cp.certDir)
 	if cp.Kubeconfig != "" {
 		_ = os.Remove(cp.Kubeconfig)
 	}
 }
+
+// StopAPIServer stops the kube-apiserver process (SIGTERM) and leaves etcd running: every
+// connection and watch breaks, as in a control-plane upgrade. StartAPIServer starts it
+// again on the same port with the same certificates, and returns once it is healthy;
+// clients' watches then resume, or relist on 410 Gone.
+func (cp *ControlPlane) StopAPIServer() error { return cp.Env.ControlPlane.GetAPIServer().Stop() }
+
+// StartAPIServer starts the kube-apiserver StopAPIServer stopped.
+func (cp *ControlPlane) StartAPIServer() error { return cp.Env.ControlPlane.GetAPIServer().Start() }

@@ -73,16 +73,7 @@ func TestTheChartsShardsAndPriorityLevelOnTheAPIServer(t *testing.T) {
 
 	ns := newNamespace(t)
 	tokens := map[string]string{"unlabeled": "scale-" + rand.String(12), "labeled": "scale-" + rand.String(12)}
-	for name, rt := range tokens {
-		manifest := secretYAML("creds-"+name, rt) + "---\n" + figmaTokenYAML(name, "creds-"+name)
-		if name == "labeled" {
-			manifest = strings.Replace(manifest, "kind: FigmaToken\nmetadata:\n", "kind: FigmaToken\nmetadata:\n  labels:\n    figma.tokenops.dev/shard: b\n", 1)
-		}
-		mustKubectl(t, manifest, "apply", "-n", ns, "-f", "-")
-	}
-	for name := range tokens {
-		mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/"+name, "--timeout=90s")
-	}
+	applyShardedFigmaTokens(t, ns, tokens, map[string]string{"labeled": "b"})
 	// An instance reconciled a FigmaToken when it wrote the FigmaToken's status.
 	reconciled := func(instance, name string) func() bool {
 		return func() bool {

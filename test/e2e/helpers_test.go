@@ -76,6 +76,23 @@ func figmaTokenYAML(name, secret string) string {
 	return fmt.Sprintf("apiVersion: figma.tokenops.dev/v1alpha1\nkind: FigmaToken\nmetadata:\n  name: %s\nspec:\n  secretRef:\n    name: %s\n", name, secret)
 }
 
+// applyShardedFigmaTokens applies a Secret creds-NAME with the refresh token and a
+// FigmaToken NAME naming it, for each name of tokens, labeled for a shard where shards
+// names one, and waits until all are Ready.
+func applyShardedFigmaTokens(t *testing.T, ns string, tokens, shards map[string]string) {
+	t.Helper()
+	for name, rt := range tokens {
+		manifest := secretYAML("creds-"+name, rt) + "---\n" + figmaTokenYAML(name, "creds-"+name)
+		if shard := shards[name]; shard != "" {
+			manifest = strings.Replace(manifest, "kind: FigmaToken\nmetadata:\n", "kind: FigmaToken\nmetadata:\n  labels:\n    figma.tokenops.dev/shard: "+shard+"\n", 1)
+		}
+		mustKubectl(t, manifest, "apply", "-n", ns, "-f", "-")
+	}
+	for name := range tokens {
+		mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/"+name, "--timeout=90s")
+	}
+}
+
 // newManager is the manager binary as the suite runs it: leader election with short leases
 // (a killed leader is replaced within seconds), debug logs to logName in the run's folder.
 func newManager(kubeconfig, logName string, extraArgs ...string) *harness.Manager {

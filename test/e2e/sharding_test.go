@@ -24,16 +24,7 @@ func TestShardsEachRefreshTheirOwnFigmaTokens(t *testing.T) {
 	t.Cleanup(shard.Stop)
 
 	tokens := map[string]string{"a": "shard-a-" + rand.String(12), "b": "shard-b-" + rand.String(12)}
-	for name, rt := range tokens {
-		manifest := secretYAML("creds-"+name, rt) + "---\n" + figmaTokenYAML(name, "creds-"+name)
-		if name == "b" {
-			manifest = strings.Replace(manifest, "kind: FigmaToken\nmetadata:\n", "kind: FigmaToken\nmetadata:\n  labels:\n    figma.tokenops.dev/shard: b\n", 1)
-		}
-		mustKubectl(t, manifest, "apply", "-n", ns, "-f", "-")
-	}
-	for name := range tokens {
-		mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/"+name, "--timeout=90s")
-	}
+	applyShardedFigmaTokens(t, ns, tokens, map[string]string{"b": "b"})
 	for _, rt := range tokens {
 		g.Consistently(func() int { return fake.Calls(rt) }).Should(Equal(1))
 	}
