@@ -68,10 +68,10 @@ func (b *bench) shardedPoint(ctx context.Context, n int) (*shardedResult, error)
 	r := &shardedResult{N: n, ColdStartSeconds: time.Since(start).Seconds(), RSSMiB: map[string]float64{}}
 	s.quiesce()
 	for i := range n {
-		switch calls := s.fake.Fake.Calls(refreshToken(tokenName(i))); {
-		case calls == 1:
+		switch s.fake.Fake.Calls(refreshToken(tokenName(i))) {
+		case 1:
 			r.RefreshedOnce++
-		case calls == 0:
+		case 0:
 			r.NotRefreshed++
 		default:
 			r.RefreshedTwice++
