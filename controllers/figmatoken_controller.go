@@ -44,6 +44,10 @@ type FigmaTokenReconciler struct {
 	// Watches says whether the cache's watches failed lately, when its metadata may be
 	// stale; nil trusts the cache always.
 	Watches *WatchHealth
+	// Leading, when set, says why this replica may no longer lead (its leader-election
+	// Lease not renewed within the renew deadline: it was paused, a standby may lead); a
+	// reconcile then does nothing, not even an upstream call, and is retried. nil: always.
+	Leading func() error
 
 	// memory is what is kept about each FigmaToken between reconciles.
 	memory memory
@@ -60,6 +64,11 @@ type FigmaTokenReconciler struct {
 // Reconcile reads the FigmaToken and its Secret, decides whether a refresh is due, refreshes
 // if so, and records the outcome in status, Events and metrics.
 func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	if r.Leading != nil {
+		if err := r.Leading(); err != nil {
+			return ctrl.Result{}, fmt.Errorf("FigmaToken %s left alone: %w", req.NamespacedName, err)
+		}
+	}
 	ft := &figmav1alpha1.FigmaToken{}
 	if err := r.Client.Get(ctx, req.NamespacedName, ft); err != nil {
 		if apierrors.IsNotFound(err) {

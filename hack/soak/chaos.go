@@ -103,7 +103,7 @@ func (s *soak) chaos(ctx context.Context) {
 // outage makes the API server unreachable for the operator, as a control-plane restart does.
 func (s *soak) outage(ctx context.Context, d time.Duration) {
 	logf("fault: the API server is unreachable for %s", d.Round(time.Second))
-	start := time.Now()
+	closeWindow := s.openWindow("API server outage and failover")
 	for _, r := range s.replicas {
 		r.proxy.Down()
 	}
@@ -113,21 +113,21 @@ func (s *soak) outage(ctx context.Context, d time.Duration) {
 			logf("proxy: %v", err)
 		}
 	}
-	s.apiServerBack(ctx, "api_outage", &s.outages, "API server outage", start)
+	s.apiServerBack(ctx, "api_outage", &s.outages, "API server outage", closeWindow)
 }
 
-// apiServerBack records an API server fault that lasted from start until now: its count,
+// apiServerBack records an API server fault that lasted until now: its count,
 // the recovery timed from now, and its window, until a replica leads again. A leader that
 // could not renew its lease has exited; a newcomer waits a lease duration before it takes
 // over. Until a replica leads, nothing can be refreshed.
-func (s *soak) apiServerBack(ctx context.Context, fault string, count *int, what string, start time.Time) {
+func (s *soak) apiServerBack(ctx context.Context, fault string, count *int, what string, closeWindow func(time.Time)) {
 	end := time.Now()
 	s.mu.Lock()
 	*count++
 	s.faults[fault]++
 	s.mu.Unlock()
 	s.checker.recoverFrom(what, end)
-	s.addWindow(window{kind: what + " and failover", start: start, end: s.ledAgain(ctx, end)})
+	closeWindow(s.ledAgain(ctx, end))
 }
 
 // restartAPIServer stops the kube-apiserver process and starts it again d later, with the
@@ -136,16 +136,17 @@ func (s *soak) apiServerBack(ctx context.Context, fault string, count *int, what
 // who talk to it directly, wait too.
 func (s *soak) restartAPIServer(ctx context.Context, d time.Duration) {
 	logf("fault: kube-apiserver stopped for %s, then started again", d.Round(time.Second))
-	start := time.Now()
+	closeWindow := s.openWindow("API server restart and failover")
 	if err := s.cluster.StopAPIServer(); err != nil {
 		logf("stopping kube-apiserver: %v", err)
 	}
 	sleep(ctx, d)
 	if err := s.cluster.StartAPIServer(); err != nil {
 		s.checker.violate("apiserver_restart", fmt.Sprintf("kube-apiserver did not start again: %v", err))
+		closeWindow(time.Now())
 		return
 	}
-	s.apiServerBack(ctx, "apiserver_restart", &s.restarts, "API server restart", start)
+	s.apiServerBack(ctx, "apiserver_restart", &s.restarts, "API server restart", closeWindow)
 }
 
 // ledAgain is when a replica leads again after since (at most a minute later).
@@ -167,6 +168,7 @@ func (s *soak) killLeader(ctx context.Context) {
 	}
 	logf("fault: SIGKILL of the leader, replica %s", l.name)
 	at := time.Now()
+	closeWindow := s.openWindow("leader kill and failover")
 	l.kill()
 	s.mu.Lock()
 	s.kills++
@@ -174,7 +176,7 @@ func (s *soak) killLeader(ctx context.Context) {
 	s.mu.Unlock()
 	s.checker.recoverFrom("leader kill", at)
 	// Until the standby takes over (the lease lasts 15 s) nothing is refreshed.
-	s.addWindow(window{kind: "leader kill and failover", start: at, end: s.ledAgain(ctx, at)})
+	closeWindow(s.ledAgain(ctx, at))
 }
 
 // pauseLeader stops the leader (SIGSTOP: a frozen node, a suspended VM) until the other
@@ -191,8 +193,10 @@ func (s *soak) pauseLeader(ctx context.Context) {
 	l.mu.Unlock()
 	logf("fault: SIGSTOP of the leader, replica %s, until the other replica leads", l.name)
 	at := time.Now()
+	closeWindow := s.openWindow("leader pause and failover")
 	if err := p.Pause(); err != nil {
 		logf("pause: %v", err)
+		closeWindow(time.Now())
 		return
 	}
 	var next *replica
@@ -219,7 +223,7 @@ func (s *soak) pauseLeader(ctx context.Context) {
 	s.faults["leader_pause"]++
 	s.mu.Unlock()
 	s.checker.recoverFrom("leader pause", at)
-	s.addWindow(window{kind: "leader pause and failover", start: at, end: led})
+	closeWindow(led)
 }
 
 // secretOf is the Secret a refresh token was written to: refreshTokenFor's inverse.

@@ -107,6 +107,7 @@ func (c *checker) run(ctx context.Context) {
 // check compares every Secret with what users wrote, looks for lapsed tokens, notes handled
 // forced refreshes and times recoveries.
 func (c *checker) check(ctx context.Context) error {
+	listed := time.Now()
 	before := c.s.users.snapshot()
 	var secrets corev1.SecretList
 	if err := c.s.client.List(ctx, &secrets, client.InNamespace(namespace)); err != nil {
@@ -153,6 +154,7 @@ func (c *checker) check(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 	c.noteHandled(tokens.Items, now)
+	c.checkOverwrites(secrets.Items, listed, now)
 	c.timeRecoveries(tokens.Items, now)
 	return nil
 }
@@ -185,8 +187,12 @@ func (s *soak) blocked(from, to time.Time, secret string) (time.Duration, string
 	s.mu.Lock()
 	var spans []window
 	for _, w := range s.windows {
-		if (w.secret == "" || w.secret == secret) && w.end.After(from) && w.start.Before(to) {
-			spans = append(spans, window{kind: w.kind, start: maxTime(w.start, from), end: minTime(w.end, to)})
+		end := w.end
+		if end.IsZero() {
+			end = to // still open
+		}
+		if (w.secret == "" || w.secret == secret) && end.After(from) && w.start.Before(to) {
+			spans = append(spans, window{kind: w.kind, start: maxTime(w.start, from), end: minTime(end, to)})
 		}
 	}
 	s.mu.Unlock()

@@ -46,23 +46,32 @@ func TestLapsedTokensFailTheRunUnlessFaultsAloneCausedThem(t *testing.T) {
 	}
 }
 
-// The plan keeps every kill a minute clear of every outage, and a 90 s run has a kill.
-func TestPlanKeepsKillsClearOfOutages(t *testing.T) {
+// The plan keeps every fault a minute clear of the one before, takes the faults in turn,
+// and a 90 s run has the first.
+func TestPlanKeepsFaultsAMinuteApartAndInTurn(t *testing.T) {
 	for seed := uint64(1); seed < 50; seed++ {
 		for _, d := range []time.Duration{90 * time.Second, 10 * time.Minute} {
-			s := &soak{cfg: config{duration: d, seed: seed}, rng: rand.New(rand.NewPCG(seed, seed))}
+			s := &soak{cfg: config{duration: d, seed: seed, faults: plannedFaults}, rng: rand.New(rand.NewPCG(seed, seed))}
 			events := s.plan()
-			kills := 0
+			count := map[string]int{}
 			for i, e := range events {
-				if e.outage == 0 {
-					kills++
+				count[e.kind]++
+				if e.kind != plannedFaults[i%len(plannedFaults)] {
+					t.Fatalf("seed %d: event %d is %s, want %s", seed, i, e.kind, plannedFaults[i%len(plannedFaults)])
 				}
 				if i > 0 && e.at < events[i-1].at+events[i-1].outage+time.Minute {
 					t.Fatalf("seed %d: event at %s within a minute of the one before", seed, e.at)
 				}
 			}
-			if kills == 0 || (d == 10*time.Minute && (kills < 3 || len(events)-kills < 3)) {
-				t.Fatalf("seed %d, %s: %d kills and %d outages", seed, d, kills, len(events)-kills)
+			if count[plannedFaults[0]] == 0 {
+				t.Fatalf("seed %d, %s: no %s", seed, d, plannedFaults[0])
+			}
+			if d == 10*time.Minute {
+				for _, fault := range plannedFaults {
+					if count[fault] < 1 {
+						t.Fatalf("seed %d, %s: %v, no %s", seed, d, count, fault)
+					}
+				}
 			}
 		}
 	}

@@ -136,6 +136,33 @@ func (s *soak) addWindow(w window) {
 	s.windows = append(s.windows, w)
 }
 
+// openWindow adds a window that a fault opens now and closes later: until then it reaches
+// to the present, so that what the checker judges meanwhile is seen against it.
+func (s *soak) openWindow(kind string) (close func(end time.Time)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := len(s.windows)
+	s.windows = append(s.windows, window{kind: kind, start: time.Now()})
+	return func(end time.Time) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.windows[i].end = end
+	}
+}
+
+// failedOverSince reports whether a fault that can change the leader (and with it what the
+// operator keeps in memory) reached past since.
+func (s *soak) failedOverSince(since time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range s.windows {
+		if w.secret == "" && (w.end.IsZero() || w.end.After(since)) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *soak) countFault(kind string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,45 +16,53 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
-// Goals (issue #14); the soak fails when one is missed.
+// Goals (issues 14 and 25); the soak fails when one is missed. The calls per refresh are
+// counted without the calls the fake failed on purpose (8% of them): those are the
+// injected faults' cost, not the operator's.
 const (
-	maxCallsPerRefresh = 1.1
-	maxRotationToUse   = 10 * time.Second
-	maxRecovery        = 60 * time.Second
+	maxCallsPerRefresh = 1.05
+	maxRotationToUse   = 5 * time.Second
+	maxRecovery        = 30 * time.Second
 	// minRefreshesForRatio: below it, chance moves the calls per refresh more than the
-	// margin between the injected 8% and the goal; a short run reports the ratio only.
+	// margin to the goal; a short run reports the ratio only.
 	minRefreshesForRatio = 2000
 )
 
 // result is what docs/soak.json publishes.
 type result struct {
-	Date                    string         `json:"date"`
-	Commit                  string         `json:"commit"`
-	DurationSeconds         float64        `json:"duration_seconds"`
-	N                       int            `json:"n"`
-	Seed                    uint64         `json:"seed"`
-	Refreshes               int            `json:"refreshes"`
-	UpstreamCalls           int            `json:"upstream_calls"`
-	ExpiredTokens           int            `json:"expired_tokens"`
-	LostRefreshTokens       int            `json:"lost_refresh_tokens"`
-	ForeignChanges          int            `json:"foreign_changes"`
-	Leaks                   int            `json:"leaks"`
-	UpstreamCallsPerRefresh float64        `json:"upstream_calls_per_refresh"`
-	Rotations               int            `json:"rotations"`
-	RotationToUseP99        float64        `json:"rotation_to_use_p99_seconds"`
-	RotationToUseMax        float64        `json:"rotation_to_use_max_seconds"`
-	MaxRecoverySeconds      float64        `json:"max_recovery_seconds"`
-	ForcedRefreshes         int            `json:"forced_refreshes"`
-	DuplicateForcedCalls    int            `json:"duplicate_forced_calls"`
-	LeaderKills             int            `json:"leader_kills"`
-	APIOutages              int            `json:"api_outages"`
-	LeaderPauses            int            `json:"leader_pauses"`
-	APIServerRestarts       int            `json:"apiserver_restarts"`
-	DeposedLeaderWrites     int            `json:"deposed_leader_writes"`
-	Faults                  map[string]int `json:"faults"`
-	Recoveries              []recovery     `json:"recoveries"`
-	Violations              []finding      `json:"violations"`
-	Excused                 []finding      `json:"excused"`
+	Date                    string  `json:"date"`
+	Commit                  string  `json:"commit"`
+	DurationSeconds         float64 `json:"duration_seconds"`
+	N                       int     `json:"n"`
+	Seed                    uint64  `json:"seed"`
+	Refreshes               int     `json:"refreshes"`
+	UpstreamCalls           int     `json:"upstream_calls"`
+	ExpiredTokens           int     `json:"expired_tokens"`
+	LostRefreshTokens       int     `json:"lost_refresh_tokens"`
+	ForeignChanges          int     `json:"foreign_changes"`
+	Leaks                   int     `json:"leaks"`
+	UpstreamCallsPerRefresh float64 `json:"upstream_calls_per_refresh"`
+	// The same less the calls that met an injected upstream fault.
+	CallsPerRefreshUnfaulted float64        `json:"upstream_calls_per_refresh_without_faulted_calls"`
+	Rotations                int            `json:"rotations"`
+	RotationToUseP99         float64        `json:"rotation_to_use_p99_seconds"`
+	RotationToUseMax         float64        `json:"rotation_to_use_max_seconds"`
+	MaxRecoverySeconds       float64        `json:"max_recovery_seconds"`
+	ForcedRefreshes          int            `json:"forced_refreshes"`
+	DuplicateForcedCalls     int            `json:"duplicate_forced_calls"`
+	LeaderKills              int            `json:"leader_kills"`
+	APIOutages               int            `json:"api_outages"`
+	LeaderPauses             int            `json:"leader_pauses"`
+	OtherWriterChanges       int            `json:"other_writer_changes"`
+	RestoreP99Seconds        float64        `json:"restore_p99_seconds"`
+	RestoreMaxSeconds        float64        `json:"restore_max_seconds"`
+	OverwriteCalls           int            `json:"overwrite_calls"`
+	APIServerRestarts        int            `json:"apiserver_restarts"`
+	DeposedLeaderWrites      int            `json:"deposed_leader_writes"`
+	Faults                   map[string]int `json:"faults"`
+	Recoveries               []recovery     `json:"recoveries"`
+	Violations               []finding      `json:"violations"`
+	Excused                  []finding      `json:"excused"`
 }
 
 // settle waits, after the last fault, until the operator has caught up (at most two
@@ -91,9 +100,15 @@ func (s *soak) result() *result {
 		Refreshes: issued, UpstreamCalls: calls, LeaderKills: s.kills, APIOutages: s.outages, LeaderPauses: s.pauses, APIServerRestarts: s.restarts, Faults: s.faults}
 	if issued > 0 {
 		r.UpstreamCallsPerRefresh = float64(calls) / float64(issued)
+		faulted := 0
+		for _, kind := range []string{"upstream_5xx", "upstream_429", "upstream_hang", "upstream_malformed"} {
+			faulted += s.faults[kind]
+		}
+		r.CallsPerRefreshUnfaulted = float64(calls-faulted) / float64(issued)
 	}
 	s.judgeRotations(r)
 	s.judgeForced(r)
+	s.judgeRestores(r)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -105,9 +120,9 @@ func (s *soak) result() *result {
 				Detail: fmt.Sprintf("%.1f s to recover from the %s", rec.Seconds, rec.Kind)})
 		}
 	}
-	if issued >= minRefreshesForRatio && r.UpstreamCallsPerRefresh > maxCallsPerRefresh {
+	if issued >= minRefreshesForRatio && r.CallsPerRefreshUnfaulted > maxCallsPerRefresh {
 		c.violations = append(c.violations, finding{Kind: "calls_per_refresh", At: time.Now(),
-			Detail: fmt.Sprintf("%.3f upstream calls per refresh", r.UpstreamCallsPerRefresh)})
+			Detail: fmt.Sprintf("%.3f upstream calls per refresh, the faulted calls left out", r.CallsPerRefreshUnfaulted)})
 	}
 	r.Violations = c.violations
 	for _, v := range c.violations {
@@ -124,6 +139,8 @@ func (s *soak) result() *result {
 			r.DuplicateForcedCalls++
 		case "deposed_leader_write":
 			r.DeposedLeaderWrites++
+		case "overwrite_cost_a_call":
+			r.OverwriteCalls++
 		}
 	}
 	if r.Violations == nil {
@@ -173,6 +190,21 @@ func (s *soak) judgeRotations(r *result) {
 	if len(latencies) > 0 {
 		r.RotationToUseP99 = latencies[min(int(0.99*float64(len(latencies))), len(latencies)-1)]
 		r.RotationToUseMax = latencies[len(latencies)-1]
+	}
+}
+
+// judgeRestores sums up the other writers' changes and how long the operator took to undo
+// them (the checker judged each as it saw it undone).
+func (s *soak) judgeRestores(r *result) {
+	u := &s.users
+	u.mu.Lock()
+	restores := slices.Clone(u.restores)
+	r.OtherWriterChanges = len(u.overwrites)
+	u.mu.Unlock()
+	sort.Float64s(restores)
+	if len(restores) > 0 {
+		r.RestoreP99Seconds = restores[min(int(0.99*float64(len(restores))), len(restores)-1)]
+		r.RestoreMaxSeconds = restores[len(restores)-1]
 	}
 }
 
@@ -277,15 +309,19 @@ func (r *result) markdown() string {
 	row("refresh tokens lost or changed by the operator", fmt.Sprint(r.LostRefreshTokens), "0")
 	row("unrelated keys, labels or annotations changed by the operator", fmt.Sprint(r.ForeignChanges), "0")
 	row("token values in logs, Events, status or metrics", fmt.Sprint(r.Leaks), "0")
-	row("upstream calls per successful refresh (faults included)", fmt.Sprintf("%.3f", r.UpstreamCallsPerRefresh), "≤ 1.1")
+	row("upstream calls per successful refresh: all / without the calls failed on purpose", fmt.Sprintf("%.3f / %.3f", r.UpstreamCallsPerRefresh, r.CallsPerRefreshUnfaulted),
+		fmt.Sprintf("- / ≤ %.2f", maxCallsPerRefresh))
 	row(fmt.Sprintf("time from a rotated refresh token to its first use, p99 / max (%d rotations)", r.Rotations),
-		fmt.Sprintf("%.2f / %.2f s", r.RotationToUseP99, r.RotationToUseMax), "p99 < 10 s")
+		fmt.Sprintf("%.2f / %.2f s", r.RotationToUseP99, r.RotationToUseMax), fmt.Sprintf("each < %s outside fault windows", maxRotationToUse))
+	row(fmt.Sprintf("other writers' changes (GitOps placeholders, replaces) undone, p99 / max (%d changes)", r.OtherWriterChanges),
+		fmt.Sprintf("%.1f / %.1f s", r.RestoreP99Seconds, r.RestoreMaxSeconds), fmt.Sprintf("< %s", restoreWithin))
+	row("upstream calls caused by restoring after other writers", fmt.Sprint(r.OverwriteCalls), "0")
 	row(fmt.Sprintf("writes by a leader paused past its lease (SIGSTOP, %d times) after another took over", r.LeaderPauses), fmt.Sprint(r.DeposedLeaderWrites), "0")
 	row(fmt.Sprintf("recovery to caught up after each API outage (%d), API server restart (%d), leader kill (%d) and leader pause (%d), max",
 		r.APIOutages, r.APIServerRestarts, r.LeaderKills, r.LeaderPauses),
-		fmt.Sprintf("%.1f s", r.MaxRecoverySeconds), "< 60 s")
+		fmt.Sprintf("%.1f s", r.MaxRecoverySeconds), fmt.Sprintf("< %s", maxRecovery))
 	row(fmt.Sprintf("duplicate upstream calls for one refresh-requested-at value (%d forced)", r.ForcedRefreshes), fmt.Sprint(r.DuplicateForcedCalls), "0")
-	row("other violations", fmt.Sprint(len(r.Violations)-r.ExpiredTokens-r.LostRefreshTokens-r.ForeignChanges-r.Leaks-r.DuplicateForcedCalls-r.DeposedLeaderWrites), "0")
+	row("other violations", fmt.Sprint(len(r.Violations)-r.ExpiredTokens-r.LostRefreshTokens-r.ForeignChanges-r.Leaks-r.DuplicateForcedCalls-r.DeposedLeaderWrites-r.OverwriteCalls), "0")
 	var kinds []string
 	for kind := range r.Faults {
 		kinds = append(kinds, kind)

@@ -40,6 +40,10 @@ type users struct {
 
 	rotations []rotation
 	forced    []*forcedRefresh
+	// overwrites are the other writers' changes; restores, how long the operator took to
+	// undo each, in seconds.
+	overwrites []*overwrite
+	restores   []float64
 }
 
 // secretState is what users last wrote to a Secret.
@@ -119,6 +123,12 @@ func (s *soak) actAsUsers(ctx context.Context) {
 		}
 		for range perSecond(forceShare) {
 			u.act(ctx, u.force)
+		}
+		for range perSecond(placeholderShare) {
+			u.act(ctx, u.placeholderBack)
+		}
+		for range perSecond(replaceShare) {
+			u.act(ctx, u.replace)
 		}
 		if time.Since(lastChurn) >= churnEvery {
 			lastChurn = time.Now()

@@ -19,7 +19,9 @@ import (
 // patch, delete) once the last successful renewal is older than the renew deadline, the
 // point at which client-go itself gives leadership up; a standby can take over only after
 // the longer lease duration. Reads, the Lease itself and the metrics endpoint's
-// TokenReviews and SubjectAccessReviews pass. Before the first renewal nothing is written:
+// TokenReviews and SubjectAccessReviews pass. The reconciler asks the same check before it
+// does anything (controllers.FigmaTokenReconciler.Leading), so no upstream call is spent
+// either. Before the first renewal nothing is written:
 // the reconcilers start only once this process leads.
 //
 // What remains: a write checked just before the pause and sent just after it. The renewal

@@ -81,6 +81,9 @@ type Options struct {
 	// EnableRolloutRestarts lets the reconciler patch the workloads in
 	// spec.rolloutRestartTargets; the RBAC for it is granted only alongside.
 	EnableRolloutRestarts bool
+
+	// leading is the lease fence's check, with leader election (see leaseFence).
+	leading func() error
 }
 
 // New builds a manager running the FigmaToken reconciler against upstream.
@@ -95,6 +98,7 @@ func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk 
 	if opts.LeaderElect {
 		fence := &leaseFence{clock: clk, lease: leaderElectionID(opts.WatchLabelSelector), deadline: cmp.Or(opts.RenewDeadline, defaultRenewDeadline)}
 		restConfig = fence.wrap(restConfig)
+		opts.leading = fence.check // and no upstream call either
 	}
 	mgr, err := ctrl.NewManager(withReconnectingWatches(restConfig, watches.Failed), ManagerOptions(ctrl.Options{
 		Scheme:                        scheme,
@@ -159,6 +163,7 @@ func Register(mgr ctrl.Manager, opts Options, upstream amplify.Refresher, clk cl
 		Clock:           clk,
 		RolloutRestarts: opts.EnableRolloutRestarts,
 		Watches:         watches,
+		Leading:         opts.leading,
 	}
 	return reconciler.SetupWithManager(mgr, max(opts.MaxConcurrentReconciles, 1))
 }

@@ -27,12 +27,14 @@ func TestSoakShort(t *testing.T) {
 	g.Expect(json.Unmarshal(data, &r)).To(Succeed())
 	for _, field := range []string{"duration_seconds", "n", "seed", "refreshes", "expired_tokens", "lost_refresh_tokens",
 		"foreign_changes", "leaks", "upstream_calls_per_refresh", "rotation_to_use_p99_seconds", "max_recovery_seconds",
-		"duplicate_forced_calls", "leader_kills", "api_outages", "leader_pauses", "deposed_leader_writes", "apiserver_restarts", "faults"} {
+		"duplicate_forced_calls", "leader_kills", "api_outages", "leader_pauses", "deposed_leader_writes", "apiserver_restarts", "other_writer_changes", "restore_max_seconds",
+		"overwrite_calls", "faults"} {
 		g.Expect(r).To(HaveKey(field))
 	}
 	g.Expect(r["leader_pauses"]).To(BeNumerically(">=", 1), "the short run's plan has a leader pause")
 	g.Expect(r["deposed_leader_writes"]).To(BeZero(), "the paused leader wrote after the other took over")
 	g.Expect(r["apiserver_restarts"]).To(BeNumerically(">=", 1), "the short run's plan has an API server restart")
+	g.Expect(r["other_writer_changes"]).To(BeNumerically(">=", 1), "other writers overwrote Secrets")
 	g.Expect(r["refreshes"]).To(BeNumerically(">=", 100))
 	g.Expect(r["lost_refresh_tokens"]).To(BeZero())
 	g.Expect(r["foreign_changes"]).To(BeZero())
