@@ -52,12 +52,12 @@ func (s *soak) upstreamFault(credential string) (fakeamplify.Behavior, *fakeampl
 // event is a planned fault, at an offset from the start.
 type event struct {
 	at     time.Duration
-	kind   string        // "leader_kill", "api_outage", "leader_pause" or "apiserver_restart"
-	outage time.Duration // for api_outage and apiserver_restart: how long the API server is away
+	kind   string        // one of plannedFaults
+	outage time.Duration // how long the fault lasts: the API server away, the previous version leading
 }
 
-// plan takes leader kills, API server outages (10 to 20 s), leader pauses and API server
-// restarts (down 2 to 10 s) in turn (in the order of -faults), from the seed, the first early, so that a short run has one. Each begins 60 to 90 s after
+// plan takes leader kills, API server outages (10 to 20 s), leader pauses, API server
+// restarts (down 2 to 10 s) and upgrades in turn (in the order of -faults), from the seed, the first early, so that a short run has one. Each begins 60 to 90 s after
 // the one before ended, so that each recovery is timed on its own: in 10 minutes, about
 // three of each, one every 2.5 minutes.
 func (s *soak) plan() []event {
@@ -69,6 +69,8 @@ func (s *soak) plan() []event {
 			e.outage = s.between(10*time.Second, 20*time.Second)
 		case "apiserver_restart":
 			e.outage = s.between(2*time.Second, 10*time.Second)
+		case "upgrade":
+			e.outage = previousLeads // at least: the next fault keeps its minute clear of it
 		}
 		// The last fault ends half a minute before the run does, so that its failover is
 		// over, and timed, while users still act.
@@ -94,6 +96,8 @@ func (s *soak) chaos(ctx context.Context) {
 			s.pauseLeader(ctx)
 		case "apiserver_restart":
 			s.restartAPIServer(ctx, e.outage)
+		case "upgrade":
+			s.upgrade(ctx)
 		default:
 			s.killLeader(ctx)
 		}

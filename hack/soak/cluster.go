@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,9 @@ type soak struct {
 	pauses  int
 	// restarts of the API server process
 	restarts int
+	upgrades int
+	// previousManager is the previous version's manager binary, for the upgrade fault.
+	previousManager string
 
 	users   users
 	checker checker
@@ -99,8 +103,13 @@ func (s *soak) start(bins harness.Binaries) error {
 		Inject: s.upstreamFault}); err != nil {
 		return err
 	}
+	if slices.Contains(s.cfg.faults, "upgrade") {
+		if s.previousManager, err = buildPrevious(context.Background(), bins.Root); err != nil {
+			return err
+		}
+	}
 	for _, name := range []string{"a", "b"} {
-		r := &replica{s: s, name: name}
+		r := &replica{s: s, name: name, binary: bins.Manager}
 		// A proxy per replica, as each Pod has its own connection: every write is
 		// attributed to the replica that sent it.
 		if r.proxy, err = harness.StartAPIProxy(s.cluster.Config, filepath.Join(bins.Root, "bin", "soak-proxied-"+name+".kubeconfig"), nil); err != nil {
@@ -175,6 +184,8 @@ type replica struct {
 	s     *soak
 	name  string
 	proxy *harness.APIProxy
+	// binary is the manager it runs: this version's, or the previous one's during an upgrade.
+	binary string
 	// deposed: the running process was paused past its lease and another replica took it;
 	// until the process exits, any write it sends (its Lease aside) is a split-brain write.
 	deposed  atomic.Bool
@@ -203,9 +214,13 @@ func (r *replica) start() error {
 	logPath := filepath.Join(r.s.bins.Root, "bin", fmt.Sprintf("soak-manager-%s-%d.log", r.name, r.runs))
 	_ = os.Remove(logPath)
 	r.logs = append(r.logs, logPath)
-	r.process = &harness.Manager{Binary: r.s.bins.Manager, Kubeconfig: r.proxy.Kubeconfig, Endpoint: r.s.fake.URL, LogPath: logPath,
+	args := []string{"--leader-elect", "--leader-election-namespace", "default", "--metrics-bind-address", r.metrics, "--zap-log-level", r.s.cfg.logLevel}
+	if r.binary != r.s.previousManager {
 		// Plain HTTP metrics: the checker scrapes them on loopback, as no Prometheus would.
-		Args: []string{"--leader-elect", "--leader-election-namespace", "default", "--metrics-bind-address", r.metrics, "--metrics-secure=false", "--zap-log-level", r.s.cfg.logLevel}}
+		// (The previous version serves nothing else and has no such flag.)
+		args = append(args, "--metrics-secure=false")
+	}
+	r.process = &harness.Manager{Binary: r.binary, Kubeconfig: r.proxy.Kubeconfig, Endpoint: r.s.fake.URL, LogPath: logPath, Args: args}
 	if err := r.process.Start(); err != nil {
 		return err
 	}

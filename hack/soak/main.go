@@ -119,7 +119,7 @@ func run(ctx context.Context, cfg config) (bool, error) {
 
 // plannedFaults are the faults the plan can take turns with, besides the upstream's per-call
 // faults.
-var plannedFaults = []string{"leader_kill", "api_outage", "leader_pause", "apiserver_restart"}
+var plannedFaults = []string{"leader_kill", "api_outage", "leader_pause", "apiserver_restart", "upgrade"}
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s  %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))

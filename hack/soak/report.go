@@ -58,6 +58,8 @@ type result struct {
 	RestoreMaxSeconds        float64        `json:"restore_max_seconds"`
 	OverwriteCalls           int            `json:"overwrite_calls"`
 	APIServerRestarts        int            `json:"apiserver_restarts"`
+	Upgrades                 int            `json:"upgrades"`
+	UpgradeCalls             int            `json:"upgrade_calls"`
 	DeposedLeaderWrites      int            `json:"deposed_leader_writes"`
 	Faults                   map[string]int `json:"faults"`
 	Recoveries               []recovery     `json:"recoveries"`
@@ -97,7 +99,7 @@ func (s *soak) result() *result {
 	c := &s.checker
 	calls, issued := s.fake.Fake.TotalCalls(), s.fake.Fake.TotalIssued()
 	r := &result{Commit: commit(s.bins.Root), DurationSeconds: s.cfg.duration.Seconds(), N: s.cfg.n, Seed: s.cfg.seed,
-		Refreshes: issued, UpstreamCalls: calls, LeaderKills: s.kills, APIOutages: s.outages, LeaderPauses: s.pauses, APIServerRestarts: s.restarts, Faults: s.faults}
+		Refreshes: issued, UpstreamCalls: calls, LeaderKills: s.kills, APIOutages: s.outages, LeaderPauses: s.pauses, APIServerRestarts: s.restarts, Upgrades: s.upgrades, Faults: s.faults}
 	if issued > 0 {
 		r.UpstreamCallsPerRefresh = float64(calls) / float64(issued)
 		faulted := 0
@@ -141,6 +143,8 @@ func (s *soak) result() *result {
 			r.DeposedLeaderWrites++
 		case "overwrite_cost_a_call":
 			r.OverwriteCalls++
+		case "upgrade_call":
+			r.UpgradeCalls++
 		}
 	}
 	if r.Violations == nil {
@@ -316,12 +320,13 @@ func (r *result) markdown() string {
 	row(fmt.Sprintf("other writers' changes (GitOps placeholders, replaces) undone, p99 / max (%d changes)", r.OtherWriterChanges),
 		fmt.Sprintf("%.1f / %.1f s", r.RestoreP99Seconds, r.RestoreMaxSeconds), fmt.Sprintf("< %s", restoreWithin))
 	row("upstream calls caused by restoring after other writers", fmt.Sprint(r.OverwriteCalls), "0")
+	row(fmt.Sprintf("upstream calls caused by rolling to the previous version (%s) and back (%d upgrades)", previousCommit[:12], r.Upgrades), fmt.Sprint(r.UpgradeCalls), "0")
 	row(fmt.Sprintf("writes by a leader paused past its lease (SIGSTOP, %d times) after another took over", r.LeaderPauses), fmt.Sprint(r.DeposedLeaderWrites), "0")
 	row(fmt.Sprintf("recovery to caught up after each API outage (%d), API server restart (%d), leader kill (%d) and leader pause (%d), max",
 		r.APIOutages, r.APIServerRestarts, r.LeaderKills, r.LeaderPauses),
 		fmt.Sprintf("%.1f s", r.MaxRecoverySeconds), fmt.Sprintf("< %s", maxRecovery))
 	row(fmt.Sprintf("duplicate upstream calls for one refresh-requested-at value (%d forced)", r.ForcedRefreshes), fmt.Sprint(r.DuplicateForcedCalls), "0")
-	row("other violations", fmt.Sprint(len(r.Violations)-r.ExpiredTokens-r.LostRefreshTokens-r.ForeignChanges-r.Leaks-r.DuplicateForcedCalls-r.DeposedLeaderWrites-r.OverwriteCalls), "0")
+	row("other violations", fmt.Sprint(len(r.Violations)-r.ExpiredTokens-r.LostRefreshTokens-r.ForeignChanges-r.Leaks-r.DuplicateForcedCalls-r.DeposedLeaderWrites-r.OverwriteCalls-r.UpgradeCalls), "0")
 	var kinds []string
 	for kind := range r.Faults {
 		kinds = append(kinds, kind)
