@@ -2,6 +2,9 @@ package main
 
 import (
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,6 +116,37 @@ func TestAwaitedRequests(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("awaited = %v, want %v", got, want)
+		}
+	}
+}
+
+// A replica marked deposed (paused past its lease while the other took it) that sends a
+// write, its Lease aside, is a deposed_leader_write; its reads and Lease requests are not,
+// nor are its writes before it was deposed or once its process has been replaced.
+func TestTheCheckerCountsWritesOfADeposedLeader(t *testing.T) {
+	s := &soak{faults: map[string]int{}}
+	s.checker.s = s
+	r := &replica{s: s, name: "a"}
+	send := func(method, path string) {
+		req := httptest.NewRequest(method, "http://proxy"+path, nil)
+		r.observe(&http.Response{StatusCode: http.StatusOK, Request: req})
+	}
+	const secret = "/api/v1/namespaces/soak/secrets/token-00001"
+	const lease = "/apis/coordination.k8s.io/v1/namespaces/default/leases/figma-token-operator.figma.tokenops.dev"
+	send(http.MethodPut, secret) // leading: its own
+	r.deposed.Store(true)
+	send(http.MethodGet, secret)
+	send(http.MethodPut, lease)
+	send(http.MethodPatch, secret)
+	send(http.MethodPost, "/apis/events.k8s.io/v1/namespaces/soak/events")
+	r.deposed.Store(false) // the process exited; its replacement is a standby
+	send(http.MethodPut, secret)
+	if len(s.checker.violations) != 2 {
+		t.Fatalf("violations %+v, want the deposed leader's patch and Event", s.checker.violations)
+	}
+	for _, v := range s.checker.violations {
+		if v.Kind != "deposed_leader_write" || !strings.Contains(v.Detail, "replica a") {
+			t.Fatalf("violation %+v", v)
 		}
 	}
 }
