@@ -26,23 +26,18 @@ func relative(t *metav1.Time, now time.Time) string {
 
 // timeLeft is the EXPIRES column: the time until the token expires ("59d"), "expired", or
 // "<none>" without a token.
-func timeLeft(expiresAt *metav1.Time, now time.Time) string {
-	if expiresAt == nil || expiresAt.IsZero() {
-		return "<none>"
-	}
-	if !expiresAt.After(now) {
-		return "expired"
-	}
-	return duration.HumanDuration(expiresAt.Sub(now))
-}
+func timeLeft(expiresAt *metav1.Time, now time.Time) string { return until(expiresAt, now, "expired") }
 
 // timeUntil is the NEXT-REFRESH column: "39d" from now, "due" once passed, "<none>".
-func timeUntil(t *metav1.Time, now time.Time) string {
+func timeUntil(t *metav1.Time, now time.Time) string { return until(t, now, "due") }
+
+// until is the time from now to t, passed once it has come, "<none>" without t.
+func until(t *metav1.Time, now time.Time, passed string) string {
 	if t == nil || t.IsZero() {
 		return "<none>"
 	}
 	if !t.After(now) {
-		return "due"
+		return passed
 	}
 	return duration.HumanDuration(t.Sub(now))
 }
