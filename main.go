@@ -116,6 +116,8 @@ func run(ctx context.Context, s *settings, log logr.Logger) error {
 	}
 	operator.SetRateLimit(restConfig, s.kubeAPIQPS, s.kubeAPIBurst)
 
+	// Each worker may have one call in flight: keep a connection for each.
+	s.amplify.Concurrency = s.manager.MaxConcurrentReconciles
 	upstream, err := amplify.New(ctx, s.amplify)
 	if errors.Is(err, amplify.ErrNoRegion) {
 		return errors.New("no AWS region: set --aws-region or AWS_REGION (Amplify UI Builder is regional)")

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -123,16 +122,7 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, errors.Join(errs...)
 	}
 	// From the time now: an upstream call may have taken up to its 30 s deadline since obs.Now.
-	return ctrl.Result{RequeueAfter: wakeAfter(r.Clock.Now(), d)}, nil
-}
-
-// wakeAfter is how long from now until the decision's wake-up, at least a second; zero
-// (wait for a watch event) when there is none.
-func wakeAfter(now time.Time, d policy.Decision) time.Duration {
-	if d.Wake.IsZero() {
-		return 0
-	}
-	return max(d.Wake.Sub(now), time.Second)
+	return ctrl.Result{RequeueAfter: d.RequeueAfter(r.Clock.Now())}, nil
 }
 
 // forget drops what is kept for a deleted FigmaToken. Its Secret is left as it is.

@@ -88,6 +88,11 @@ type Options struct {
 	// DefaultConnectTimeout when zero. It applies to the SDK's own HTTP client only: one
 	// the configuration brings (ExtraConfig) is kept as it is.
 	ConnectTimeout time.Duration
+	// Concurrency is how many calls may be in flight at once (the reconciler's workers). As
+	// many connections per host are kept open between calls, so a burst of refreshes reuses
+	// them rather than opening (and, against AWS, TLS-handshaking) new ones; the SDK keeps
+	// 10 (awshttp.DefaultHTTPTransportMaxIdleConnsPerHost), which stays the floor.
+	Concurrency int
 	// MaxRetryBackoff caps the pause between the SDK's retries; 2 s when zero.
 	MaxRetryBackoff time.Duration
 	// ExtraConfig is passed to config.LoadDefaultConfig after the options above.
@@ -148,7 +153,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 		o.APIOptions = append(o.APIOptions, addKeepRawExpiresIn)
-		if hc := connectBounded(cfg.HTTPClient, cmp.Or(opts.ConnectTimeout, DefaultConnectTimeout)); hc != nil {
+		if hc := ownTransport(cfg.HTTPClient, cmp.Or(opts.ConnectTimeout, DefaultConnectTimeout), opts.Concurrency); hc != nil {
 			o.HTTPClient = hc
 		}
 	})
@@ -163,10 +168,11 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	return &Client{api: api, credentials: cfg.Credentials, timeout: timeout, region: cfg.Region, endpoint: endpoint}, nil
 }
 
-// connectBounded is the SDK's HTTP client with connect and TLS handshake bounded by connect,
-// and no bound on the whole request but the call's context. nil when the configuration
-// brings an HTTP client of its own, which is kept as it is.
-func connectBounded(configured aws.HTTPClient, connect time.Duration) amplifyuibuilder.HTTPClient {
+// ownTransport is the SDK's HTTP client with connect and TLS handshake bounded by connect,
+// no bound on the whole request but the call's context, and idle connections kept for
+// concurrency calls at once. nil when the configuration brings an HTTP client of its own,
+// which is kept as it is.
+func ownTransport(configured aws.HTTPClient, connect time.Duration, concurrency int) amplifyuibuilder.HTTPClient {
 	var c *awshttp.BuildableClient
 	switch configured := configured.(type) {
 	case nil:
@@ -177,7 +183,10 @@ func connectBounded(configured aws.HTTPClient, connect time.Duration) amplifyuib
 		return nil
 	}
 	return c.WithDialerOptions(func(d *net.Dialer) { d.Timeout = connect }).
-		WithTransportOptions(func(t *http.Transport) { t.TLSHandshakeTimeout = connect })
+		WithTransportOptions(func(t *http.Transport) {
+			t.TLSHandshakeTimeout = connect
+			t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, concurrency)
+		})
 }
 
 // ErrNoRegion means neither the options nor the SDK's configuration chain name an AWS region.

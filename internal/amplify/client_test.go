@@ -3,9 +3,12 @@ package amplify_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -325,5 +328,44 @@ func TestExchangeWorksOnceThenTheRefreshTokenRefreshes(t *testing.T) {
 	}
 	if fake.Calls("code-1") != 2 {
 		t.Fatalf("calls = %d, want 2 (a rejection is not retried by the SDK)", fake.Calls("code-1"))
+	}
+}
+
+// A burst of calls as large as the workers reuses the connections of the burst before: the
+// SDK alone keeps 10 per host, and 16 workers would open (and, against AWS, handshake) 6 new
+// connections on every burst.
+func TestABurstOfCallsReusesItsConnections(t *testing.T) {
+	const workers = 16
+	fake := fakeamplify.New(fakeamplify.Options{Credentials: testCreds, Region: "us-east-1", Lifetime: time.Hour})
+	srv := httptest.NewUnstartedServer(fake)
+	var opened atomic.Int32
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := clientFor(t, testCreds, amplify.Options{Endpoint: srv.URL, CallTimeout: 5 * time.Second, Concurrency: workers})
+	burst := func() {
+		// Held answers keep every call of the burst in flight at once.
+		for i := range workers {
+			fake.SetBehavior(fmt.Sprintf("refresh-%d", i), fakeamplify.Behavior{Delay: 200 * time.Millisecond})
+		}
+		var wg sync.WaitGroup
+		for i := range workers {
+			wg.Go(func() {
+				if _, err := c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: fmt.Sprintf("refresh-%d", i)}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	burst()
+	first := opened.Load()
+	burst()
+	if again := opened.Load() - first; again != 0 {
+		t.Fatalf("the second burst of %d calls opened %d new connections (the first opened %d)", workers, again, first)
 	}
 }

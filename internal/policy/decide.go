@@ -76,6 +76,20 @@ func Decide(o Observation) Decision {
 	return d
 }
 
+// RequeueAfter is how long from now until Wake, for the reconcile's result: exactly that
+// while Wake is ahead, so a refresh due in 300 ms is not put off to the next second; a second
+// when Wake has passed without this decision acting on it, so no rule can make a hot loop;
+// zero (wait for a watch event) when there is no wake-up.
+func (d Decision) RequeueAfter(now time.Time) time.Duration {
+	if d.Wake.IsZero() {
+		return 0
+	}
+	if after := d.Wake.Sub(now); after > 0 {
+		return after
+	}
+	return time.Second
+}
+
 // waitsForRewrite reports whether a fight holds back writing the kept token. Only what the
 // kept token does not answer may write before the fight's next rewrite: a changed refresh
 // token, a new refresh request or a due refresh (KeptUsable says so; the Secret's own record

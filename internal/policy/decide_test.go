@@ -222,3 +222,23 @@ func TestRefreshIntervalRefreshesFarFromExpiry(t *testing.T) {
 		t.Fatalf("next %s, want the expiry schedule %s", d.Next, scheduled)
 	}
 }
+
+// A wake-up ahead is kept to the instant, however close; one that has passed is retried a
+// second later, never at once and never in a loop; none waits for a watch event.
+func TestRequeueAfter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wake time.Time
+		want time.Duration
+	}{
+		{"due in 300 ms", now.Add(300 * time.Millisecond), 300 * time.Millisecond},
+		{"due in 40 s", now.Add(40 * time.Second), 40 * time.Second},
+		{"due now", now, time.Second},
+		{"passed", now.Add(-time.Minute), time.Second},
+		{"none", time.Time{}, 0},
+	} {
+		if got := (Decision{Wake: tc.wake}).RequeueAfter(now); got != tc.want {
+			t.Errorf("%s: RequeueAfter = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
