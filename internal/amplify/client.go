@@ -91,7 +91,8 @@ type Options struct {
 	// Concurrency is how many calls may be in flight at once (the reconciler's workers). As
 	// many connections per host are kept open between calls, so a burst of refreshes reuses
 	// them rather than opening (and, against AWS, TLS-handshaking) new ones; the SDK keeps
-	// 10 (awshttp.DefaultHTTPTransportMaxIdleConnsPerHost), which stays the floor.
+	// 10 per host and 100 in all (awshttp.DefaultHTTPTransportMaxIdleConns*), which stay
+	// the floor.
 	Concurrency int
 	// MaxRetryBackoff caps the pause between the SDK's retries; 2 s when zero.
 	MaxRetryBackoff time.Duration
@@ -186,6 +187,9 @@ func ownTransport(configured aws.HTTPClient, connect time.Duration, concurrency 
 		WithTransportOptions(func(t *http.Transport) {
 			t.TLSHandshakeTimeout = connect
 			t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, concurrency)
+			if t.MaxIdleConns != 0 { // 0: no limit over all hosts
+				t.MaxIdleConns = max(t.MaxIdleConns, concurrency)
+			}
 		})
 }
 

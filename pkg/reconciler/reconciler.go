@@ -53,10 +53,15 @@ func Register(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if opts.Endpoint == "" || opts.Region == "" {
 		return errors.New("reconciler: Endpoint and Region are required")
 	}
+	maxReconciles := opts.MaxConcurrentReconciles
+	if maxReconciles == 0 {
+		maxReconciles = operator.DefaultMaxConcurrentReconciles
+	}
 	upstream, err := amplify.New(ctx, amplify.Options{
 		Endpoint:    opts.Endpoint,
 		Region:      opts.Region,
 		CallTimeout: opts.CallTimeout,
+		Concurrency: maxReconciles,
 		ExtraConfig: []func(*config.LoadOptions) error{
 			config.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: opts.Credentials}),
 			// Nothing of the machine's AWS configuration leaks into a test.
@@ -65,10 +70,6 @@ func Register(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	})
 	if err != nil {
 		return err
-	}
-	maxReconciles := opts.MaxConcurrentReconciles
-	if maxReconciles == 0 {
-		maxReconciles = operator.DefaultMaxConcurrentReconciles
 	}
 	return operator.Register(mgr, operator.Options{MaxConcurrentReconciles: maxReconciles, EnableRolloutRestarts: opts.EnableRolloutRestarts},
 		upstream, clock.RealClock{}, nil)
