@@ -31,7 +31,7 @@ var (
 	k8s        client.Client
 	fake       *fakeamplify.Server
 	upstream   amplify.Refresher
-	logs       = &syncBuffer{}
+	logs       = &harness.Output{} // the manager's logs
 	stopMgr    atomic.Pointer[func()]
 	// endpoint serves fake on loopback; tests take it down and bring it back.
 	endpoint *harness.Endpoint

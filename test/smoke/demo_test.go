@@ -1,7 +1,6 @@
 package smoke
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -55,7 +53,7 @@ func TestDemoAnswersARequestedRefreshAndCtrlCCleansUp(t *testing.T) {
 	demo := exec.CommandContext(ctx, binary, "-token-lifetime", "1h", "-kubeconfig-out", kubeconfig,
 		"-manager-log", filepath.Join(t.TempDir(), "manager.log"))
 	demo.Dir = root
-	out := &lines{}
+	out := &harness.Output{}
 	demo.Stdout, demo.Stderr = out, out
 	g.Expect(demo.Start()).To(Succeed())
 	defer func() { _ = demo.Process.Kill() }()
@@ -90,22 +88,4 @@ func TestDemoAnswersARequestedRefreshAndCtrlCCleansUp(t *testing.T) {
 	g.Expect(kubeconfig).NotTo(BeAnExistingFile(), "Ctrl-C removes the kubeconfig")
 	manager, _ := strconv.Atoi(pid[1])
 	g.Expect(syscall.Kill(manager, 0)).To(MatchError(syscall.ESRCH), "Ctrl-C stops the operator")
-}
-
-// lines collects what a process prints, safe to read while it writes.
-type lines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
