@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 
@@ -52,16 +53,15 @@ func TestARelistMergingAnOwnWriteWithARotationIsNotDropped(t *testing.T) {
 
 	waitFor := func(rv string) {
 		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		err := wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
 			mu.Lock()
-			done := slices.Contains(seen, rv)
-			mu.Unlock()
-			if done {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no update event to resourceVersion %s; saw %v", rv, seen)
-			}
+			defer mu.Unlock()
+			return slices.Contains(seen, rv), nil
+		})
+		if err != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("no update event to resourceVersion %s; saw %v", rv, seen)
 		}
 	}
 
