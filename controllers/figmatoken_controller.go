@@ -43,6 +43,9 @@ type FigmaTokenReconciler struct {
 	// Watches says whether the cache's watches failed lately, when its metadata may be
 	// stale; nil trusts the cache always.
 	Watches *WatchHealth
+	// Sharded says the cache holds only the FigmaTokens --watch-label-selector selects: the
+	// FigmaTokens of other shards that share a Secret are listed from the API server.
+	Sharded bool
 	// Leading, when set, says why this replica may no longer lead (its leader-election
 	// Lease not renewed within the renew deadline: it was paused, a standby may lead); a
 	// reconcile then does nothing, not even an upstream call, and is retried. nil: always.
@@ -89,6 +92,11 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	// Whatever a later step meets, the outcome so far is recorded; the errors are returned
 	// together so that the reconcile is retried.
 	var errs []error
+	if d.ReleaseSource {
+		if err := r.releaseSource(ctx, ft, &secrets); err != nil {
+			errs = append(errs, fmt.Errorf("releasing the Secret spec.secretRef names from its former role as target: %w", err))
+		}
+	}
 	if d.Adopt {
 		if err := r.adopt(ctx, ft, secrets, &obs); err != nil {
 			errs = append(errs, fmt.Errorf("adopting the token an earlier version wrote: %w", err))

@@ -94,7 +94,9 @@ func (r *FigmaTokenReconciler) observeCached(ctx context.Context, ft *figmav1alp
 	}
 	record := tokensecret.ReadRecord(cached.Annotations)
 	// A record without access-token-hash was written by an earlier version: read, to adopt.
-	if cached.ResourceVersion != obs.SecretVersion || record.Owner != ft.Name || record.RefreshTokenHash == "" || record.AccessTokenHash == "" {
+	// A former target that became the source is read, to be released.
+	if cached.ResourceVersion != obs.SecretVersion || record.Owner != ft.Name || record.RefreshTokenHash == "" || record.AccessTokenHash == "" ||
+		tokensecret.IsTargetOf(cached, obs.UID) {
 		return obs, false, nil
 	}
 	obs.SecretFound, obs.RefreshTokenHash, obs.Record, obs.AccessTokenSet, obs.TokenHeld = true, record.RefreshTokenHash, record, true, true
@@ -149,6 +151,7 @@ func (r *FigmaTokenReconciler) readSecret(ctx context.Context, namespace, name s
 // the authorization code to start from.
 func seeSource(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Observation) {
 	obs.SecretFound = true
+	obs.SourceIsTarget = tokensecret.IsTargetOf(secret, obs.UID)
 	obs.RefreshTokenHash, obs.CodeHash = "", ""
 	if token := tokensecret.Text(secret, string(ft.Spec.SecretRef.RefreshTokenKey)); token != "" {
 		obs.RefreshTokenHash = tokensecret.Fingerprint(obs.UID, token)
@@ -171,13 +174,22 @@ func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1al
 	if err != nil {
 		return err
 	}
-	obs.Claim = tokensecret.MayWrite(tokensecret.Claim{
+	claim := tokensecret.Claim{
 		Owner:            obs.Record.Owner,
 		AccessTokenSet:   obs.AccessTokenSet,
 		Immutable:        secret.Immutable != nil && *secret.Immutable,
 		OwnerStillClaims: claims,
 		WroteBefore:      obs.WroteBefore,
-	}, ft.Name)
+	}
+	if claim.Owner == "" && !claim.AccessTokenSet && !claim.WroteBefore {
+		// An unclaimed, empty Secret may still be a sibling's, emptied by another writer.
+		others, err := r.siblings(ctx, ft)
+		if err != nil {
+			return err
+		}
+		claim.OtherWrote = wroteThere(others)
+	}
+	obs.Claim = tokensecret.MayWrite(claim, ft.Name)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
@@ -48,6 +49,12 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 		return r.failed(ft, obs, f)
 	}
 
+	if r.suspendedMeanwhile(ctx, ft) {
+		// The token obtained is kept, and written once the FigmaToken is resumed.
+		logger.Info("spec.suspend was set during the upstream call: the token obtained is kept, not written")
+		obs.Suspended = true
+		return obs, policy.Decide(obs)
+	}
 	rec := tokensecret.Record{
 		Owner:                 ft.Name,
 		ExpiresAt:             got.ExpiresAt,
@@ -59,6 +66,7 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 		rec.RefreshTokenHash = tokensecret.Fingerprint(obs.UID, got.RefreshToken)
 	}
 	rec.AccessTokenHash = tokensecret.AccessTokenFingerprint(obs.UID, got.AccessToken, rec.RefreshedAt)
+	rec.AccessTokenHashFor = rec.RefreshedAt
 	if rec.HandledRefreshRequest == "" {
 		rec.HandledRefreshRequest = obs.Record.HandledRefreshRequest
 	}
@@ -87,6 +95,17 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 			"%s the access token in Secret %s; it expires at %s.", refreshedHow(got), destination, got.ExpiresAt.Format(time.RFC3339))
 	}
 	return obs, policy.Decide(obs)
+}
+
+// suspendedMeanwhile reports whether the cache shows spec.suspend set on the FigmaToken
+// since the reconcile read it: an upstream call may take up to its 30 s deadline, and a
+// suspended FigmaToken writes no Secret.
+func (r *FigmaTokenReconciler) suspendedMeanwhile(ctx context.Context, ft *figmav1alpha1.FigmaToken) bool {
+	latest := &figmav1alpha1.FigmaToken{}
+	if err := r.Client.Get(ctx, client.ObjectKeyFromObject(ft), latest); err != nil {
+		return false
+	}
+	return latest.UID == ft.UID && latest.Spec.Suspend
 }
 
 // reasonOf names a failed API request by its status reason and code, never its message,

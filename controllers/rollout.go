@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
@@ -16,17 +17,17 @@ import (
 // restartWorkloads restarts each of spec.rolloutRestartTargets once per token, the way
 // kubectl rollout restart does: it stamps the pod template with the token's refreshed-at
 // time. A stamp is sent until it lands, so a crash between the Secret write and the
-// restart does not lose the restart; stamps already sent are remembered, and once every
-// workload has its stamp, status records the token (obs.RestartedFor), so a workload is
-// not patched again for the same token, after an operator restart either, and whatever
-// another writer did to its stamp. A failure is a Warning Event and is retried at the next
+// restart does not lose the restart; stamps already sent are remembered, and recorded in
+// status per workload (rolloutRestartsSent) until every workload has its stamp, when status
+// records the token (obs.RestartedFor). So a workload is not patched again for the same
+// token, after an operator restart either, and whatever another writer did to its stamp. A failure is a Warning Event and is retried at the next
 // reconcile; the token itself is fine.
 func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) {
 	stamp := obs.Record.RefreshedAt.UTC().Format(time.RFC3339)
 	allSent := true
 	for _, target := range ft.Spec.RolloutRestartTargets {
 		w := workload{kind: target.Kind, name: string(target.Name)}
-		if r.memory.restartSent(ft, w, stamp) {
+		if r.memory.restartSent(ft, w, stamp) || sentPerStatus(ft, w, obs.Record.RefreshedAt) {
 			continue
 		}
 		if !r.RolloutRestarts {
@@ -50,4 +51,33 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 	if allSent {
 		obs.RestartedFor = obs.Record.RefreshedAt
 	}
+}
+
+// sentPerStatus reports whether status records the workload as restarted for the token
+// refreshed at refreshedAt while others were not yet.
+func sentPerStatus(ft *figmav1alpha1.FigmaToken, w workload, refreshedAt time.Time) bool {
+	for _, sent := range ft.Status.RolloutRestartsSent {
+		if sent.Kind == w.kind && string(sent.Name) == w.name && sent.RestartedFor.Equal(&metav1.Time{Time: refreshedAt}) {
+			return true
+		}
+	}
+	return false
+}
+
+// restartsSent lists, for status, the workloads restarted for the current token while others
+// still wait for it; none once all are (status.rolloutRestartedFor says so).
+func (r *FigmaTokenReconciler) restartsSent(ft *figmav1alpha1.FigmaToken, obs policy.Observation) []figmav1alpha1.RolloutRestartSent {
+	token := obs.Record.RefreshedAt
+	if !r.RolloutRestarts || token.IsZero() || !token.After(obs.RestartedFor) {
+		return nil
+	}
+	stamp := token.UTC().Format(time.RFC3339)
+	var sent []figmav1alpha1.RolloutRestartSent
+	for _, target := range ft.Spec.RolloutRestartTargets {
+		w := workload{kind: target.Kind, name: string(target.Name)}
+		if r.memory.restartSent(ft, w, stamp) || sentPerStatus(ft, w, token) {
+			sent = append(sent, figmav1alpha1.RolloutRestartSent{RolloutRestartTarget: target, RestartedFor: metav1.NewTime(token.UTC())})
+		}
+	}
+	return sent
 }

@@ -19,7 +19,8 @@ import (
 // record mirrors the decision into status (one patch, skipped when nothing changed),
 // Events and metrics.
 func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs policy.Observation, d policy.Decision) error {
-	desired := desiredStatus(ft, obs, d)
+	sent := r.restartsSent(ft, obs)
+	desired := desiredStatus(ft, obs, d, sent)
 	metrics.SetState(ft.Namespace, ft.Name, d.Ready, timeOrZero(desired.ExpiresAt))
 	metrics.SetConditions(ft.Namespace, ft.Name, metrics.Series(desired.Conditions))
 
@@ -43,7 +44,7 @@ func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.Fig
 		if current.UID != ft.UID {
 			return nil
 		}
-		status := desiredStatus(current, obs, d)
+		status := desiredStatus(current, obs, d, sent)
 		if equality.Semantic.DeepEqual(status, current.Status) {
 			return nil
 		}
@@ -89,7 +90,7 @@ func (r *FigmaTokenReconciler) read(ctx context.Context, ft *figmav1alpha1.Figma
 // decision. It claims the generation observed (obs.Generation), also when it is written on
 // a newer version of the FigmaToken after a conflict: kstatus, Flux and Argo CD read
 // observedGeneration as "this spec is done".
-func desiredStatus(ft *figmav1alpha1.FigmaToken, obs policy.Observation, d policy.Decision) figmav1alpha1.FigmaTokenStatus {
+func desiredStatus(ft *figmav1alpha1.FigmaToken, obs policy.Observation, d policy.Decision, sent []figmav1alpha1.RolloutRestartSent) figmav1alpha1.FigmaTokenStatus {
 	status := figmav1alpha1.FigmaTokenStatus{
 		ObservedGeneration:        obs.Generation,
 		Conditions:                append([]metav1.Condition(nil), ft.Status.Conditions...),
@@ -110,6 +111,7 @@ func desiredStatus(ft *figmav1alpha1.FigmaToken, obs policy.Observation, d polic
 		status.ExpiresAt, status.LastRefreshTime = ft.Status.ExpiresAt, ft.Status.LastRefreshTime
 	}
 	status.RolloutRestartedFor = timePtr(obs.RestartedFor)
+	status.RolloutRestartsSent = sent
 	if !d.Next.IsZero() {
 		status.NextRefreshTime = timePtr(d.Next)
 	}

@@ -15,9 +15,10 @@ import (
 )
 
 // A target Secret is the operator's own: it creates it with an ownerReference to the
-// FigmaToken (so it is garbage-collected with it; the write is in write.go), shapes it
-// wholly, and deletes it when spec.target moves on. An existing Secret without that
-// ownerReference is never touched.
+// FigmaToken (so it is garbage-collected with it; the write is in write.go) and the
+// target-of mark, shapes it wholly, and deletes it when spec.target moves on. An existing
+// Secret without that ownerReference is never touched, and only a Secret with the mark is
+// ever deleted: never the one spec.secretRef names, whatever its ownerReferences say.
 
 // seeTarget fills in what the target Secret says; target is nil when it does not exist yet.
 func seeTarget(ft *figmav1alpha1.FigmaToken, target *corev1.Secret, obs *policy.Observation) {
@@ -39,6 +40,7 @@ func seeTarget(ft *figmav1alpha1.FigmaToken, target *corev1.Secret, obs *policy.
 // targetShape is what spec.target asks the target Secret to hold besides the token.
 func targetShape(ft *figmav1alpha1.FigmaToken) tokensecret.Target {
 	return tokensecret.Target{
+		Of:          string(ft.UID),
 		Keys:        secretKeys(ft),
 		Labels:      ft.Spec.Target.Labels,
 		Annotations: ft.Spec.Target.Annotations,
@@ -47,6 +49,21 @@ func targetShape(ft *figmav1alpha1.FigmaToken) tokensecret.Target {
 
 func secretKeys(ft *figmav1alpha1.FigmaToken) tokensecret.Keys {
 	return tokensecret.Keys{AccessToken: string(ft.Spec.SecretRef.AccessTokenKey), ExpiresAt: ft.Spec.SecretRef.ExpiresAtKey}
+}
+
+// releaseSource takes this FigmaToken's target-of mark and ownerReference off the source
+// Secret, which it created as a target: it holds the refresh token now, and must outlive the
+// FigmaToken.
+func (r *FigmaTokenReconciler) releaseSource(ctx context.Context, ft *figmav1alpha1.FigmaToken, s *secrets) error {
+	if s.source == nil {
+		return nil
+	}
+	released, ok, err := r.Secrets.Release(ctx, ft, s.source)
+	if ok {
+		s.source = released
+		log.FromContext(ctx).Info("the Secret spec.secretRef names was this FigmaToken's target: released it (it is no longer deleted with the FigmaToken)", "secret", released.Name)
+	}
+	return err
 }
 
 // syncTarget, when no refresh is due, brings an owned target Secret back to what
@@ -62,8 +79,9 @@ func (r *FigmaTokenReconciler) syncTarget(ctx context.Context, ft *figmav1alpha1
 	return err
 }
 
-// deleteStaleTargets deletes the Secrets this FigmaToken created as a target whose name is
-// no longer spec.target.name.
+// deleteStaleTargets deletes the Secrets this FigmaToken created as a target (its
+// ownerReference and target-of mark) whose name is no longer spec.target.name, and never the
+// Secret spec.secretRef names: that one holds the refresh token.
 func (r *FigmaTokenReconciler) deleteStaleTargets(ctx context.Context, ft *figmav1alpha1.FigmaToken) error {
 	owned := &metav1.PartialObjectMetadataList{}
 	owned.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
@@ -72,7 +90,7 @@ func (r *FigmaTokenReconciler) deleteStaleTargets(ctx context.Context, ft *figma
 	}
 	for i := range owned.Items {
 		secret := &owned.Items[i]
-		if !metav1.IsControlledBy(secret, ft) || (ft.Spec.Target != nil && secret.Name == string(ft.Spec.Target.Name)) {
+		if !isStaleTarget(ft, secret) {
 			continue
 		}
 		if err := r.Secrets.Delete(ctx, client.ObjectKeyFromObject(secret), secret.UID); err != nil {
@@ -81,4 +99,13 @@ func (r *FigmaTokenReconciler) deleteStaleTargets(ctx context.Context, ft *figma
 		log.FromContext(ctx).Info("deleted the target Secret spec.target no longer names", "secret", secret.Name)
 	}
 	return nil
+}
+
+// isStaleTarget reports whether a Secret is one this FigmaToken created as a target and no
+// longer needs. An ownerReference alone does not say so: a person or tool may set one on
+// any Secret, the source included, to have it collected with the FigmaToken.
+func isStaleTarget(ft *figmav1alpha1.FigmaToken, secret metav1.Object) bool {
+	current := ft.Spec.Target != nil && secret.GetName() == string(ft.Spec.Target.Name)
+	return metav1.IsControlledBy(secret, ft) && tokensecret.IsTargetOf(secret, string(ft.UID)) &&
+		!current && secret.GetName() != string(ft.Spec.SecretRef.Name)
 }

@@ -88,8 +88,12 @@ func (r *FigmaTokenReconciler) wrote(ft *figmav1alpha1.FigmaToken) {
 // A Secret no other FigmaToken names, or one this FigmaToken already owns, needs no claim:
 // the token's own write claims it, in the same update.
 func (r *FigmaTokenReconciler) claimFirst(ctx context.Context, ft *figmav1alpha1.FigmaToken, s *secrets, obs *policy.Observation) (bool, error) {
-	if ft.Spec.Target != nil || obs.Owned() || len(r.byIndex(ctx, ft.Namespace, string(ft.Spec.SecretRef.Name), ft.Name)) == 0 {
+	if ft.Spec.Target != nil || obs.Owned() {
 		return true, nil
+	}
+	// Siblings in other shards too: each shard would call upstream for its own.
+	if others, err := r.siblings(ctx, ft); err != nil || len(others) == 0 {
+		return err == nil, err
 	}
 	claimed, ok, err := r.Secrets.Claim(ctx, ft, s.source, r.recheckSource(ctx, ft, obs))
 	if err != nil || !ok {

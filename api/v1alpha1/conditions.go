@@ -45,6 +45,17 @@ const (
 	// AnnotationAccessTokenHash fingerprints the access token written together with the
 	// refreshed-at written beside it: it tells this FigmaToken's token from any other value.
 	AnnotationAccessTokenHash = "figma.tokenops.dev/access-token-hash" //nolint:gosec // an annotation name, not a credential
+	// AnnotationAccessTokenHashFor is the refreshed-at access-token-hash was computed for.
+	// An earlier version of the operator that refreshes keeps the hash it does not know
+	// beside a new refreshed-at: this tells its refresh from another writer's value.
+	AnnotationAccessTokenHashFor = "figma.tokenops.dev/access-token-hash-for" //nolint:gosec // an annotation name, not a credential
+	// AnnotationExpiresAtKey names the key the expiry was last written to (spec.secretRef's
+	// expiresAtKey): when that key is renamed or unset, the old key's value goes.
+	AnnotationExpiresAtKey = "figma.tokenops.dev/expires-at-key"
+	// AnnotationTargetOf marks a Secret the operator created for spec.target: the UID of
+	// its FigmaToken. Only a Secret with this mark is ever deleted by the operator, and only
+	// while spec.secretRef does not name it.
+	AnnotationTargetOf = "figma.tokenops.dev/target-of"
 
 	// AnnotationRestartedAt on a rollout restart target's pod template: the refreshed-at
 	// time of the token it was restarted for.

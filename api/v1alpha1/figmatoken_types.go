@@ -78,6 +78,16 @@ type RolloutRestartTarget struct {
 	Name DNSSubdomain `json:"name"`
 }
 
+// RolloutRestartSent is a workload of spec.rolloutRestartTargets restarted for a token that
+// others still wait for.
+type RolloutRestartSent struct {
+	RolloutRestartTarget `json:",inline"`
+
+	// restartedFor is the refreshed-at time of the token the workload was restarted for.
+	// +required
+	RestartedFor metav1.Time `json:"restartedFor"`
+}
+
 // FigmaTokenSpec says which Secret to keep fresh and how.
 // +kubebuilder:validation:XValidation:rule="!has(self.target) || self.target.name != self.secretRef.name",message="target.name must differ from secretRef.name: the target never holds the refresh token"
 type FigmaTokenSpec struct {
@@ -183,6 +193,14 @@ type FigmaTokenStatus struct {
 	// +optional
 	RolloutRestartedFor *metav1.Time `json:"rolloutRestartedFor,omitempty"`
 
+	// rolloutRestartsSent are the workloads already restarted for a token newer than
+	// rolloutRestartedFor while others are not yet (a workload missing, a patch refused): they
+	// are not restarted again for it, across operator restarts. Empty once every workload is.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	RolloutRestartsSent []RolloutRestartSent `json:"rolloutRestartsSent,omitempty"`
+
 	// secretResourceVersion is the resourceVersion of the Secret as this FigmaToken last
 	// wrote it (without a target). While the Secret still has it, the Secret holds exactly
 	// what its annotations record, and the operator, restarted or not, need not read it
@@ -196,6 +214,7 @@ type FigmaTokenStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ft
+// +kubebuilder:selectablefield:JSONPath=`.spec.secretRef.name`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.status.secretName`

@@ -164,6 +164,7 @@ func Register(mgr ctrl.Manager, opts Options, upstream amplify.Refresher, clk cl
 		RolloutRestarts: opts.EnableRolloutRestarts,
 		Watches:         watches,
 		Leading:         opts.leading,
+		Sharded:         opts.WatchLabelSelector != nil && !opts.WatchLabelSelector.Empty(),
 	}
 	return reconciler.SetupWithManager(mgr, max(opts.MaxConcurrentReconciles, 1))
 }

@@ -2,11 +2,16 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/schedule"
 )
+
+// OwnerRecheck is how often a FigmaToken refused a Secret that another FigmaToken owns looks
+// at that owner again: the owner's deletion in another shard sends this instance no event.
+const OwnerRecheck = 30 * time.Second
 
 // Decision is what a reconcile does and reports.
 type Decision struct {
@@ -21,6 +26,9 @@ type Decision struct {
 	SyncTarget, SyncSource, PruneTargets, RestartWorkloads bool
 	// Adopt: add the access-token-hash to a token an earlier version wrote (no upstream call).
 	Adopt bool
+	// ReleaseSource: take the target-of mark and the ownerReference off the source Secret,
+	// a former target; also while suspended, as it protects the refresh token.
+	ReleaseSource bool
 	// Next is when the next refresh is planned (status.nextRefreshTime); zero when blocked.
 	Next time.Time
 	// Wake is when to reconcile again without a watch event: Next or, sooner, the expiry
@@ -39,10 +47,13 @@ type Decision struct {
 // Nothing is written while suspended.
 func Decide(o Observation) Decision {
 	d := Decision{
-		SyncTarget:       !o.Suspended && o.TargetName != "" && o.Claim.Allowed && o.Valid(),
-		SyncSource:       !o.Suspended && o.TargetName == "" && o.Claim.Allowed && o.Valid() && o.OutOfShape,
-		PruneTargets:     !o.Suspended,
+		SyncTarget: !o.Suspended && o.TargetName != "" && o.Claim.Allowed && o.Valid(),
+		SyncSource: !o.Suspended && o.TargetName == "" && o.Claim.Allowed && o.Valid() && o.OutOfShape,
+		// An old target is deleted only once the new destination holds the token: a failed
+		// refresh must never leave no Secret holding it.
+		PruneTargets:     !o.Suspended && o.Valid(),
 		RestartWorkloads: !o.Suspended && o.RestartTargets > 0 && o.Valid() && o.Record.RefreshedAt.After(o.RestartedFor),
+		ReleaseSource:    o.SourceIsTarget,
 	}
 	var rewriteAt time.Time
 	if d.Reason = blocker(o); d.Reason != "" {
@@ -64,6 +75,11 @@ func Decide(o Observation) Decision {
 		d.Adopt = o.Adopt && !d.Refresh
 	}
 	d.Wake = earliest(d.Next, rewriteAt)
+	if d.Reason == figmav1alpha1.ReasonSecretConflict && o.Claim.Owner != "" {
+		// The owner may be deleted or move on in another shard, whose events this instance
+		// never sees: look again.
+		d.Wake = earliest(d.Wake, o.Now.Add(OwnerRecheck))
+	}
 	if o.Valid() {
 		d.Wake = earliest(d.Wake, o.Record.ExpiresAt)
 	}
@@ -195,11 +211,12 @@ func writer(who string) string {
 func (d *Decision) setConditions(o Observation) {
 	rule := Reasons[d.Reason]
 	d.Stalled, d.Reconciling = rule.Stalled, rule.Reconciling
+	overwrittenFirst := o.Overwritten() && readyBefore(figmav1alpha1.ReasonSecretOverwritten, d.Reason)
 	switch {
 	case o.Valid():
 		d.Ready, d.ReadyReason = true, figmav1alpha1.ReasonRefreshed
 		d.ReadyMessage = fmt.Sprintf("The Secret holds an access token valid until %s.", formatTime(o.Record.ExpiresAt))
-	case d.Reason != "" && !rule.KeepsReady:
+	case d.Reason != "" && !rule.KeepsReady && !overwrittenFirst:
 		d.ReadyReason, d.ReadyMessage = d.Reason, d.Message
 	case o.Overwritten():
 		d.ReadyReason = figmav1alpha1.ReasonSecretOverwritten
@@ -211,6 +228,26 @@ func (d *Decision) setConditions(o Observation) {
 	default:
 		d.ReadyReason, d.ReadyMessage = figmav1alpha1.ReasonPending, "Waiting for the first refresh."
 	}
+}
+
+// readyOrder is the order in which Ready takes a reason when several apply (the contract's
+// "first reason that applies").
+var readyOrder = []string{
+	figmav1alpha1.ReasonSuspended, figmav1alpha1.ReasonSecretNotFound, figmav1alpha1.ReasonSecretConflict,
+	figmav1alpha1.ReasonSecretOverwritten, figmav1alpha1.ReasonRefreshTokenMissing, figmav1alpha1.ReasonAWSAccessDenied,
+	figmav1alpha1.ReasonRefreshRejected, figmav1alpha1.ReasonRefreshFailed, figmav1alpha1.ReasonExpired, figmav1alpha1.ReasonPending,
+}
+
+// readyBefore reports whether Ready names reason a before reason b; a reason not in
+// readyOrder comes last.
+func readyBefore(a, b string) bool {
+	rank := func(r string) int {
+		if i := slices.Index(readyOrder, r); i >= 0 {
+			return i
+		}
+		return len(readyOrder)
+	}
+	return rank(a) < rank(b)
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -164,13 +164,18 @@ func TestDecideActions(t *testing.T) {
 		{name: "no target, no workloads", obs: healthy(), wantPrune: true, wantWake: scheduled},
 		{name: "suspended: nothing is written", obs: with(healthy(), func(o *Observation) { o.Suspended, o.TargetName, o.RestartTargets = true, "access", 2 }),
 			wantWake: now.Add(30 * time.Minute)},
-		{name: "no valid token: nothing to sync or restart for", obs: with(healthy(), func(o *Observation) {
-			o.TargetName, o.RestartTargets, o.AccessTokenSet, o.TokenHeld = "access", 2, false, false
-		}), wantPrune: true},
+		{name: "no valid token: nothing to sync or restart for, and an old target is kept until the new one holds it",
+			obs: with(healthy(), func(o *Observation) {
+				o.TargetName, o.RestartTargets, o.AccessTokenSet, o.TokenHeld = "access", 2, false, false
+			})},
 		{name: "blocked with a valid token: wake at its expiry", obs: with(healthy(), func(o *Observation) { o.RefreshTokenHash = "" }),
 			wantPrune: true, wantWake: now.Add(30 * time.Minute)},
-		{name: "blocked without a token: wait for a watch event", obs: with(healthy(), func(o *Observation) { o.SecretFound, o.AccessTokenSet, o.TokenHeld = false, false, false }),
-			wantPrune: true},
+		{name: "blocked without a token: wait for a watch event", obs: with(healthy(), func(o *Observation) { o.SecretFound, o.AccessTokenSet, o.TokenHeld = false, false, false })},
+		{name: "refused a Secret another FigmaToken owns: look at the owner again within 30 s, it may be gone in another shard",
+			obs: with(healthy(), func(o *Observation) {
+				o.Record.Owner, o.AccessTokenSet, o.TokenHeld = "other", true, false
+				o.Claim = tokensecret.Verdict{Why: "the Secret is owned by FigmaToken other", Owner: "other"}
+			}), wantWake: now.Add(OwnerRecheck)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,6 +183,35 @@ func TestDecideActions(t *testing.T) {
 			if got.SyncTarget != tt.wantSync || got.PruneTargets != tt.wantPrune || got.RestartWorkloads != tt.wantRestart || !got.Wake.Equal(tt.wantWake) {
 				t.Fatalf("Decide = sync %v, prune %v, restart %v, wake %v; want %v, %v, %v, %v",
 					got.SyncTarget, got.PruneTargets, got.RestartWorkloads, got.Wake, tt.wantSync, tt.wantPrune, tt.wantRestart, tt.wantWake)
+			}
+		})
+	}
+}
+
+// Ready names the first reason that applies, in the contract's order: an overwrite comes
+// before a failing refresh (the token was emptied by another writer, then the refresh met a
+// 503), and before a refresh token the other writer removed too.
+func TestReadyNamesTheFirstReasonThatApplies(t *testing.T) {
+	tests := []struct {
+		name string
+		obs  Observation
+		want string
+	}{
+		{name: "overwritten, then the refresh failed", obs: with(overwritten(), failing(figmav1alpha1.ReasonRefreshFailed, 1, time.Second)),
+			want: figmav1alpha1.ReasonSecretOverwritten},
+		{name: "overwritten, then the refresh was rejected", obs: with(overwritten(), failing(figmav1alpha1.ReasonRefreshRejected, 1, time.Second)),
+			want: figmav1alpha1.ReasonSecretOverwritten},
+		{name: "overwritten with the refresh token removed", obs: with(overwritten(), func(o *Observation) { o.RefreshTokenHash = "" }),
+			want: figmav1alpha1.ReasonSecretOverwritten},
+		{name: "overwritten, suspended", obs: with(overwritten(), func(o *Observation) { o.Suspended = true }),
+			want: figmav1alpha1.ReasonSuspended},
+		{name: "a failing refresh alone", obs: with(with(healthy(), func(o *Observation) { o.TokenHeld = false }), failing(figmav1alpha1.ReasonRefreshFailed, 1, time.Second)),
+			want: figmav1alpha1.ReasonRefreshFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if d := Decide(tt.obs); d.Ready || d.ReadyReason != tt.want {
+				t.Fatalf("Ready = %v/%s, want False/%s", d.Ready, d.ReadyReason, tt.want)
 			}
 		})
 	}

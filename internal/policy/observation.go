@@ -30,6 +30,10 @@ type Observation struct {
 	RestartTargets int
 
 	SecretFound bool
+	// SourceIsTarget: the source Secret carries this FigmaToken's target-of mark. It was
+	// created as a target and holds the refresh token now: the mark and the ownerReference
+	// must go, or the garbage collector deletes it with the FigmaToken.
+	SourceIsTarget bool
 	// Claim says whether this FigmaToken may write the Secret that receives the token.
 	Claim tokensecret.Verdict
 	// RefreshTokenHash is the Fingerprint of the refresh token in the Secret, "" when missing.
@@ -120,7 +124,7 @@ func (o Observation) Overwritten() bool {
 // the current refresh token, unexpired, and its hash is absent (with a record no older than
 // the one this FigmaToken last wrote, lastWritten) or was computed for an earlier
 // refreshed-at (an earlier version refreshed after this one wrote, keeping the hash it did
-// not know). Adopting it costs no upstream call and restarts nothing.
+// not know: access-token-hash-for says so, else lastWritten). Adopting it costs no upstream call and restarts nothing.
 func (o Observation) Adoptable(lastWritten time.Time) bool {
 	r := o.Record
 	if !o.Owned() || !o.AccessTokenSet || r.RefreshTokenHash == "" || r.RefreshTokenHash != o.RefreshTokenHash || !r.ExpiresAt.After(o.Now) {
@@ -128,6 +132,11 @@ func (o Observation) Adoptable(lastWritten time.Time) bool {
 	}
 	if r.AccessTokenHash == "" {
 		return lastWritten.IsZero() || !r.RefreshedAt.Before(lastWritten)
+	}
+	// The Secret says which refreshed-at its hash was computed for: an earlier version
+	// refreshed after it. Status cannot say so, as an earlier version writes it too.
+	if !r.AccessTokenHashFor.IsZero() {
+		return r.RefreshedAt.After(r.AccessTokenHashFor)
 	}
 	return !lastWritten.IsZero() && r.RefreshedAt.After(lastWritten)
 }

@@ -165,6 +165,16 @@ func TestAdoptable(t *testing.T) {
 		{name: "an older record put back (a snapshot)", obs: with(healthy(), func(o *Observation) { o.Record.AccessTokenHash = "0123456789abcdef" }),
 			lastWritten: written.Add(time.Minute)},
 		{name: "no hash, but older than this FigmaToken's last write", obs: with(healthy(), earlier), lastWritten: written.Add(time.Minute)},
+		{name: "after a rollback and roll-forward: the hash is for an earlier refreshed-at, and status shows the earlier version's refresh",
+			obs: with(healthy(), func(o *Observation) {
+				o.Record.AccessTokenHash, o.Record.AccessTokenHashFor = "0123456789abcdef", written.Add(-time.Hour)
+			}),
+			lastWritten: written, want: true},
+		{name: "the hash is for the record's refreshed-at: the value was overwritten, whatever status says",
+			obs: with(healthy(), func(o *Observation) {
+				o.Record.AccessTokenHash, o.Record.AccessTokenHashFor = "0123456789abcdef", written
+			}),
+			lastWritten: written.Add(-time.Hour)},
 		{name: "another refresh token", obs: with(with(healthy(), earlier), func(o *Observation) { o.RefreshTokenHash = "hash-2" })},
 		{name: "expired", obs: with(with(healthy(), earlier), func(o *Observation) { o.Now = o.Record.ExpiresAt })},
 		{name: "empty value", obs: with(with(healthy(), earlier), func(o *Observation) { o.AccessTokenSet = false })},

@@ -71,6 +71,20 @@ func (w *Writer) ReshapeSource(ctx context.Context, owner client.Object, source 
 	}, func(*corev1.Secret) (bool, error) { return false, nil })
 }
 
+// Release takes owner's target-of mark and ownerReference off a Secret it created as a
+// target that spec.secretRef names now (tokensecret.Release), so that it is not deleted with
+// owner; every other field is left as it was. A Secret found changed is released if it
+// still carries the mark.
+func (w *Writer) Release(ctx context.Context, owner client.Object, source *corev1.Secret) (*corev1.Secret, bool, error) {
+	uid := string(owner.GetUID())
+	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
+		tokensecret.Release(s, uid)
+		return nil
+	}, func(current *corev1.Secret) (bool, error) {
+		return current != nil && tokensecret.IsTargetOf(current, uid), nil
+	})
+}
+
 // Claim makes a Secret that other FigmaTokens name too owner's before any upstream call: an
 // update of the owner annotation alone, carrying the resourceVersion read, so exactly one
 // claim lands; recheck decides whether a Secret found changed may still be claimed.

@@ -17,6 +17,10 @@ type Claim struct {
 	// before: a value or a missing owner annotation found since is another writer's
 	// overwrite, not a foreign Secret.
 	WroteBefore bool
+	// OtherWrote names another existing FigmaToken naming this Secret whose status shows it
+	// wrote its token there: a Secret emptied since (a wholesale replace) is still that
+	// one's, to restore; "" when none.
+	OtherWrote string
 }
 
 // Verdict says whether a FigmaToken may write and, if not, why.
@@ -26,12 +30,15 @@ type Verdict struct {
 	Why string
 	// Immutable: refused because the Secret cannot be updated at all; no hand-over helps.
 	Immutable bool
+	// Owner is the other FigmaToken the Secret was refused for, "" when none: it may go away.
+	Owner string
 }
 
 // MayWrite applies the ownership rule for the FigmaToken named self: it writes when the
-// Secret is unclaimed and its access token key is free, when it owns the Secret, or when
-// the owner has gone or moved on, or when it wrote the Secret before and the owner
-// annotation was removed since (an overwrite). Everything else belongs to someone else.
+// Secret is unclaimed and its access token key is free (unless another FigmaToken wrote its
+// token there before), when it owns the Secret, or when the owner has gone or moved on, or
+// when it wrote the Secret before and the owner annotation was removed since (an
+// overwrite). Everything else belongs to someone else.
 func MayWrite(c Claim, self string) Verdict {
 	switch {
 	case c.Immutable:
@@ -40,12 +47,14 @@ func MayWrite(c Claim, self string) Verdict {
 		return Verdict{Allowed: true}
 	case c.Owner == "" && c.WroteBefore:
 		return Verdict{Allowed: true}
+	case c.Owner == "" && c.OtherWrote != "":
+		return Verdict{Why: "FigmaToken " + c.OtherWrote + " wrote its token into the Secret, and another writer removed it: that FigmaToken restores it", Owner: c.OtherWrote}
 	case c.Owner == "" && c.AccessTokenSet:
 		return Verdict{Why: "the access token key already holds a value not written by a FigmaToken"}
 	case c.Owner == "":
 		return Verdict{Allowed: true}
 	case c.OwnerStillClaims:
-		return Verdict{Why: "the Secret is owned by FigmaToken " + c.Owner}
+		return Verdict{Why: "the Secret is owned by FigmaToken " + c.Owner, Owner: c.Owner}
 	default:
 		return Verdict{Allowed: true}
 	}

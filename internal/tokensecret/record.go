@@ -25,6 +25,10 @@ type Record struct {
 	// AccessTokenHash is the AccessTokenFingerprint of the access token written with this
 	// record; "" in Secrets written before it existed.
 	AccessTokenHash string
+	// AccessTokenHashFor is the refreshed-at AccessTokenHash was computed for; zero in
+	// Secrets written before it existed. A record whose RefreshedAt is later was refreshed
+	// by an earlier version of the operator, which keeps the hash it does not know.
+	AccessTokenHashFor time.Time
 }
 
 // ReadRecord reads the operator's annotations from a Secret's annotations.
@@ -36,6 +40,7 @@ func ReadRecord(annotations map[string]string) Record {
 		RefreshTokenHash:      annotations[figmav1alpha1.AnnotationRefreshTokenHash],
 		HandledRefreshRequest: annotations[figmav1alpha1.AnnotationHandledRefreshRequest],
 		AccessTokenHash:       annotations[figmav1alpha1.AnnotationAccessTokenHash],
+		AccessTokenHashFor:    parseTime(annotations[figmav1alpha1.AnnotationAccessTokenHashFor]),
 	}
 }
 
@@ -52,18 +57,15 @@ func Write(secret *corev1.Secret, keys Keys, accessToken string, r Record) {
 	if secret.Data == nil {
 		secret.Data = map[string][]byte{}
 	}
+	RemoveMovedExpiry(secret, keys.ExpiresAt)
 	secret.Data[keys.AccessToken] = []byte(accessToken)
-	if keys.ExpiresAt != "" {
-		secret.Data[keys.ExpiresAt] = []byte(formatTime(r.ExpiresAt))
-	}
-	if secret.Annotations == nil {
-		secret.Annotations = map[string]string{}
-	}
+	writeExpiry(secret, keys.ExpiresAt, r.ExpiresAt)
 	secret.Annotations[figmav1alpha1.AnnotationOwner] = r.Owner
 	secret.Annotations[figmav1alpha1.AnnotationExpiresAt] = formatTime(r.ExpiresAt)
 	secret.Annotations[figmav1alpha1.AnnotationRefreshedAt] = formatTime(r.RefreshedAt)
 	secret.Annotations[figmav1alpha1.AnnotationRefreshTokenHash] = r.RefreshTokenHash
 	secret.Annotations[figmav1alpha1.AnnotationAccessTokenHash] = r.AccessTokenHash
+	setTime(secret.Annotations, figmav1alpha1.AnnotationAccessTokenHashFor, r.AccessTokenHashFor)
 	if r.HandledRefreshRequest == "" {
 		delete(secret.Annotations, figmav1alpha1.AnnotationHandledRefreshRequest)
 	} else {
@@ -121,11 +123,38 @@ func ReshapeSource(secret *corev1.Secret, keys Keys, uid string) bool {
 	}
 	before := secret.DeepCopy()
 	RemoveMovedToken(secret, keys.AccessToken, uid)
+	RemoveMovedExpiry(secret, keys.ExpiresAt)
 	secret.Data[keys.AccessToken] = []byte(value)
-	if keys.ExpiresAt != "" {
-		secret.Data[keys.ExpiresAt] = []byte(formatTime(r.ExpiresAt))
-	}
+	writeExpiry(secret, keys.ExpiresAt, r.ExpiresAt)
 	return !equality.Semantic.DeepEqual(before.Data, secret.Data)
+}
+
+// writeExpiry puts the expiry under key, if set, and records that key in the
+// expires-at-key annotation. It changes the object in memory only.
+func writeExpiry(secret *corev1.Secret, key string, expiresAt time.Time) {
+	if secret.Annotations == nil {
+		secret.Annotations = map[string]string{}
+	}
+	if key == "" {
+		delete(secret.Annotations, figmav1alpha1.AnnotationExpiresAtKey)
+		return
+	}
+	secret.Data[key] = []byte(formatTime(expiresAt))
+	secret.Annotations[figmav1alpha1.AnnotationExpiresAtKey] = key
+}
+
+// RemoveMovedExpiry removes the expiry the operator wrote under a key it no longer writes
+// (spec.secretRef.expiresAtKey renamed or unset): the key the expires-at-key annotation
+// names, when it still holds the expiry the record states; any other value is left alone.
+// It changes the object in memory only.
+func RemoveMovedExpiry(secret *corev1.Secret, keep string) {
+	old := secret.Annotations[figmav1alpha1.AnnotationExpiresAtKey]
+	if old == "" || old == keep {
+		return
+	}
+	if value, ok := secret.Data[old]; ok && string(value) == secret.Annotations[figmav1alpha1.AnnotationExpiresAt] {
+		delete(secret.Data, old)
+	}
 }
 
 // RemoveMovedToken removes this FigmaToken's token from every key but keep: after
@@ -153,6 +182,16 @@ func AddAccessTokenHash(secret *corev1.Secret, key, uid string) {
 		secret.Annotations = map[string]string{}
 	}
 	secret.Annotations[figmav1alpha1.AnnotationAccessTokenHash] = AccessTokenFingerprint(uid, string(secret.Data[key]), r.RefreshedAt)
+	setTime(secret.Annotations, figmav1alpha1.AnnotationAccessTokenHashFor, r.RefreshedAt)
+}
+
+// setTime sets annotation key to t, or removes it when t is zero.
+func setTime(annotations map[string]string, key string, t time.Time) {
+	if t.IsZero() {
+		delete(annotations, key)
+		return
+	}
+	annotations[key] = formatTime(t)
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -1,6 +1,7 @@
 package tokensecret
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -209,5 +210,62 @@ func TestReshapeSourceMovesTheTokenAndWritesTheExpiry(t *testing.T) {
 	}
 	if ReshapeSource(&corev1.Secret{Data: map[string][]byte{"accessToken": []byte("foreign")}}, keys, "uid-1") {
 		t.Fatal("a Secret without this FigmaToken's token was reshaped")
+	}
+}
+
+// spec.secretRef.expiresAtKey renamed or unset: the expiry the operator wrote under the old
+// key goes, in the next write or the sync that follows the spec change; a value another
+// writer put there since is left alone.
+func TestARenamedExpiresAtKeyTakesItsStaleExpiryAlong(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	first := Record{Owner: "ft", RefreshedAt: at, ExpiresAt: at.Add(time.Hour), RefreshTokenHash: "0123456789abcdef"}
+	first.AccessTokenHash = AccessTokenFingerprint("uid-1", "a1", at)
+	later := first
+	later.RefreshedAt, later.ExpiresAt = at.Add(40*time.Minute), at.Add(100*time.Minute)
+	later.AccessTokenHash = AccessTokenFingerprint("uid-1", "a2", later.RefreshedAt)
+	written := func() *corev1.Secret {
+		s := &corev1.Secret{Data: map[string][]byte{"refreshToken": []byte("r1"), "user": []byte("kept")}}
+		Write(s, Keys{AccessToken: "accessToken", ExpiresAt: "expiresAt"}, "a1", first)
+		return s
+	}
+	tests := []struct {
+		name  string
+		apply func(*corev1.Secret)
+		want  map[string]string
+	}{
+		{name: "renamed, then refreshed", apply: func(s *corev1.Secret) {
+			Write(s, Keys{AccessToken: "accessToken", ExpiresAt: "expiry"}, "a2", later)
+		}, want: map[string]string{"expiry": "2026-11-25T11:40:00Z"}},
+		{name: "unset, then refreshed", apply: func(s *corev1.Secret) {
+			Write(s, Keys{AccessToken: "accessToken"}, "a2", later)
+		}, want: map[string]string{}},
+		{name: "renamed, synced without a refresh", apply: func(s *corev1.Secret) {
+			ReshapeSource(s, Keys{AccessToken: "accessToken", ExpiresAt: "expiry"}, "uid-1")
+		}, want: map[string]string{"expiry": "2026-11-25T11:00:00Z"}},
+		{name: "unset, synced without a refresh", apply: func(s *corev1.Secret) {
+			ReshapeSource(s, Keys{AccessToken: "accessToken"}, "uid-1")
+		}, want: map[string]string{}},
+		{name: "another writer's value under the old key stays", apply: func(s *corev1.Secret) {
+			s.Data["expiresAt"] = []byte("not ours")
+			Write(s, Keys{AccessToken: "accessToken", ExpiresAt: "expiry"}, "a2", later)
+		}, want: map[string]string{"expiresAt": "not ours", "expiry": "2026-11-25T11:40:00Z"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := written()
+			tt.apply(s)
+			got := map[string]string{}
+			for k, v := range s.Data {
+				if k != "refreshToken" && k != "accessToken" && k != "user" {
+					got[k] = string(v)
+				}
+			}
+			if !maps.Equal(got, tt.want) {
+				t.Fatalf("expiry keys = %v, want %v", got, tt.want)
+			}
+			if string(s.Data["user"]) != "kept" || string(s.Data["refreshToken"]) != "r1" {
+				t.Fatal("another key changed")
+			}
+		})
 	}
 }
