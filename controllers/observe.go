@@ -152,6 +152,7 @@ func (r *FigmaTokenReconciler) readSecret(ctx context.Context, namespace, name s
 func seeSource(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Observation) {
 	obs.SecretFound = true
 	obs.SourceIsTarget = tokensecret.IsTargetOf(secret, obs.UID)
+	obs.InFlight = tokensecret.ReadInFlight(secret.Annotations)
 	obs.RefreshTokenHash, obs.CodeHash = "", ""
 	if token := tokensecret.Text(secret, string(ft.Spec.SecretRef.RefreshTokenKey)); token != "" {
 		obs.RefreshTokenHash = tokensecret.Fingerprint(obs.UID, token)

@@ -31,6 +31,13 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 		// A sibling claimed it first.
 		return obs, policy.Decide(obs)
 	}
+	if noted, err := r.noteInFlight(ctx, ft, &s, &obs); err != nil {
+		logger.Error(errors.New(reasonOf(err)), "noting the requested refresh in the Secret failed", "secret", s.source.Name)
+		return r.failed(ft, obs, policy.WriteFailure(s.source.Name, reasonOf(err)))
+	} else if !noted {
+		// Another instance answers the request, or the Secret is no longer this FigmaToken's.
+		return obs, policy.Decide(obs)
+	}
 	// Routine refreshes go without an Event: one per state change (first token, recovery, a
 	// requested refresh, an exchanged code) says what a reader needs, at a quarter of the
 	// API requests a refresh costs.

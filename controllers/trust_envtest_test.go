@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,6 +15,7 @@ import (
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/operator"
+	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
 // The faults a review proved, against the real API server and the real manager; the fake
@@ -146,4 +148,29 @@ func TestAcrossShardsASecretWhoseOwnerIsDeletedIsHandedOver(t *testing.T) {
 	f.waitReady("b")
 	f.g.Expect(f.secret("creds").Data).To(HaveKey("refreshToken"))
 	f.g.Expect(f.eventReasons()).To(ContainElement(figmav1alpha1.ReasonSecretConflict))
+}
+
+// A FigmaToken relabelled from the default instance into shard b while its requested refresh
+// is in flight (a slow answer): shard b finds the request noted in the Secret and waits for
+// the answer, so the one request costs one call.
+func TestARelabelDuringARequestedRefreshCostsOneCall(t *testing.T) {
+	f := newFixture(t)
+	shards(t)
+	ft, rt := f.readyFigmaToken("moving")
+	fake.SetBehavior(rt, fakeamplify.Behavior{Delay: 3 * time.Second})
+	f.update(ft, func() {
+		ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "2026-11-25T10:00:00Z"}
+	})
+	f.g.Eventually(func() map[string]string { return f.secret("creds").Annotations }).Should(HaveKey(figmav1alpha1.AnnotationRefreshInFlight))
+	f.update(ft, func() { inShard(ft) })
+
+	f.g.Eventually(func() string { return f.secret("creds").Annotations[figmav1alpha1.AnnotationHandledRefreshRequest] }).Should(Equal("2026-11-25T10:00:00Z"))
+	f.g.Consistently(func() int { return fake.Calls(rt) }).Should(Equal(2), "the first token, and one call for the request")
+	f.g.Expect(f.secret("creds").Annotations).NotTo(HaveKey(figmav1alpha1.AnnotationRefreshInFlight))
+	f.g.Eventually(f.condition("moving", figmav1alpha1.ConditionReady)).Should(Equal("True/Refreshed"))
+
+	// The next request is shard b's alone.
+	f.update(ft, func() { ft.Annotations[figmav1alpha1.AnnotationRefreshRequestedAt] = "2026-11-25T11:00:00Z" })
+	f.g.Eventually(func() string { return f.secret("creds").Annotations[figmav1alpha1.AnnotationHandledRefreshRequest] }).Should(Equal("2026-11-25T11:00:00Z"))
+	f.g.Consistently(func() int { return fake.Calls(rt) }).Should(Equal(3))
 }

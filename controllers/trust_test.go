@@ -466,3 +466,39 @@ func TestARestartedWorkloadIsNotRestartedAgainWhileAnotherIsMissing(t *testing.T
 		t.Fatalf("status rolloutRestartedFor %v, rolloutRestartsSent %v; want the token, and none pending", got.Status.RolloutRestartedFor, got.Status.RolloutRestartsSent)
 	}
 }
+
+// A FigmaToken relabelled into another shard while its requested refresh is in flight: the
+// shard it moves to reconciles it meanwhile and finds the request noted in the Secret, so
+// it waits for that call's answer instead of calling for the same value.
+func TestARequestedRefreshInFlightIsNotAnsweredTwiceByAnotherInstance(t *testing.T) {
+	t.Parallel()
+	ft, _, oldShard, c, clk, counting := fakeReconciler(t)
+	reconcileOnce(t, oldShard, ft)
+	newShard := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
+		Clock: clk, Upstream: counting, Recorder: events.NewFakeRecorder(100), Sharded: true}
+
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(ft), ft); err != nil {
+		t.Fatal(err)
+	}
+	ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "2026-11-25T10:05:00Z"}
+	if err := c.Update(context.Background(), ft); err != nil {
+		t.Fatal(err)
+	}
+	var waited ctrl.Result
+	oldShard.Upstream = &upstreamDuring{countingUpstream: counting, during: func() { waited = reconcileOnce(t, newShard, ft) }}
+	reconcileOnce(t, oldShard, ft)
+	if waited.RequeueAfter <= 0 || waited.RequeueAfter > policy.InFlightFor {
+		t.Fatalf("the new shard looks again in %s, want within %s", waited.RequeueAfter, policy.InFlightFor)
+	}
+	reconcileOnce(t, newShard, ft)
+	if counting.calls != 2 {
+		t.Fatalf("%d upstream calls, want 2: the first token and one for the request", counting.calls)
+	}
+	after := getSecret(t, c, "creds")
+	if after.Annotations[figmav1alpha1.AnnotationHandledRefreshRequest] != "2026-11-25T10:05:00Z" {
+		t.Fatal("the request was not answered")
+	}
+	if _, ok := after.Annotations[figmav1alpha1.AnnotationRefreshInFlight]; ok {
+		t.Fatal("the note of the call in flight outlived its answer")
+	}
+}

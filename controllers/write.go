@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -100,6 +101,28 @@ func (r *FigmaTokenReconciler) claimFirst(ctx context.Context, ft *figmav1alpha1
 		return false, err
 	}
 	s.source = claimed
+	return true, nil
+}
+
+// noteInFlight records in the source Secret, before the call, that a requested refresh is
+// being answered, so that another instance (the shard a relabelled FigmaToken moves to
+// meanwhile) waits for the answer instead of calling for the same value. Routine refreshes
+// need no note, and neither does a request the kept token answers (no call). It reports
+// whether this FigmaToken may go on, with s and obs updated to what it found.
+func (r *FigmaTokenReconciler) noteInFlight(ctx context.Context, ft *figmav1alpha1.FigmaToken, s *secrets, obs *policy.Observation) (bool, error) {
+	if !obs.RequestPending() || obs.KeptUsable() || s.source == nil {
+		return true, nil
+	}
+	f := tokensecret.InFlight{Request: obs.Request, Until: r.Clock.Now().Add(policy.InFlightFor).Truncate(time.Second)}
+	recheck := r.recheckSource(ctx, ft, obs)
+	noted, ok, err := r.Secrets.NoteInFlight(ctx, ft, s.source, f, func(current *corev1.Secret) (bool, error) {
+		allowed, err := recheck(current)
+		return allowed && !obs.RequestInFlight(), err
+	})
+	if err != nil || !ok {
+		return false, err
+	}
+	s.source, obs.InFlight = noted, f
 	return true, nil
 }
 

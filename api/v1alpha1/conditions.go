@@ -52,6 +52,12 @@ const (
 	// AnnotationExpiresAtKey names the key the expiry was last written to (spec.secretRef's
 	// expiresAtKey): when that key is renamed or unset, the old key's value goes.
 	AnnotationExpiresAtKey = "figma.tokenops.dev/expires-at-key"
+	// AnnotationRefreshInFlight and AnnotationRefreshInFlightUntil, on the source Secret: a
+	// refresh requested with this refresh-requested-at value is being answered by a call
+	// that ends by the time given. Another instance (a shard the FigmaToken moved to) waits
+	// for it rather than calling too. The token's write removes them.
+	AnnotationRefreshInFlight      = "figma.tokenops.dev/refresh-in-flight"
+	AnnotationRefreshInFlightUntil = "figma.tokenops.dev/refresh-in-flight-until"
 	// AnnotationTargetOf marks a Secret the operator created for spec.target: the UID of
 	// its FigmaToken. Only a Secret with this mark is ever deleted by the operator, and only
 	// while spec.secretRef does not name it.

@@ -13,6 +13,10 @@ import (
 // at that owner again: the owner's deletion in another shard sends this instance no event.
 const OwnerRecheck = 30 * time.Second
 
+// InFlightFor is how long a note of a requested refresh in flight holds off other
+// instances: the upstream call's 30 s deadline and a margin for the write that follows.
+const InFlightFor = 40 * time.Second
+
 // Decision is what a reconcile does and reports.
 type Decision struct {
 	// Reason and Message are the problem: a blocker, else the failure streak; "" when none.
@@ -150,6 +154,10 @@ func when(o Observation) (bool, time.Time) {
 		return false, retryAt
 	}
 	tokenChanged := o.Owned() && o.Record.RefreshTokenHash != o.RefreshTokenHash
+	if o.Valid() && !tokenChanged && o.RequestInFlight() {
+		// Another instance's call answers this request: one value, one call.
+		return false, o.InFlight.Until
+	}
 	if !o.Valid() || tokenChanged || o.RequestPending() {
 		return true, time.Time{}
 	}

@@ -53,6 +53,18 @@ func TestDecide(t *testing.T) {
 		wantNext time.Time
 	}{
 		{name: "token valid and not yet due: wait", obs: healthy(), wantNext: scheduled},
+		{name: "a requested refresh in flight at another instance: wait for its answer",
+			obs: with(healthy(), func(o *Observation) {
+				o.Request, o.InFlight = "r1", tokensecret.InFlight{Request: "r1", Until: now.Add(20 * time.Second)}
+			}), wantNext: now.Add(20 * time.Second)},
+		{name: "a requested refresh in flight past its deadline: answer it",
+			obs: with(healthy(), func(o *Observation) {
+				o.Request, o.InFlight = "r1", tokensecret.InFlight{Request: "r1", Until: now.Add(-time.Second)}
+			}), wantRefresh: true},
+		{name: "another request in flight: answer this one",
+			obs: with(healthy(), func(o *Observation) {
+				o.Request, o.InFlight = "r2", tokensecret.InFlight{Request: "r1", Until: now.Add(20 * time.Second)}
+			}), wantRefresh: true},
 		{name: "due by the schedule", obs: with(healthy(), func(o *Observation) { o.Now = scheduled }), wantRefresh: true},
 		{name: "a second before the schedule", obs: with(healthy(), func(o *Observation) { o.Now = scheduled.Add(-time.Second) }), wantNext: scheduled},
 		{name: "refreshBefore from the spec", obs: with(healthy(), func(o *Observation) { o.RefreshBefore = 5 * time.Minute }),

@@ -34,6 +34,9 @@ type Observation struct {
 	// created as a target and holds the refresh token now: the mark and the ownerReference
 	// must go, or the garbage collector deletes it with the FigmaToken.
 	SourceIsTarget bool
+	// InFlight is the source Secret's note of a requested refresh being answered, by this
+	// instance or another (a shard the FigmaToken moved from); zero when none.
+	InFlight tokensecret.InFlight
 	// Claim says whether this FigmaToken may write the Secret that receives the token.
 	Claim tokensecret.Verdict
 	// RefreshTokenHash is the Fingerprint of the refresh token in the Secret, "" when missing.
@@ -153,6 +156,12 @@ func (o Observation) KeptUsable() bool {
 // RequestPending reports whether refresh-requested-at holds a value not yet acted on.
 func (o Observation) RequestPending() bool {
 	return o.Request != "" && o.Request != o.Record.HandledRefreshRequest && o.Request != o.Failure.Request
+}
+
+// RequestInFlight reports whether the pending refresh request is being answered by a call
+// noted in the source Secret that has not yet reached its deadline.
+func (o Observation) RequestInFlight() bool {
+	return o.RequestPending() && o.InFlight.Request == o.Request && o.Now.Before(o.InFlight.Until)
 }
 
 // CredentialHash is the Fingerprint of what a refresh would send: the refresh token, else

@@ -85,6 +85,19 @@ func (w *Writer) Release(ctx context.Context, owner client.Object, source *corev
 	})
 }
 
+// NoteInFlight writes into the source Secret that owner's requested refresh is in flight
+// (tokensecret.InFlight), before the call, so that another instance waits for its answer;
+// recheck decides whether a Secret found changed may still be written.
+func (w *Writer) NoteInFlight(ctx context.Context, owner client.Object, source *corev1.Secret, f tokensecret.InFlight, recheck Recheck) (*corev1.Secret, bool, error) {
+	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
+		if s.Annotations == nil {
+			s.Annotations = map[string]string{}
+		}
+		tokensecret.NoteInFlight(s.Annotations, f)
+		return nil
+	}, recheck)
+}
+
 // Claim makes a Secret that other FigmaTokens name too owner's before any upstream call: an
 // update of the owner annotation alone, carrying the resourceVersion read, so exactly one
 // claim lands; recheck decides whether a Secret found changed may still be claimed.

@@ -66,6 +66,7 @@ func Write(secret *corev1.Secret, keys Keys, accessToken string, r Record) {
 	secret.Annotations[figmav1alpha1.AnnotationRefreshTokenHash] = r.RefreshTokenHash
 	secret.Annotations[figmav1alpha1.AnnotationAccessTokenHash] = r.AccessTokenHash
 	setTime(secret.Annotations, figmav1alpha1.AnnotationAccessTokenHashFor, r.AccessTokenHashFor)
+	NoteInFlight(secret.Annotations, InFlight{}) // answered
 	if r.HandledRefreshRequest == "" {
 		delete(secret.Annotations, figmav1alpha1.AnnotationHandledRefreshRequest)
 	} else {
