@@ -126,6 +126,9 @@ func (r *FigmaTokenReconciler) observeSecrets(ctx context.Context, ft *figmav1al
 	case s.source != nil:
 		err = r.seeDestination(ctx, ft, s.source, &obs)
 	}
+	if err == nil && s.source != nil {
+		err = r.keepFormerTargetsToken(ctx, ft, &obs)
+	}
 	if err != nil {
 		return obs, secrets{}, err
 	}

@@ -67,6 +67,10 @@ func sentPerStatus(ft *figmav1alpha1.FigmaToken, w workload, refreshedAt time.Ti
 // restartsSent lists, for status, the workloads restarted for the current token while others
 // still wait for it; none once all are (status.rolloutRestartedFor says so).
 func (r *FigmaTokenReconciler) restartsSent(ft *figmav1alpha1.FigmaToken, obs policy.Observation) []figmav1alpha1.RolloutRestartSent {
+	if !obs.Owned() || !obs.TokenHeld {
+		// Not knowing the current token (another writer took it away), keep what was sent.
+		return ft.Status.RolloutRestartsSent
+	}
 	token := obs.Record.RefreshedAt
 	if !r.RolloutRestarts || token.IsZero() || !token.After(obs.RestartedFor) {
 		return nil

@@ -11,6 +11,7 @@ import (
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/policy"
+	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
@@ -93,10 +94,47 @@ func (r *FigmaTokenReconciler) deleteStaleTargets(ctx context.Context, ft *figma
 		if !isStaleTarget(ft, secret) {
 			continue
 		}
-		if err := r.Secrets.Delete(ctx, client.ObjectKeyFromObject(secret), secret.UID); err != nil {
+		// The version the cache shows: a Secret released or changed since is not deleted.
+		if err := r.Secrets.Delete(ctx, client.ObjectKeyFromObject(secret), secret.UID, secret.ResourceVersion); err != nil {
 			return fmt.Errorf("deleting Secret %s: %w", secret.Name, err)
 		}
 		log.FromContext(ctx).Info("deleted the target Secret spec.target no longer names", "secret", secret.Name)
+	}
+	return nil
+}
+
+// keepFormerTargetsToken counts the token a former target of this FigmaToken holds as kept,
+// when the Secret that receives the token now holds no valid one and this process keeps
+// none (it restarted): spec.target renamed or removed costs no upstream call while that
+// token is this FigmaToken's, for the current refresh token and unexpired, as an
+// accessTokenKey change costs none. The metadata cache finds former targets, so this reads a
+// Secret only where one exists.
+func (r *FigmaTokenReconciler) keepFormerTargetsToken(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) error {
+	if obs.Valid() || !obs.Kept.ExpiresAt.IsZero() || obs.RefreshTokenHash == "" {
+		return nil
+	}
+	owned := &metav1.PartialObjectMetadataList{}
+	owned.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
+	if err := r.SecretMetadata.List(ctx, owned, client.InNamespace(ft.Namespace), client.MatchingFields{targetOwnerIndex: ft.Name}); err != nil {
+		return fmt.Errorf("listing the Secrets FigmaToken %s created: %w", ft.Name, err)
+	}
+	for i := range owned.Items {
+		if !isStaleTarget(ft, &owned.Items[i]) {
+			continue
+		}
+		former, err := r.readSecret(ctx, ft.Namespace, owned.Items[i].Name)
+		if err != nil || former == nil {
+			return err
+		}
+		rec := tokensecret.ReadRecord(former.Annotations)
+		value, _, held := tokensecret.HeldValue(former, string(ft.Spec.SecretRef.AccessTokenKey), obs.UID, rec)
+		if !held || rec.Owner != ft.Name || rec.RefreshTokenHash != obs.RefreshTokenHash || !rec.ExpiresAt.After(obs.Now) {
+			continue
+		}
+		r.Secrets.Keep(ft, secretwrite.Token{AccessToken: value, SentAt: rec.RefreshedAt, ExpiresAt: rec.ExpiresAt,
+			CredentialHash: rec.RefreshTokenHash, Request: rec.HandledRefreshRequest})
+		obs.Kept = r.keptInfo(ft)
+		return nil
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -305,7 +306,7 @@ func (failingUpstream) Exchange(context.Context, amplify.ExchangeRequest) (ampli
 	return amplify.ExchangeResult{}, &amplify.Error{Kind: amplify.Transient, HTTPStatus: 503}
 }
 
-// spec.target renamed after a restart (the token obtained is no longer in memory) while
+// spec.target renamed when a refresh is due (so the old target's token does not do) while
 // upstream fails: the old target, which holds the token, is kept until the new one holds it,
 // so that some Secret always holds the FigmaToken's token.
 func TestAnOldTargetIsDeletedOnlyOnceTheNewOneHoldsTheToken(t *testing.T) {
@@ -319,6 +320,7 @@ func TestAnOldTargetIsDeletedOnlyOnceTheNewOneHoldsTheToken(t *testing.T) {
 
 	restarted := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
 		Clock: clk, Upstream: failingUpstream{}, Recorder: events.NewFakeRecorder(100)}
+	clk.Step(45 * time.Minute) // due at 10:39, valid until 11:00
 	updateFigmaToken(t, c, ft, func(ft *figmav1alpha1.FigmaToken) { ft.Spec.Target.Name = "new" })
 	reconcileOnce(t, restarted, ft)
 	if getSecret(t, c, "old") == nil {
@@ -399,7 +401,7 @@ func TestATokenRefreshedByAnEarlierVersionAfterARollbackIsAdopted(t *testing.T) 
 	if string(after.Data["accessToken"]) != "access-from-the-earlier-version" {
 		t.Fatal("the earlier version's token was replaced")
 	}
-	if after.Annotations[figmav1alpha1.AnnotationAccessTokenHashFor] != refreshedAt.Format(time.RFC3339) {
+	if !strings.HasPrefix(after.Annotations[figmav1alpha1.AnnotationAccessTokenHashFor], refreshedAt.Format(time.RFC3339)+" ") {
 		t.Fatalf("the adopted token's hash is for %q, want %s", after.Annotations[figmav1alpha1.AnnotationAccessTokenHashFor], refreshedAt)
 	}
 	if s := rolledForward.status(t, ft); s.ready != "True/Refreshed" {
@@ -500,5 +502,84 @@ func TestARequestedRefreshInFlightIsNotAnsweredTwiceByAnotherInstance(t *testing
 	}
 	if _, ok := after.Annotations[figmav1alpha1.AnnotationRefreshInFlight]; ok {
 		t.Fatal("the note of the call in flight outlived its answer")
+	}
+}
+
+// spec.target renamed, or removed, after a restart (nothing kept in memory): the old target
+// holds this FigmaToken's valid token, which goes to the new destination without a call, as
+// an accessTokenKey change costs none; then the old target goes.
+func TestMovingTheTargetAfterARestartCostsNoCall(t *testing.T) {
+	t.Parallel()
+	for _, move := range []struct {
+		name        string
+		target      *figmav1alpha1.TargetSecret
+		destination string
+	}{
+		{name: "renamed", target: &figmav1alpha1.TargetSecret{Name: "new"}, destination: "new"},
+		{name: "removed", destination: "creds"},
+	} {
+		t.Run(move.name, func(t *testing.T) {
+			ft, _, r, c, clk, _ := fakeReconciler(t)
+			updateFigmaToken(t, c, ft, func(ft *figmav1alpha1.FigmaToken) { ft.Spec.Target = &figmav1alpha1.TargetSecret{Name: "old"} })
+			reconcileOnce(t, r, ft)
+			token := string(getSecret(t, c, "old").Data["accessToken"])
+
+			up := &countingUpstream{}
+			restarted := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
+				Clock: clk, Upstream: up, Recorder: events.NewFakeRecorder(100)}
+			clk.Step(10 * time.Minute)
+			updateFigmaToken(t, c, ft, func(ft *figmav1alpha1.FigmaToken) { ft.Spec.Target = move.target })
+			reconcileOnce(t, restarted, ft)
+			if up.calls != 0 {
+				t.Fatalf("%d upstream calls, want 0: the old target holds this FigmaToken's valid token", up.calls)
+			}
+			if got := string(getSecret(t, c, move.destination).Data["accessToken"]); got != token {
+				t.Fatalf("%s holds %q, want the old target's token %q", move.destination, got, token)
+			}
+			if getSecret(t, c, "old") != nil {
+				t.Fatal("the old target was kept after the new destination got the token")
+			}
+			if s := restarted.status(t, ft); s.ready != "True/Refreshed" {
+				t.Fatalf("status %+v, want Ready", s)
+			}
+		})
+	}
+}
+
+// rejectingUpstream refuses every refresh token, as for a revoked grant.
+type rejectingUpstream struct{ calls int }
+
+func (u *rejectingUpstream) Refresh(context.Context, amplify.RefreshRequest) (amplify.RefreshResult, error) {
+	u.calls++
+	return amplify.RefreshResult{}, &amplify.Error{Kind: amplify.Rejected, HTTPStatus: 400, Code: "InvalidParameterException"}
+}
+
+func (u *rejectingUpstream) Exchange(context.Context, amplify.ExchangeRequest) (amplify.ExchangeResult, error) {
+	return amplify.ExchangeResult{}, nil
+}
+
+// A new FigmaToken that carries a refresh request and whose first call is rejected: the note
+// of the call in flight is no token of its, so its Secret is not taken for one another writer
+// overwrote (Ready names the rejection, not SecretOverwritten).
+func TestTheNoteOfACallInFlightIsNoWriteOfTheToken(t *testing.T) {
+	t.Parallel()
+	ft, _, r, c, clk, _ := fakeReconciler(t)
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(ft), ft); err != nil {
+		t.Fatal(err)
+	}
+	ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "2026-11-25T09:00:00Z"}
+	if err := c.Update(context.Background(), ft); err != nil {
+		t.Fatal(err)
+	}
+	up := &rejectingUpstream{}
+	r.Upstream = up
+	reconcileOnce(t, r, ft)
+	clk.Step(time.Second)
+	reconcileOnce(t, r, ft)
+	if s := r.status(t, ft); s.ready != "False/"+figmav1alpha1.ReasonRefreshRejected || s.stalled != figmav1alpha1.ReasonRefreshRejected {
+		t.Fatalf("status %+v, want Ready False and Stalled RefreshRejected", s)
+	}
+	if up.calls != 1 {
+		t.Fatalf("%d calls, want 1", up.calls)
 	}
 }

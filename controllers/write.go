@@ -115,6 +115,16 @@ func (r *FigmaTokenReconciler) noteInFlight(ctx context.Context, ft *figmav1alph
 	}
 	f := tokensecret.InFlight{Request: obs.Request, Until: r.Clock.Now().Add(policy.InFlightFor).Truncate(time.Second)}
 	recheck := r.recheckSource(ctx, ft, obs)
+	if ft.Spec.Target != nil {
+		// The source only holds the refresh token: what the target says is not re-read.
+		recheck = func(current *corev1.Secret) (bool, error) {
+			if current == nil {
+				return false, apierrors.NewNotFound(corev1.Resource("secrets"), string(ft.Spec.SecretRef.Name))
+			}
+			seeSource(ft, current, obs)
+			return true, nil
+		}
+	}
 	noted, ok, err := r.Secrets.NoteInFlight(ctx, ft, s.source, f, func(current *corev1.Secret) (bool, error) {
 		allowed, err := recheck(current)
 		return allowed && !obs.RequestInFlight(), err

@@ -45,7 +45,8 @@ const (
 	// AnnotationAccessTokenHash fingerprints the access token written together with the
 	// refreshed-at written beside it: it tells this FigmaToken's token from any other value.
 	AnnotationAccessTokenHash = "figma.tokenops.dev/access-token-hash" //nolint:gosec // an annotation name, not a credential
-	// AnnotationAccessTokenHashFor is the refreshed-at access-token-hash was computed for.
+	// AnnotationAccessTokenHashFor is "<refreshed-at> <access-token-hash>": the refreshed-at
+	// the hash was computed for.
 	// An earlier version of the operator that refreshes keeps the hash it does not know
 	// beside a new refreshed-at: this tells its refresh from another writer's value.
 	AnnotationAccessTokenHashFor = "figma.tokenops.dev/access-token-hash-for" //nolint:gosec // an annotation name, not a credential

@@ -144,6 +144,11 @@ func blocker(o Observation) string {
 
 // when says whether to refresh now and, if not, when.
 func when(o Observation) (bool, time.Time) {
+	if o.RequestInFlight() {
+		// Another instance's call answers this request (and brings a token): one value,
+		// one call, also during a failure streak.
+		return false, o.InFlight.Until
+	}
 	if f := o.Failure; f.Attempts > 0 {
 		inputsChanged := o.Generation != f.Generation || o.RequestPending() ||
 			(f.CredentialHash != "" && f.CredentialHash != o.CredentialHash())
@@ -154,10 +159,6 @@ func when(o Observation) (bool, time.Time) {
 		return false, retryAt
 	}
 	tokenChanged := o.Owned() && o.Record.RefreshTokenHash != o.RefreshTokenHash
-	if o.Valid() && !tokenChanged && o.RequestInFlight() {
-		// Another instance's call answers this request: one value, one call.
-		return false, o.InFlight.Until
-	}
 	if !o.Valid() || tokenChanged || o.RequestPending() {
 		return true, time.Time{}
 	}

@@ -61,6 +61,10 @@ func TestDecide(t *testing.T) {
 			obs: with(healthy(), func(o *Observation) {
 				o.Request, o.InFlight = "r1", tokensecret.InFlight{Request: "r1", Until: now.Add(-time.Second)}
 			}), wantRefresh: true},
+		{name: "a requested refresh in flight at another instance during a failure streak: wait for it too",
+			obs: with(with(healthy(), failing(figmav1alpha1.ReasonRefreshFailed, 2, time.Minute)), func(o *Observation) {
+				o.Request, o.InFlight = "r1", tokensecret.InFlight{Request: "r1", Until: now.Add(20 * time.Second)}
+			}), wantReason: figmav1alpha1.ReasonRefreshFailed, wantNext: now.Add(20 * time.Second)},
 		{name: "another request in flight: answer this one",
 			obs: with(healthy(), func(o *Observation) {
 				o.Request, o.InFlight = "r2", tokensecret.InFlight{Request: "r1", Until: now.Add(20 * time.Second)}

@@ -76,11 +76,24 @@ func (w *Writer) Read(ctx context.Context, key types.NamespacedName) (*corev1.Se
 // written or read, and whether the write landed (false with a nil error when recheck said no).
 func (w *Writer) Put(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
 	shape func(*corev1.Secret) error, recheck Recheck) (*corev1.Secret, bool, error) {
+	return w.put(ctx, owner, key, current, shape, recheck, true)
+}
+
+// putMetadata is Put for a write that puts no token into the Secret (a claim, the note of a
+// call in flight, a release): it does not count as owner having written the Secret (Wrote),
+// so a Secret without owner's token is not taken for one another writer overwrote.
+func (w *Writer) putMetadata(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
+	shape func(*corev1.Secret) error, recheck Recheck) (*corev1.Secret, bool, error) {
+	return w.put(ctx, owner, key, current, shape, recheck, false)
+}
+
+func (w *Writer) put(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
+	shape func(*corev1.Secret) error, recheck Recheck, token bool) (*corev1.Secret, bool, error) {
 	changed := func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
 	mayWrite := true
 	var written *corev1.Secret
 	err := retry.OnError(retry.DefaultRetry, changed, func() error {
-		err := w.send(ctx, owner, key, current, shape, &written)
+		err := w.send(ctx, owner, key, current, shape, &written, token)
 		if !changed(err) {
 			return err
 		}
@@ -101,7 +114,7 @@ func (w *Writer) Put(ctx context.Context, owner client.Object, key types.Namespa
 
 // send shapes and sends one create or update, noting it as the operator's own first.
 func (w *Writer) send(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
-	shape func(*corev1.Secret) error, written **corev1.Secret) error {
+	shape func(*corev1.Secret) error, written **corev1.Secret, token bool) error {
 	secret := &corev1.Secret{}
 	secret.Namespace, secret.Name = key.Namespace, key.Name
 	if current != nil {
@@ -120,7 +133,7 @@ func (w *Writer) send(ctx context.Context, owner client.Object, key types.Namesp
 	}
 	if err == nil {
 		*written = secret
-		w.wrote(owner, key, secret.ResourceVersion)
+		w.wrote(owner, key, secret.ResourceVersion, token)
 	}
 	return err
 }
@@ -160,15 +173,16 @@ func (w *Writer) noteWrite(owner client.Object, secret types.NamespacedName, ref
 	w.own[secret] = ownWrite{refreshedAt: refreshedAt}
 }
 
-// wrote records that a write of secret for owner landed as resourceVersion.
-func (w *Writer) wrote(owner client.Object, secret types.NamespacedName, resourceVersion string) {
+// wrote records that a write of secret for owner landed as resourceVersion, and, when it
+// put owner's token there, that owner wrote the Secret.
+func (w *Writer) wrote(owner client.Object, secret types.NamespacedName, resourceVersion string, token bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if note, ok := w.own[secret]; ok {
 		note.resourceVersion = resourceVersion
 		w.own[secret] = note
 	}
-	if e := w.entry(owner); !slices.Contains(e.wrote, secret) {
+	if e := w.entry(owner); token && !slices.Contains(e.wrote, secret) {
 		e.wrote = append(e.wrote, secret)
 	}
 }

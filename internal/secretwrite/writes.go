@@ -77,7 +77,7 @@ func (w *Writer) ReshapeSource(ctx context.Context, owner client.Object, source 
 // still carries the mark.
 func (w *Writer) Release(ctx context.Context, owner client.Object, source *corev1.Secret) (*corev1.Secret, bool, error) {
 	uid := string(owner.GetUID())
-	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
+	return w.putMetadata(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
 		tokensecret.Release(s, uid)
 		return nil
 	}, func(current *corev1.Secret) (bool, error) {
@@ -89,7 +89,7 @@ func (w *Writer) Release(ctx context.Context, owner client.Object, source *corev
 // (tokensecret.InFlight), before the call, so that another instance waits for its answer;
 // recheck decides whether a Secret found changed may still be written.
 func (w *Writer) NoteInFlight(ctx context.Context, owner client.Object, source *corev1.Secret, f tokensecret.InFlight, recheck Recheck) (*corev1.Secret, bool, error) {
-	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
+	return w.putMetadata(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
 		if s.Annotations == nil {
 			s.Annotations = map[string]string{}
 		}
@@ -102,7 +102,7 @@ func (w *Writer) NoteInFlight(ctx context.Context, owner client.Object, source *
 // update of the owner annotation alone, carrying the resourceVersion read, so exactly one
 // claim lands; recheck decides whether a Secret found changed may still be claimed.
 func (w *Writer) Claim(ctx context.Context, owner client.Object, source *corev1.Secret, recheck Recheck) (*corev1.Secret, bool, error) {
-	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
+	return w.putMetadata(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
 		if s.Annotations == nil {
 			s.Annotations = map[string]string{}
 		}
@@ -140,9 +140,15 @@ func (w *Writer) AddAccessTokenHash(ctx context.Context, owner client.Object, se
 	}, recheck)
 }
 
-// Delete deletes a Secret owner created, if it is still the one of that UID.
-func (w *Writer) Delete(ctx context.Context, key types.NamespacedName, uid types.UID) error {
+// Delete deletes a Secret owner created, if it is still the one of that UID at that
+// resourceVersion: one changed since (released as the source, say) is left, for the next
+// reconcile to judge.
+func (w *Writer) Delete(ctx context.Context, key types.NamespacedName, uid types.UID, resourceVersion string) error {
 	stale := &corev1.Secret{}
 	stale.Namespace, stale.Name = key.Namespace, key.Name
-	return client.IgnoreNotFound(w.Client.Delete(ctx, stale, client.Preconditions{UID: &uid}))
+	err := w.Client.Delete(ctx, stale, client.Preconditions{UID: &uid, ResourceVersion: &resourceVersion})
+	if apierrors.IsConflict(err) {
+		return nil
+	}
+	return client.IgnoreNotFound(err)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,8 +41,30 @@ func ReadRecord(annotations map[string]string) Record {
 		RefreshTokenHash:      annotations[figmav1alpha1.AnnotationRefreshTokenHash],
 		HandledRefreshRequest: annotations[figmav1alpha1.AnnotationHandledRefreshRequest],
 		AccessTokenHash:       annotations[figmav1alpha1.AnnotationAccessTokenHash],
-		AccessTokenHashFor:    parseTime(annotations[figmav1alpha1.AnnotationAccessTokenHashFor]),
+		AccessTokenHashFor:    hashedFor(annotations),
 	}
+}
+
+// hashedFor reads access-token-hash-for, "<refreshed-at> <access-token-hash>": the
+// refreshed-at the hash beside it was computed for. It counts only while access-token-hash
+// is still that hash: an earlier version that writes access-token-hash itself (for its own
+// refreshed-at) leaves this annotation stale.
+func hashedFor(annotations map[string]string) time.Time {
+	at, hash, ok := strings.Cut(annotations[figmav1alpha1.AnnotationAccessTokenHashFor], " ")
+	if !ok || hash == "" || hash != annotations[figmav1alpha1.AnnotationAccessTokenHash] {
+		return time.Time{}
+	}
+	return parseTime(at)
+}
+
+// writeHashedFor records the refreshed-at access-token-hash was computed for, or removes the
+// record when at is zero.
+func writeHashedFor(annotations map[string]string, at time.Time) {
+	if at.IsZero() {
+		delete(annotations, figmav1alpha1.AnnotationAccessTokenHashFor)
+		return
+	}
+	annotations[figmav1alpha1.AnnotationAccessTokenHashFor] = formatTime(at) + " " + annotations[figmav1alpha1.AnnotationAccessTokenHash]
 }
 
 // Keys names the Secret keys a FigmaToken writes.
@@ -65,7 +88,7 @@ func Write(secret *corev1.Secret, keys Keys, accessToken string, r Record) {
 	secret.Annotations[figmav1alpha1.AnnotationRefreshedAt] = formatTime(r.RefreshedAt)
 	secret.Annotations[figmav1alpha1.AnnotationRefreshTokenHash] = r.RefreshTokenHash
 	secret.Annotations[figmav1alpha1.AnnotationAccessTokenHash] = r.AccessTokenHash
-	setTime(secret.Annotations, figmav1alpha1.AnnotationAccessTokenHashFor, r.AccessTokenHashFor)
+	writeHashedFor(secret.Annotations, r.AccessTokenHashFor)
 	NoteInFlight(secret.Annotations, InFlight{}) // answered
 	if r.HandledRefreshRequest == "" {
 		delete(secret.Annotations, figmav1alpha1.AnnotationHandledRefreshRequest)
@@ -183,7 +206,7 @@ func AddAccessTokenHash(secret *corev1.Secret, key, uid string) {
 		secret.Annotations = map[string]string{}
 	}
 	secret.Annotations[figmav1alpha1.AnnotationAccessTokenHash] = AccessTokenFingerprint(uid, string(secret.Data[key]), r.RefreshedAt)
-	setTime(secret.Annotations, figmav1alpha1.AnnotationAccessTokenHashFor, r.RefreshedAt)
+	writeHashedFor(secret.Annotations, r.RefreshedAt)
 }
 
 // setTime sets annotation key to t, or removes it when t is zero.

@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 )
 
 func TestMayWrite(t *testing.T) {
@@ -267,5 +269,22 @@ func TestARenamedExpiresAtKeyTakesItsStaleExpiryAlong(t *testing.T) {
 				t.Fatal("another key changed")
 			}
 		})
+	}
+}
+
+// access-token-hash-for counts only beside the hash it was written with: an earlier version
+// that writes access-token-hash itself (for its own refreshed-at) leaves it stale, and a
+// value another writer puts there later must not be adopted on its account.
+func TestAccessTokenHashForCountsOnlyBesideItsHash(t *testing.T) {
+	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	r := Record{Owner: "ft", RefreshedAt: at, ExpiresAt: at.Add(time.Hour), AccessTokenHash: AccessTokenFingerprint("uid-1", "a1", at), AccessTokenHashFor: at}
+	s := &corev1.Secret{}
+	Write(s, Keys{AccessToken: "accessToken"}, "a1", r)
+	if got := ReadRecord(s.Annotations); got != r {
+		t.Fatalf("record = %+v, want %+v", got, r)
+	}
+	s.Annotations[figmav1alpha1.AnnotationAccessTokenHash] = AccessTokenFingerprint("uid-1", "a2", at.Add(time.Hour))
+	if got := ReadRecord(s.Annotations).AccessTokenHashFor; !got.IsZero() {
+		t.Fatalf("access-token-hash-for read as %s beside another hash, want unknown", got)
 	}
 }
