@@ -41,6 +41,7 @@ func fakeReconciler(t *testing.T) (*figmav1alpha1.FigmaToken, *corev1.Secret, *F
 		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
 	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(ft, secret).WithStatusSubresource(ft).
 		WithIndex(&figmav1alpha1.FigmaToken{}, secretNameIndex, secretNames).
+		WithIndex(&figmav1alpha1.FigmaToken{}, secretRefNameField, secretRefName).
 		WithIndex(&corev1.Secret{}, targetOwnerIndex, controllingFigmaToken).Build()
 	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	up := &countingUpstream{}

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -96,7 +97,7 @@ func (r *FigmaTokenReconciler) observeCached(ctx context.Context, ft *figmav1alp
 	// A record without access-token-hash was written by an earlier version: read, to adopt.
 	// A former target that became the source is read, to be released.
 	if cached.ResourceVersion != obs.SecretVersion || record.Owner != ft.Name || record.RefreshTokenHash == "" || record.AccessTokenHash == "" ||
-		tokensecret.IsTargetOf(cached, obs.UID) {
+		tokensecret.IsTargetOf(cached, obs.UID) || metav1.IsControlledBy(cached, ft) {
 		return obs, false, nil
 	}
 	obs.SecretFound, obs.RefreshTokenHash, obs.Record, obs.AccessTokenSet, obs.TokenHeld = true, record.RefreshTokenHash, record, true, true
@@ -154,7 +155,7 @@ func (r *FigmaTokenReconciler) readSecret(ctx context.Context, namespace, name s
 // the authorization code to start from.
 func seeSource(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, obs *policy.Observation) {
 	obs.SecretFound = true
-	obs.SourceIsTarget = tokensecret.IsTargetOf(secret, obs.UID)
+	obs.SourceIsTarget = madeAsTarget(ft, secret)
 	obs.InFlight = tokensecret.ReadInFlight(secret.Annotations)
 	obs.RefreshTokenHash, obs.CodeHash = "", ""
 	if token := tokensecret.Text(secret, string(ft.Spec.SecretRef.RefreshTokenKey)); token != "" {
@@ -185,13 +186,14 @@ func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1al
 		OwnerStillClaims: claims,
 		WroteBefore:      obs.WroteBefore,
 	}
-	if claim.Owner == "" && !claim.AccessTokenSet && !claim.WroteBefore {
-		// An unclaimed, empty Secret may still be a sibling's, emptied by another writer.
+	if claim.Owner == "" && !claim.AccessTokenSet {
+		// An unclaimed, empty Secret may still be a sibling's, emptied by another writer:
+		// the one that wrote there last keeps it.
 		others, err := r.siblings(ctx, ft)
 		if err != nil {
 			return err
 		}
-		claim.OtherWrote = wroteThere(others)
+		claim.OtherWrote = wroteThere(others, lastWritten(ft, obs))
 	}
 	obs.Claim = tokensecret.MayWrite(claim, ft.Name)
 	return nil

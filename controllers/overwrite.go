@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
@@ -87,5 +88,23 @@ func managesDataKey(fields *metav1.FieldsV1, key string) bool {
 		return false
 	}
 	_, ok := set["f:data"]["f:"+key]
+	return ok
+}
+
+// managesOwnerReference reports whether a managedFields entry (FieldsV1) holds the
+// ownerReference to uid.
+func managesOwnerReference(fields *metav1.FieldsV1, uid types.UID) bool {
+	if fields == nil {
+		return false
+	}
+	var set map[string]map[string]map[string]json.RawMessage
+	if err := json.NewDecoder(fields.GetRawReader()).Decode(&set); err != nil {
+		return false
+	}
+	key, err := json.Marshal(map[string]types.UID{"uid": uid})
+	if err != nil {
+		return false
+	}
+	_, ok := set["f:metadata"]["f:ownerReferences"]["k:"+string(key)]
 	return ok
 }

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,10 +44,10 @@ func (r *FigmaTokenReconciler) siblings(ctx context.Context, ft *figmav1alpha1.F
 }
 
 // wroteThere returns the first of others whose status shows it wrote its token into the
-// Secret they share in place; "" when none did.
-func wroteThere(others []figmav1alpha1.FigmaToken) string {
+// Secret they share in place after since (zero: ever); "" when none did.
+func wroteThere(others []figmav1alpha1.FigmaToken, since time.Time) string {
 	for _, other := range others {
-		if other.Spec.Target == nil && wroteBefore(&other) {
+		if other.Spec.Target == nil && wroteBefore(&other) && other.Status.LastRefreshTime.After(since) {
 			return other.Name
 		}
 	}

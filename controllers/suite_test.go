@@ -95,21 +95,30 @@ func startManager(changes ...func(*operator.Options)) error {
 	for _, change := range changes {
 		change(&opts)
 	}
-	mgr, err := operator.New(restConfig, opts, upstream, clock.RealClock{})
+	stop, err := runManager("manager", opts)
 	if err != nil {
 		return err
+	}
+	stopMgr.Store(&stop)
+	return nil
+}
+
+// runManager starts a manager with opts (the suite's, or another instance beside it); stop
+// stops it and waits until it has.
+func runManager(name string, opts operator.Options) (stop func(), err error) {
+	mgr, err := operator.New(restConfig, opts, upstream, clock.RealClock{})
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager:", err)
+			fmt.Fprintln(os.Stderr, name+":", err)
 		}
 	}()
-	stop := func() { cancel(); <-done }
-	stopMgr.Store(&stop)
-	return nil
+	return func() { cancel(); <-done }, nil
 }
 
 // restartManager stops the running manager and starts a new one, as a restart would.

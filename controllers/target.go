@@ -59,7 +59,7 @@ func (r *FigmaTokenReconciler) releaseSource(ctx context.Context, ft *figmav1alp
 	if s.source == nil {
 		return nil
 	}
-	released, ok, err := r.Secrets.Release(ctx, ft, s.source)
+	released, ok, err := r.Secrets.Release(ctx, ft, s.source, func(current *corev1.Secret) bool { return madeAsTarget(ft, current) })
 	if ok {
 		s.source = released
 		log.FromContext(ctx).Info("the Secret spec.secretRef names was this FigmaToken's target: released it (it is no longer deleted with the FigmaToken)", "secret", released.Name)
@@ -137,6 +137,25 @@ func (r *FigmaTokenReconciler) keepFormerTargetsToken(ctx context.Context, ft *f
 		return nil
 	}
 	return nil
+}
+
+// madeAsTarget reports whether the operator created a Secret as this FigmaToken's target:
+// it carries the target-of mark or, made by an earlier version before the mark existed, its
+// controller reference to the FigmaToken was set by the operator's field manager (as
+// managedFields, read from the API server, show). A reference a person or tool set is theirs.
+func madeAsTarget(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret) bool {
+	if tokensecret.IsTargetOf(secret, string(ft.UID)) {
+		return true
+	}
+	if !metav1.IsControlledBy(secret, ft) {
+		return false
+	}
+	for _, entry := range secret.ManagedFields {
+		if entry.Manager == secretwrite.FieldManager && managesOwnerReference(entry.FieldsV1, ft.UID) {
+			return true
+		}
+	}
+	return false
 }
 
 // isStaleTarget reports whether a Secret is one this FigmaToken created as a target and no

@@ -2,15 +2,12 @@ package controllers_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
@@ -98,19 +95,11 @@ func shards(t *testing.T) {
 	t.Cleanup(func() { restartManager(t) })
 	opts := operator.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SkipNameValidation: true,
 		WatchLabelSelector: selector(shardLabel + "=b")}
-	mgr, err := operator.New(restConfig, opts, upstream, clock.RealClock{})
+	stop, err := runManager("shard b", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "shard b:", err)
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(stop)
 }
 
 // inShard puts a FigmaToken into shard b.
@@ -173,4 +162,25 @@ func TestARelabelDuringARequestedRefreshCostsOneCall(t *testing.T) {
 	f.update(ft, func() { ft.Annotations[figmav1alpha1.AnnotationRefreshRequestedAt] = "2026-11-25T11:00:00Z" })
 	f.g.Eventually(func() string { return f.secret("creds").Annotations[figmav1alpha1.AnnotationHandledRefreshRequest] }).Should(Equal("2026-11-25T11:00:00Z"))
 	f.g.Consistently(func() int { return fake.Calls(rt) }).Should(Equal(3))
+}
+
+// A target an earlier version made (no target-of mark) becomes the source: the operator's
+// own ownerReference on it, which managedFields show it set, is removed all the same, so the
+// garbage collector cannot take the refresh token with the FigmaToken.
+func TestAnEarlierVersionsTargetThatBecomesTheSourceIsReleased(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ft, rt := f.readyTarget("upgraded-target")
+	// Suspended, nothing writes the target: the mark is not put back before the spec change.
+	f.update(ft, func() { ft.Spec.Suspend = true })
+	f.g.Eventually(func() int64 { return f.figmaToken("upgraded-target").Status.ObservedGeneration }).Should(Equal(ft.Generation))
+	made := f.secret("figma-access")
+	f.update(made, func() {
+		delete(made.Annotations, figmav1alpha1.AnnotationTargetOf) // as an earlier version made it
+		made.Data["refreshToken"] = []byte(rt)
+	})
+	f.update(ft, func() { ft.Spec.Target, ft.Spec.SecretRef.Name = nil, "figma-access" })
+
+	f.g.Eventually(func() []metav1.OwnerReference { return f.secret("figma-access").OwnerReferences }).Should(BeEmpty())
+	f.g.Expect(string(f.secret("figma-access").Data["refreshToken"])).To(Equal(rt))
 }

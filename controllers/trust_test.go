@@ -25,6 +25,25 @@ import (
 // The faults a review proved, each through the whole reconcile on a fake client; the
 // envtest suite shows the same against the real API server (controllers/trust_envtest_test.go).
 
+// another is a reconciler of its own (a restarted process, another instance) on the same
+// fake API server, clock and upstream as r.
+func another(r *FigmaTokenReconciler, up amplify.Refresher) *FigmaTokenReconciler {
+	return &FigmaTokenReconciler{Client: r.Client, APIReader: r.APIReader, Secrets: &secretwrite.Writer{Client: r.Client, Reader: r.APIReader},
+		SecretMetadata: r.SecretMetadata, Clock: r.Clock, Upstream: up, Recorder: events.NewFakeRecorder(100), RolloutRestarts: r.RolloutRestarts}
+}
+
+// replaceWholesale replaces Secret "creds" as a generator does: the refresh token, an empty
+// access token, no annotations.
+func replaceWholesale(t *testing.T, c client.Client) {
+	t.Helper()
+	replaced := getSecret(t, c, "creds")
+	replaced.Annotations = nil
+	replaced.Data = map[string][]byte{"refreshToken": []byte("refresh-1"), "accessToken": {}}
+	if err := c.Update(context.Background(), replaced); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // reconcileOnce runs one reconcile of ft and fails the test on an error.
 func reconcileOnce(t *testing.T, r *FigmaTokenReconciler, ft *figmav1alpha1.FigmaToken) ctrl.Result {
 	t.Helper()
@@ -135,6 +154,11 @@ func TestASourceOwnedByItsFigmaTokenIsNeverDeleted(t *testing.T) {
 	}
 }
 
+// secretRefName is what the API server's selectable field spec.secretRef.name selects on.
+func secretRefName(o client.Object) []string {
+	return []string{string(o.(*figmav1alpha1.FigmaToken).Spec.SecretRef.Name)}
+}
+
 // shardView is a shard's cache: it lists only the FigmaTokens of its shard label, as the
 // cache of an instance with --watch-label-selector does.
 type shardView struct {
@@ -186,9 +210,7 @@ func twoFigmaTokens(t *testing.T, sharded bool) (a, b *figmav1alpha1.FigmaToken,
 		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
 	c = fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(a, b, secret).WithStatusSubresource(a).
 		WithIndex(&figmav1alpha1.FigmaToken{}, secretNameIndex, secretNames).
-		WithIndex(&figmav1alpha1.FigmaToken{}, secretRefNameField, func(o client.Object) []string {
-			return []string{string(o.(*figmav1alpha1.FigmaToken).Spec.SecretRef.Name)}
-		}).
+		WithIndex(&figmav1alpha1.FigmaToken{}, secretRefNameField, secretRefName).
 		WithIndex(&corev1.Secret{}, targetOwnerIndex, controllingFigmaToken).Build()
 	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	up = &upstreamDuring{countingUpstream: &countingUpstream{}}
@@ -233,17 +255,11 @@ func TestAWholesaleReplaceLeavesASharedSecretWithItsOwner(t *testing.T) {
 	for _, sharded := range []bool{false, true} {
 		t.Run(fmt.Sprintf("sharded=%v", sharded), func(t *testing.T) {
 			a, b, ra, rb, c, up := twoFigmaTokens(t, sharded)
-			ctx := context.Background()
 			reconcileOnce(t, ra, a)
 			reconcileOnce(t, rb, b)
 			token := string(getSecret(t, c, "creds").Data["accessToken"])
 
-			replaced := getSecret(t, c, "creds")
-			replaced.Annotations = nil
-			replaced.Data = map[string][]byte{"refreshToken": []byte("refresh-1"), "accessToken": {}}
-			if err := c.Update(ctx, replaced); err != nil {
-				t.Fatal(err)
-			}
+			replaceWholesale(t, c)
 			// b first: the one that lost the Secret must not take it now.
 			reconcileOnce(t, rb, b)
 			reconcileOnce(t, ra, a)
@@ -318,8 +334,7 @@ func TestAnOldTargetIsDeletedOnlyOnceTheNewOneHoldsTheToken(t *testing.T) {
 		t.Fatal("no target written")
 	}
 
-	restarted := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
-		Clock: clk, Upstream: failingUpstream{}, Recorder: events.NewFakeRecorder(100)}
+	restarted := another(r, failingUpstream{})
 	clk.Step(45 * time.Minute) // due at 10:39, valid until 11:00
 	updateFigmaToken(t, c, ft, func(ft *figmav1alpha1.FigmaToken) { ft.Spec.Target.Name = "new" })
 	reconcileOnce(t, restarted, ft)
@@ -391,8 +406,7 @@ func TestATokenRefreshedByAnEarlierVersionAfterARollbackIsAdopted(t *testing.T) 
 	}
 
 	up := &countingUpstream{}
-	rolledForward := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
-		Clock: clk, Upstream: up, Recorder: events.NewFakeRecorder(100)}
+	rolledForward := another(r, up)
 	reconcileOnce(t, rolledForward, ft)
 	if up.calls != 0 {
 		t.Fatalf("%d upstream calls after the roll-forward, want 0: the token is this FigmaToken's", up.calls)
@@ -414,7 +428,7 @@ func TestATokenRefreshedByAnEarlierVersionAfterARollbackIsAdopted(t *testing.T) 
 // again for the same token, even with its stamp stripped by another writer.
 func TestARestartedWorkloadIsNotRestartedAgainWhileAnotherIsMissing(t *testing.T) {
 	t.Parallel()
-	ft, _, r, c, clk, _ := fakeReconciler(t)
+	ft, _, r, c, _, _ := fakeReconciler(t)
 	ctx := context.Background()
 	r.RolloutRestarts = true
 	web := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"}}
@@ -445,8 +459,7 @@ func TestARestartedWorkloadIsNotRestartedAgainWhileAnotherIsMissing(t *testing.T
 	if err := c.Update(ctx, web); err != nil {
 		t.Fatal(err)
 	}
-	restarted := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
-		Clock: clk, Upstream: &countingUpstream{}, Recorder: events.NewFakeRecorder(100), RolloutRestarts: true}
+	restarted := another(r, &countingUpstream{})
 	reconcileOnce(t, restarted, ft)
 	if stamp("web") != "" {
 		t.Fatal("web was restarted a second time for the same token after an operator restart")
@@ -474,10 +487,11 @@ func TestARestartedWorkloadIsNotRestartedAgainWhileAnotherIsMissing(t *testing.T
 // it waits for that call's answer instead of calling for the same value.
 func TestARequestedRefreshInFlightIsNotAnsweredTwiceByAnotherInstance(t *testing.T) {
 	t.Parallel()
-	ft, _, oldShard, c, clk, counting := fakeReconciler(t)
+	ft, _, oldShard, c, _, counting := fakeReconciler(t)
 	reconcileOnce(t, oldShard, ft)
-	newShard := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
-		Clock: clk, Upstream: counting, Recorder: events.NewFakeRecorder(100), Sharded: true}
+	oldShard.Sharded = true
+	newShard := another(oldShard, counting)
+	newShard.Sharded = true
 
 	if err := c.Get(context.Background(), client.ObjectKeyFromObject(ft), ft); err != nil {
 		t.Fatal(err)
@@ -525,8 +539,7 @@ func TestMovingTheTargetAfterARestartCostsNoCall(t *testing.T) {
 			token := string(getSecret(t, c, "old").Data["accessToken"])
 
 			up := &countingUpstream{}
-			restarted := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
-				Clock: clk, Upstream: up, Recorder: events.NewFakeRecorder(100)}
+			restarted := another(r, up)
 			clk.Step(10 * time.Minute)
 			updateFigmaToken(t, c, ft, func(ft *figmav1alpha1.FigmaToken) { ft.Spec.Target = move.target })
 			reconcileOnce(t, restarted, ft)
@@ -572,7 +585,7 @@ func TestTheNoteOfACallInFlightIsNoWriteOfTheToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	up := &rejectingUpstream{}
-	r.Upstream = up
+	r.Upstream, r.Sharded = up, true
 	reconcileOnce(t, r, ft)
 	clk.Step(time.Second)
 	reconcileOnce(t, r, ft)
@@ -581,5 +594,65 @@ func TestTheNoteOfACallInFlightIsNoWriteOfTheToken(t *testing.T) {
 	}
 	if up.calls != 1 {
 		t.Fatalf("%d calls, want 1", up.calls)
+	}
+}
+
+// a wrote the Secret first and handed it over to b (the annotation a SecretConflict message
+// gives); both statuses show a token written there. After a wholesale replace the Secret
+// stays with b, which wrote there last, and b restores its kept token without a call.
+func TestAfterAHandOverAWholesaleReplaceLeavesTheSecretWithTheLastWriter(t *testing.T) {
+	t.Parallel()
+	a, b, ra, rb, c, up := twoFigmaTokens(t, false)
+	ctx := context.Background()
+	reconcileOnce(t, ra, a)
+	clk := ra.Clock.(*clocktesting.FakeClock)
+	clk.Step(time.Minute)
+	handed := getSecret(t, c, "creds")
+	handed.Annotations[figmav1alpha1.AnnotationOwner] = "b"
+	if err := c.Update(ctx, handed); err != nil {
+		t.Fatal(err)
+	}
+	reconcileOnce(t, rb, b)
+	reconcileOnce(t, ra, a)
+	token := string(getSecret(t, c, "creds").Data["accessToken"])
+	if s := ra.status(t, a); s.stalled != figmav1alpha1.ReasonSecretConflict {
+		t.Fatalf("a is %+v after the hand-over, want Stalled SecretConflict", s)
+	}
+
+	replaceWholesale(t, c)
+	reconcileOnce(t, ra, a)
+	reconcileOnce(t, rb, b)
+	after := getSecret(t, c, "creds")
+	if owner := after.Annotations[figmav1alpha1.AnnotationOwner]; owner != "b" || string(after.Data["accessToken"]) != token {
+		t.Fatalf("the Secret is %q's with %q, want b's kept token back", owner, after.Data["accessToken"])
+	}
+	if up.calls != 2 {
+		t.Fatalf("%d upstream calls, want 2 (a's token, then b's)", up.calls)
+	}
+}
+
+// With spec.target, the note of a requested refresh in flight is on the source Secret and
+// the token goes to the target: once the target holds the answer the note goes too.
+func TestTheNoteOfACallInFlightGoesOnceTheTargetHoldsTheAnswer(t *testing.T) {
+	t.Parallel()
+	ft, _, r, c, _, up := fakeReconciler(t)
+	r.Sharded = true
+	updateFigmaToken(t, c, ft, func(ft *figmav1alpha1.FigmaToken) { ft.Spec.Target = &figmav1alpha1.TargetSecret{Name: "access"} })
+	reconcileOnce(t, r, ft)
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(ft), ft); err != nil {
+		t.Fatal(err)
+	}
+	ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "2026-11-25T10:05:00Z"}
+	if err := c.Update(context.Background(), ft); err != nil {
+		t.Fatal(err)
+	}
+	reconcileOnce(t, r, ft)
+	if got := getSecret(t, c, "access").Annotations[figmav1alpha1.AnnotationHandledRefreshRequest]; got != "2026-11-25T10:05:00Z" || up.calls != 2 {
+		t.Fatalf("the request was answered %q with %d calls, want it answered with a second call", got, up.calls)
+	}
+	for _, key := range []string{figmav1alpha1.AnnotationRefreshInFlight, figmav1alpha1.AnnotationRefreshInFlightUntil} {
+		if _, ok := getSecret(t, c, "creds").Annotations[key]; ok {
+			t.Fatalf("the source keeps %s after the target got the answer", key)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/policy"
@@ -41,8 +42,23 @@ func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.Figm
 	_, written, err := r.Secrets.Target(ctx, ft, key, s.target, targetShape(ft), got.AccessToken, rec, r.recheckTarget(ft, obs))
 	if written {
 		r.wrote(ft)
+		r.clearInFlight(ctx, ft, s.source)
 	}
 	return key.Name, written, err
+}
+
+// clearInFlight removes the note of a requested refresh in flight from the source Secret once
+// the target holds the answer (in place, the token's own write removes it). A failure is
+// left to the note's deadline.
+func (r *FigmaTokenReconciler) clearInFlight(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret) {
+	noted := func(s *corev1.Secret) bool { return s != nil && tokensecret.ReadInFlight(s.Annotations).Request != "" }
+	if !noted(source) {
+		return
+	}
+	_, _, err := r.Secrets.NoteInFlight(ctx, ft, source, tokensecret.InFlight{}, func(current *corev1.Secret) (bool, error) { return noted(current), nil })
+	if err != nil {
+		log.FromContext(ctx).V(1).Info("the note of the requested refresh stays until its deadline", "secret", source.Name, "reason", reasonOf(err))
+	}
 }
 
 // keepUnderStoredRefreshToken keeps the access token of an exchange under the refresh
@@ -107,10 +123,12 @@ func (r *FigmaTokenReconciler) claimFirst(ctx context.Context, ft *figmav1alpha1
 // noteInFlight records in the source Secret, before the call, that a requested refresh is
 // being answered, so that another instance (the shard a relabelled FigmaToken moves to
 // meanwhile) waits for the answer instead of calling for the same value. Routine refreshes
-// need no note, and neither does a request the kept token answers (no call). It reports
+// need no note, nor does a request the kept token answers (no call), nor an instance that
+// is not sharded (--watch-label-selector): no other instance reconciles its FigmaTokens. It reports
 // whether this FigmaToken may go on, with s and obs updated to what it found.
 func (r *FigmaTokenReconciler) noteInFlight(ctx context.Context, ft *figmav1alpha1.FigmaToken, s *secrets, obs *policy.Observation) (bool, error) {
-	if !obs.RequestPending() || obs.KeptUsable() || s.source == nil {
+	// One instance alone (leader election fences a deposed leader's writes) needs no note.
+	if !r.Sharded || !obs.RequestPending() || obs.KeptUsable() || s.source == nil {
 		return true, nil
 	}
 	f := tokensecret.InFlight{Request: obs.Request, Until: r.Clock.Now().Add(policy.InFlightFor).Truncate(time.Second)}

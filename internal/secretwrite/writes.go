@@ -73,16 +73,14 @@ func (w *Writer) ReshapeSource(ctx context.Context, owner client.Object, source 
 
 // Release takes owner's target-of mark and ownerReference off a Secret it created as a
 // target that spec.secretRef names now (tokensecret.Release), so that it is not deleted with
-// owner; every other field is left as it was. A Secret found changed is released if it
-// still carries the mark.
-func (w *Writer) Release(ctx context.Context, owner client.Object, source *corev1.Secret) (*corev1.Secret, bool, error) {
+// owner; every other field is left as it was. A Secret found changed is released if
+// madeAsTarget still says so.
+func (w *Writer) Release(ctx context.Context, owner client.Object, source *corev1.Secret, madeAsTarget func(*corev1.Secret) bool) (*corev1.Secret, bool, error) {
 	uid := string(owner.GetUID())
 	return w.putMetadata(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
 		tokensecret.Release(s, uid)
 		return nil
-	}, func(current *corev1.Secret) (bool, error) {
-		return current != nil && tokensecret.IsTargetOf(current, uid), nil
-	})
+	}, func(current *corev1.Secret) (bool, error) { return current != nil && madeAsTarget(current), nil })
 }
 
 // NoteInFlight writes into the source Secret that owner's requested refresh is in flight

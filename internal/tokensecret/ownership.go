@@ -18,8 +18,8 @@ type Claim struct {
 	// overwrite, not a foreign Secret.
 	WroteBefore bool
 	// OtherWrote names another existing FigmaToken naming this Secret whose status shows it
-	// wrote its token there: a Secret emptied since (a wholesale replace) is still that
-	// one's, to restore; "" when none.
+	// wrote its token there, and later than this one did: a Secret emptied since (a
+	// wholesale replace) is still that one's, to restore; "" when none.
 	OtherWrote string
 }
 
@@ -45,10 +45,10 @@ func MayWrite(c Claim, self string) Verdict {
 		return Verdict{Why: "the Secret is immutable", Immutable: true}
 	case c.Owner == self:
 		return Verdict{Allowed: true}
-	case c.Owner == "" && c.WroteBefore:
-		return Verdict{Allowed: true}
 	case c.Owner == "" && c.OtherWrote != "":
 		return Verdict{Why: "FigmaToken " + c.OtherWrote + " wrote its token into the Secret, and another writer removed it: that FigmaToken restores it", Owner: c.OtherWrote}
+	case c.Owner == "" && c.WroteBefore:
+		return Verdict{Allowed: true}
 	case c.Owner == "" && c.AccessTokenSet:
 		return Verdict{Why: "the access token key already holds a value not written by a FigmaToken"}
 	case c.Owner == "":

@@ -236,4 +236,7 @@ func StoreRefreshToken(secret *corev1.Secret, key, refreshToken string) {
 	}
 	secret.Data[key] = []byte(refreshToken)
 	delete(secret.Data, figmav1alpha1.SecretKeyCode)
+	if secret.Annotations != nil {
+		NoteInFlight(secret.Annotations, InFlight{}) // answered
+	}
 }

@@ -47,19 +47,15 @@ func IsTargetOf(secret metav1.Object, uid string) bool {
 // Release makes a Secret created as a target of the FigmaToken of uid an ordinary Secret
 // again, for when spec.secretRef names it (it holds the refresh token now): the mark and
 // that FigmaToken's ownerReference go, so neither the operator nor Kubernetes' garbage
-// collector deletes it with the FigmaToken. A Secret without the mark is left as it is,
-// whatever ownerReferences a person or tool put on it. It reports whether anything
-// changed, and changes the object in memory only.
-func Release(secret metav1.Object, uid string) bool {
-	if !IsTargetOf(secret, uid) {
-		return false
-	}
+// collector deletes it with the FigmaToken. Whether the Secret was created as a target is
+// the caller's to judge (the mark, or for an earlier version's target the managedFields):
+// a person's or tool's ownerReference must stay. It changes the object in memory only.
+func Release(secret metav1.Object, uid string) {
 	annotations := maps.Clone(secret.GetAnnotations())
 	delete(annotations, figmav1alpha1.AnnotationTargetOf)
 	secret.SetAnnotations(annotations)
 	secret.SetOwnerReferences(slices.DeleteFunc(slices.Clone(secret.GetOwnerReferences()),
 		func(ref metav1.OwnerReference) bool { return ref.UID == types.UID(uid) }))
-	return true
 }
 
 // Reshape brings an existing target Secret back to what t asks, keeping the access token it
