@@ -193,9 +193,19 @@ func (r *FigmaTokenReconciler) seeDestination(ctx context.Context, ft *figmav1al
 		if err != nil {
 			return err
 		}
-		claim.OtherWrote = wroteThere(others, lastWritten(ft, obs))
+		var since time.Time // a sibling's write counts unless this one wrote there later
+		if obs.WroteBefore {
+			since = lastWritten(ft, obs)
+		}
+		claim.OtherWrote = wroteThere(others, since)
 	}
 	obs.Claim = tokensecret.MayWrite(claim, ft.Name)
+	if obs.Claim.Owner != "" {
+		// Handed over to another FigmaToken: what this one wrote there before is history, not
+		// a token another writer took away (status then drops it too).
+		obs.WroteBefore = false
+		r.Secrets.Unwrote(ft, client.ObjectKeyFromObject(secret))
+	}
 	return nil
 }
 

@@ -92,19 +92,25 @@ func managesDataKey(fields *metav1.FieldsV1, key string) bool {
 }
 
 // managesOwnerReference reports whether a managedFields entry (FieldsV1) holds the
-// ownerReference to uid.
-func managesOwnerReference(fields *metav1.FieldsV1, uid types.UID) bool {
+// ownerReference to uid, and whether it also holds one of the operator's annotations
+// (figma.tokenops.dev/): the write that set the reference set a refresh's record too.
+func managesOwnerReference(fields *metav1.FieldsV1, uid types.UID) (reference, record bool) {
 	if fields == nil {
-		return false
+		return false, false
 	}
 	var set map[string]map[string]map[string]json.RawMessage
 	if err := json.NewDecoder(fields.GetRawReader()).Decode(&set); err != nil {
-		return false
+		return false, false
 	}
 	key, err := json.Marshal(map[string]types.UID{"uid": uid})
 	if err != nil {
-		return false
+		return false, false
 	}
-	_, ok := set["f:metadata"]["f:ownerReferences"]["k:"+string(key)]
-	return ok
+	_, reference = set["f:metadata"]["f:ownerReferences"]["k:"+string(key)]
+	for annotation := range set["f:metadata"]["f:annotations"] {
+		if strings.HasPrefix(annotation, "f:"+figmav1alpha1.AnnotationPrefix) {
+			record = true
+		}
+	}
+	return reference, record
 }

@@ -141,8 +141,10 @@ func (r *FigmaTokenReconciler) keepFormerTargetsToken(ctx context.Context, ft *f
 
 // madeAsTarget reports whether the operator created a Secret as this FigmaToken's target:
 // it carries the target-of mark or, made by an earlier version before the mark existed, its
-// controller reference to the FigmaToken was set by the operator's field manager (as
-// managedFields, read from the API server, show). A reference a person or tool set is theirs.
+// controller reference to the FigmaToken was set by the operator (as managedFields, read
+// from the API server, show): by its field manager, or in the write that set a refresh's
+// record (v0.1.0 wrote without a field manager of its own: the binary's name, "manager").
+// A reference a person or tool set is theirs.
 func madeAsTarget(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret) bool {
 	if tokensecret.IsTargetOf(secret, string(ft.UID)) {
 		return true
@@ -151,7 +153,8 @@ func madeAsTarget(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret) bool {
 		return false
 	}
 	for _, entry := range secret.ManagedFields {
-		if entry.Manager == secretwrite.FieldManager && managesOwnerReference(entry.FieldsV1, ft.UID) {
+		reference, record := managesOwnerReference(entry.FieldsV1, ft.UID)
+		if reference && (record || entry.Manager == secretwrite.FieldManager) {
 			return true
 		}
 	}

@@ -6,9 +6,11 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/internal/operator"
@@ -180,6 +182,26 @@ func TestAnEarlierVersionsTargetThatBecomesTheSourceIsReleased(t *testing.T) {
 		made.Data["refreshToken"] = []byte(rt)
 	})
 	f.update(ft, func() { ft.Spec.Target, ft.Spec.SecretRef.Name = nil, "figma-access" })
+
+	f.g.Eventually(func() []metav1.OwnerReference { return f.secret("figma-access").OwnerReferences }).Should(BeEmpty())
+	f.g.Expect(string(f.secret("figma-access").Data["refreshToken"])).To(Equal(rt))
+}
+
+// The same for a target v0.1.0 made: it wrote without a field manager of its own (the
+// binary's name, "manager", in managedFields), in the write that set the refresh's record.
+// A GitOps sync points spec.secretRef at it and removes spec.target at once; the operator's
+// reference goes, while the FigmaToken is suspended too.
+func TestAV010TargetThatBecomesTheSourceIsReleased(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	rt := uniqueToken("v010")
+	ft := f.createFigmaToken("legacy", "figma-access", func(ft *figmav1alpha1.FigmaToken) { ft.Spec.Suspend = true })
+	legacy := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "figma-access", Namespace: f.ns, Annotations: map[string]string{
+		figmav1alpha1.AnnotationOwner:     "legacy",
+		figmav1alpha1.AnnotationExpiresAt: "2026-11-25T11:00:00Z", figmav1alpha1.AnnotationRefreshedAt: "2026-11-25T10:00:00Z",
+	}}, StringData: map[string]string{"accessToken": "from-v0.1.0", "refreshToken": rt}}
+	f.g.Expect(ctrl.SetControllerReference(ft, legacy, k8s.Scheme())).To(Succeed())
+	f.g.Expect(k8s.Create(context.Background(), legacy, client.FieldOwner("manager"))).To(Succeed())
 
 	f.g.Eventually(func() []metav1.OwnerReference { return f.secret("figma-access").OwnerReferences }).Should(BeEmpty())
 	f.g.Expect(string(f.secret("figma-access").Data["refreshToken"])).To(Equal(rt))

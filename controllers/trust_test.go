@@ -656,3 +656,50 @@ func TestTheNoteOfACallInFlightGoesOnceTheTargetHoldsTheAnswer(t *testing.T) {
 		}
 	}
 }
+
+// handOver annotates Secret "creds" for the FigmaToken named to, as the SecretConflict
+// message tells a user to.
+func handOver(t *testing.T, c client.Client, to string) {
+	t.Helper()
+	s := getSecret(t, c, "creds")
+	s.Annotations[figmav1alpha1.AnnotationOwner] = to
+	if err := c.Update(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// a writes, hands the Secret to b (which writes a newer token), and b hands it back (a writes
+// its kept, older token back). After a wholesale replace the Secret is a's: a hand-over ends
+// the other's claim, whatever the age of the tokens.
+func TestAfterAHandOverAndBackAWholesaleReplaceLeavesTheSecretWithItsOwner(t *testing.T) {
+	t.Parallel()
+	a, b, ra, rb, c, up := twoFigmaTokens(t, false)
+	clk := ra.Clock.(*clocktesting.FakeClock)
+	reconcileOnce(t, ra, a)
+	token := string(getSecret(t, c, "creds").Data["accessToken"])
+	clk.Step(time.Minute)
+	handOver(t, c, "b")
+	reconcileOnce(t, rb, b)
+	reconcileOnce(t, ra, a)
+	clk.Step(time.Minute)
+	handOver(t, c, "a")
+	reconcileOnce(t, ra, a)
+	reconcileOnce(t, rb, b)
+	if got := string(getSecret(t, c, "creds").Data["accessToken"]); got != token {
+		t.Fatalf("after the hand-back the Secret holds %q, want a's kept token %q", got, token)
+	}
+
+	replaceWholesale(t, c)
+	reconcileOnce(t, rb, b)
+	reconcileOnce(t, ra, a)
+	after := getSecret(t, c, "creds")
+	if owner := after.Annotations[figmav1alpha1.AnnotationOwner]; owner != "a" || string(after.Data["accessToken"]) != token {
+		t.Fatalf("the Secret is %q's with %q, want a's kept token back", owner, after.Data["accessToken"])
+	}
+	if s := rb.status(t, b); s.stalled != figmav1alpha1.ReasonSecretConflict {
+		t.Fatalf("b is %+v, want Stalled SecretConflict", s)
+	}
+	if up.calls != 2 {
+		t.Fatalf("%d upstream calls, want 2 (a's token, then b's)", up.calls)
+	}
+}

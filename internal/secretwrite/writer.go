@@ -228,6 +228,15 @@ func (w *Writer) Size() (owners, secrets int) {
 	return len(w.owners), len(w.own)
 }
 
+// Unwrote forgets that owner wrote secret: the Secret was handed over to another FigmaToken,
+// so a Secret without owner's token is no longer one another writer overwrote.
+func (w *Writer) Unwrote(owner client.Object, secret types.NamespacedName) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	e := w.entry(owner)
+	e.wrote = slices.DeleteFunc(e.wrote, func(s types.NamespacedName) bool { return s == secret })
+}
+
 // Wrote reports whether a write of secret for owner (of its UID) landed in this process.
 func (w *Writer) Wrote(owner client.Object, secret types.NamespacedName) bool {
 	w.mu.Lock()

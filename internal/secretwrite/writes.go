@@ -139,14 +139,10 @@ func (w *Writer) AddAccessTokenHash(ctx context.Context, owner client.Object, se
 }
 
 // Delete deletes a Secret owner created, if it is still the one of that UID at that
-// resourceVersion: one changed since (released as the source, say) is left, for the next
-// reconcile to judge.
+// resourceVersion: one changed since (released as the source, say) is left, and the
+// conflict returned, for a retried reconcile to judge it afresh.
 func (w *Writer) Delete(ctx context.Context, key types.NamespacedName, uid types.UID, resourceVersion string) error {
 	stale := &corev1.Secret{}
 	stale.Namespace, stale.Name = key.Namespace, key.Name
-	err := w.Client.Delete(ctx, stale, client.Preconditions{UID: &uid, ResourceVersion: &resourceVersion})
-	if apierrors.IsConflict(err) {
-		return nil
-	}
-	return client.IgnoreNotFound(err)
+	return client.IgnoreNotFound(w.Client.Delete(ctx, stale, client.Preconditions{UID: &uid, ResourceVersion: &resourceVersion}))
 }
