@@ -20,14 +20,14 @@ import (
 // restart does not lose the restart; stamps already sent are remembered, and recorded in
 // status per workload (rolloutRestartsSent) until every workload has its stamp, when status
 // records the token (obs.RestartedFor). So a workload is not patched again for the same
-// token, after an operator restart either, and whatever another writer did to its stamp. A failure is a Warning Event and is retried at the next
-// reconcile; the token itself is fine.
+// token, after an operator restart either, and whatever another writer did to its stamp.
+// A failure is a Warning Event and is retried at the next reconcile; the token itself is fine.
 func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) {
-	stamp := obs.Record.RefreshedAt.UTC().Format(time.RFC3339)
+	stamp := restartStamp(obs.Record.RefreshedAt)
 	allSent := true
 	for _, target := range ft.Spec.RolloutRestartTargets {
 		w := workload{kind: target.Kind, name: string(target.Name)}
-		if r.memory.restartSent(ft, w, stamp) || sentPerStatus(ft, w, obs.Record.RefreshedAt) {
+		if r.restartedFor(ft, w, obs.Record.RefreshedAt) {
 			continue
 		}
 		if !r.RolloutRestarts {
@@ -53,9 +53,15 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 	}
 }
 
-// sentPerStatus reports whether status records the workload as restarted for the token
-// refreshed at refreshedAt while others were not yet.
-func sentPerStatus(ft *figmav1alpha1.FigmaToken, w workload, refreshedAt time.Time) bool {
+// restartStamp is the restartedAt stamp for the token refreshed at refreshedAt.
+func restartStamp(refreshedAt time.Time) string { return refreshedAt.UTC().Format(time.RFC3339) }
+
+// restartedFor reports whether the workload was restarted for the token refreshed at
+// refreshedAt: by this process (memory), or as status records while others were not yet.
+func (r *FigmaTokenReconciler) restartedFor(ft *figmav1alpha1.FigmaToken, w workload, refreshedAt time.Time) bool {
+	if r.memory.restartSent(ft, w, restartStamp(refreshedAt)) {
+		return true
+	}
 	for _, sent := range ft.Status.RolloutRestartsSent {
 		if sent.Kind == w.kind && string(sent.Name) == w.name && sent.RestartedFor.Equal(&metav1.Time{Time: refreshedAt}) {
 			return true
@@ -75,11 +81,9 @@ func (r *FigmaTokenReconciler) restartsSent(ft *figmav1alpha1.FigmaToken, obs po
 	if !r.RolloutRestarts || token.IsZero() || !token.After(obs.RestartedFor) {
 		return nil
 	}
-	stamp := token.UTC().Format(time.RFC3339)
 	var sent []figmav1alpha1.RolloutRestartSent
 	for _, target := range ft.Spec.RolloutRestartTargets {
-		w := workload{kind: target.Kind, name: string(target.Name)}
-		if r.memory.restartSent(ft, w, stamp) || sentPerStatus(ft, w, token) {
+		if r.restartedFor(ft, workload{kind: target.Kind, name: string(target.Name)}, token) {
 			sent = append(sent, figmav1alpha1.RolloutRestartSent{RolloutRestartTarget: target, RestartedFor: metav1.NewTime(token.UTC())})
 		}
 	}

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -84,16 +85,12 @@ func (r *FigmaTokenReconciler) syncTarget(ctx context.Context, ft *figmav1alpha1
 // ownerReference and target-of mark) whose name is no longer spec.target.name, and never the
 // Secret spec.secretRef names: that one holds the refresh token.
 func (r *FigmaTokenReconciler) deleteStaleTargets(ctx context.Context, ft *figmav1alpha1.FigmaToken) error {
-	owned := &metav1.PartialObjectMetadataList{}
-	owned.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
-	if err := r.SecretMetadata.List(ctx, owned, client.InNamespace(ft.Namespace), client.MatchingFields{targetOwnerIndex: ft.Name}); err != nil {
-		return fmt.Errorf("listing the Secrets FigmaToken %s created: %w", ft.Name, err)
+	stale, err := r.staleTargets(ctx, ft)
+	if err != nil {
+		return err
 	}
-	for i := range owned.Items {
-		secret := &owned.Items[i]
-		if !isStaleTarget(ft, secret) {
-			continue
-		}
+	for i := range stale {
+		secret := &stale[i]
 		// The version the cache shows: a Secret released or changed since is not deleted.
 		if err := r.Secrets.Delete(ctx, client.ObjectKeyFromObject(secret), secret.UID, secret.ResourceVersion); err != nil {
 			return fmt.Errorf("deleting Secret %s: %w", secret.Name, err)
@@ -113,16 +110,12 @@ func (r *FigmaTokenReconciler) keepFormerTargetsToken(ctx context.Context, ft *f
 	if obs.Valid() || !obs.Kept.ExpiresAt.IsZero() || obs.RefreshTokenHash == "" {
 		return nil
 	}
-	owned := &metav1.PartialObjectMetadataList{}
-	owned.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
-	if err := r.SecretMetadata.List(ctx, owned, client.InNamespace(ft.Namespace), client.MatchingFields{targetOwnerIndex: ft.Name}); err != nil {
-		return fmt.Errorf("listing the Secrets FigmaToken %s created: %w", ft.Name, err)
+	stale, err := r.staleTargets(ctx, ft)
+	if err != nil {
+		return err
 	}
-	for i := range owned.Items {
-		if !isStaleTarget(ft, &owned.Items[i]) {
-			continue
-		}
-		former, err := r.readSecret(ctx, ft.Namespace, owned.Items[i].Name)
+	for _, meta := range stale {
+		former, err := r.readSecret(ctx, ft.Namespace, meta.Name)
 		if err != nil || former == nil {
 			return err
 		}
@@ -159,6 +152,17 @@ func madeAsTarget(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret) bool {
 		}
 	}
 	return false
+}
+
+// staleTargets lists, from the metadata cache, the Secrets this FigmaToken created as a
+// target and no longer needs (isStaleTarget).
+func (r *FigmaTokenReconciler) staleTargets(ctx context.Context, ft *figmav1alpha1.FigmaToken) ([]metav1.PartialObjectMetadata, error) {
+	owned := &metav1.PartialObjectMetadataList{}
+	owned.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("SecretList"))
+	if err := r.SecretMetadata.List(ctx, owned, client.InNamespace(ft.Namespace), client.MatchingFields{targetOwnerIndex: ft.Name}); err != nil {
+		return nil, fmt.Errorf("listing the Secrets FigmaToken %s created: %w", ft.Name, err)
+	}
+	return slices.DeleteFunc(owned.Items, func(m metav1.PartialObjectMetadata) bool { return !isStaleTarget(ft, &m) }), nil
 }
 
 // isStaleTarget reports whether a Secret is one this FigmaToken created as a target and no

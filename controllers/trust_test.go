@@ -67,12 +67,28 @@ func getSecret(t *testing.T, c client.Client, name string) *corev1.Secret {
 	return s
 }
 
+// requestRefresh re-reads ft and sets its refresh-requested-at annotation to value.
+func requestRefresh(t *testing.T, c client.Client, ft *figmav1alpha1.FigmaToken, value string) {
+	t.Helper()
+	refetch(t, c, ft)
+	ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: value}
+	if err := c.Update(context.Background(), ft); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// refetch reads obj again from the fake API server.
+func refetch(t *testing.T, c client.Client, obj client.Object) {
+	t.Helper()
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // updateFigmaToken re-reads ft, changes it and writes it back as a spec change.
 func updateFigmaToken(t *testing.T, c client.Client, ft *figmav1alpha1.FigmaToken, change func(*figmav1alpha1.FigmaToken)) {
 	t.Helper()
-	if err := c.Get(context.Background(), client.ObjectKeyFromObject(ft), ft); err != nil {
-		t.Fatal(err)
-	}
+	refetch(t, c, ft)
 	change(ft)
 	ft.Generation++
 	if err := c.Update(context.Background(), ft); err != nil {
@@ -127,12 +143,8 @@ func TestASourceOwnedByItsFigmaTokenIsNeverDeleted(t *testing.T) {
 	t.Parallel()
 	ft, secret, r, c, _, _ := fakeReconciler(t)
 	ctx := context.Background()
-	if err := c.Get(ctx, client.ObjectKeyFromObject(ft), ft); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(secret), secret); err != nil {
-		t.Fatal(err)
-	}
+	refetch(t, c, ft)
+	refetch(t, c, secret)
 	if err := ctrl.SetControllerReference(ft, secret, c.Scheme()); err != nil {
 		t.Fatal(err)
 	}
@@ -396,9 +408,7 @@ func TestATokenRefreshedByAnEarlierVersionAfterARollbackIsAdopted(t *testing.T) 
 	if err := c.Update(ctx, earlier); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(ft), ft); err != nil {
-		t.Fatal(err)
-	}
+	refetch(t, c, ft)
 	ft.Status.LastRefreshTime = &metav1.Time{Time: refreshedAt}
 	ft.Status.ExpiresAt = &metav1.Time{Time: refreshedAt.Add(time.Hour)}
 	if err := c.Status().Update(ctx, ft); err != nil {
@@ -452,9 +462,7 @@ func TestARestartedWorkloadIsNotRestartedAgainWhileAnotherIsMissing(t *testing.T
 		t.Fatalf("web's stamp is %q, want %s", stamp("web"), token)
 	}
 
-	if err := c.Get(ctx, client.ObjectKeyFromObject(web), web); err != nil {
-		t.Fatal(err)
-	}
+	refetch(t, c, web)
 	delete(web.Spec.Template.Annotations, figmav1alpha1.AnnotationRestartedAt)
 	if err := c.Update(ctx, web); err != nil {
 		t.Fatal(err)
@@ -493,13 +501,7 @@ func TestARequestedRefreshInFlightIsNotAnsweredTwiceByAnotherInstance(t *testing
 	newShard := another(oldShard, counting)
 	newShard.Sharded = true
 
-	if err := c.Get(context.Background(), client.ObjectKeyFromObject(ft), ft); err != nil {
-		t.Fatal(err)
-	}
-	ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "2026-11-25T10:05:00Z"}
-	if err := c.Update(context.Background(), ft); err != nil {
-		t.Fatal(err)
-	}
+	requestRefresh(t, c, ft, "2026-11-25T10:05:00Z")
 	var waited ctrl.Result
 	oldShard.Upstream = &upstreamDuring{countingUpstream: counting, during: func() { waited = reconcileOnce(t, newShard, ft) }}
 	reconcileOnce(t, oldShard, ft)
@@ -577,13 +579,7 @@ func (u *rejectingUpstream) Exchange(context.Context, amplify.ExchangeRequest) (
 func TestTheNoteOfACallInFlightIsNoWriteOfTheToken(t *testing.T) {
 	t.Parallel()
 	ft, _, r, c, clk, _ := fakeReconciler(t)
-	if err := c.Get(context.Background(), client.ObjectKeyFromObject(ft), ft); err != nil {
-		t.Fatal(err)
-	}
-	ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "2026-11-25T09:00:00Z"}
-	if err := c.Update(context.Background(), ft); err != nil {
-		t.Fatal(err)
-	}
+	requestRefresh(t, c, ft, "2026-11-25T09:00:00Z")
 	up := &rejectingUpstream{}
 	r.Upstream, r.Sharded = up, true
 	reconcileOnce(t, r, ft)
@@ -639,13 +635,7 @@ func TestTheNoteOfACallInFlightGoesOnceTheTargetHoldsTheAnswer(t *testing.T) {
 	r.Sharded = true
 	updateFigmaToken(t, c, ft, func(ft *figmav1alpha1.FigmaToken) { ft.Spec.Target = &figmav1alpha1.TargetSecret{Name: "access"} })
 	reconcileOnce(t, r, ft)
-	if err := c.Get(context.Background(), client.ObjectKeyFromObject(ft), ft); err != nil {
-		t.Fatal(err)
-	}
-	ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "2026-11-25T10:05:00Z"}
-	if err := c.Update(context.Background(), ft); err != nil {
-		t.Fatal(err)
-	}
+	requestRefresh(t, c, ft, "2026-11-25T10:05:00Z")
 	reconcileOnce(t, r, ft)
 	if got := getSecret(t, c, "access").Annotations[figmav1alpha1.AnnotationHandledRefreshRequest]; got != "2026-11-25T10:05:00Z" || up.calls != 2 {
 		t.Fatalf("the request was answered %q with %d calls, want it answered with a second call", got, up.calls)

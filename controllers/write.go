@@ -124,10 +124,10 @@ func (r *FigmaTokenReconciler) claimFirst(ctx context.Context, ft *figmav1alpha1
 // being answered, so that another instance (the shard a relabelled FigmaToken moves to
 // meanwhile) waits for the answer instead of calling for the same value. Routine refreshes
 // need no note, nor does a request the kept token answers (no call), nor an instance that
-// is not sharded (--watch-label-selector): no other instance reconciles its FigmaTokens. It reports
-// whether this FigmaToken may go on, with s and obs updated to what it found.
+// is not sharded: no other instance reconciles its FigmaTokens (leader election fences a
+// deposed leader's writes). It reports whether this FigmaToken may go on, with s and obs
+// updated to what it found.
 func (r *FigmaTokenReconciler) noteInFlight(ctx context.Context, ft *figmav1alpha1.FigmaToken, s *secrets, obs *policy.Observation) (bool, error) {
-	// One instance alone (leader election fences a deposed leader's writes) needs no note.
 	if !r.Sharded || !obs.RequestPending() || obs.KeptUsable() || s.source == nil {
 		return true, nil
 	}
