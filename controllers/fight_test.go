@@ -16,20 +16,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/secretwrite"
+	"github.com/tokenops/figma-token-operator/internal/upstream"
 )
 
 // countingUpstream issues one-hour tokens and counts the calls.
 type countingUpstream struct{ calls int }
 
-func (u *countingUpstream) Refresh(context.Context, amplify.RefreshRequest) (amplify.RefreshResult, error) {
+func (u *countingUpstream) Refresh(context.Context, upstream.RefreshRequest) (upstream.Result, error) {
 	u.calls++
-	return amplify.RefreshResult{AccessToken: fmt.Sprintf("access-%d", u.calls), ExpiresIn: 3600}, nil
+	return upstream.Result{AccessToken: fmt.Sprintf("access-%d", u.calls), ExpiresIn: 3600}, nil
 }
 
-func (u *countingUpstream) Exchange(context.Context, amplify.ExchangeRequest) (amplify.ExchangeResult, error) {
-	return amplify.ExchangeResult{}, nil
+func (u *countingUpstream) Exchange(context.Context, upstream.ExchangeRequest) (upstream.Result, error) {
+	return upstream.Result{}, nil
 }
 
 // fakeReconciler is FigmaToken inPlaceFigmaToken() on Secret "creds" (refresh token

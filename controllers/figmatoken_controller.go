@@ -15,10 +15,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/metrics"
 	"github.com/tokenops/figma-token-operator/internal/policy"
 	"github.com/tokenops/figma-token-operator/internal/secretwrite"
+	"github.com/tokenops/figma-token-operator/internal/upstream"
 )
 
 // FigmaTokenReconciler keeps the access token in each FigmaToken's Secret fresh.
@@ -34,7 +34,7 @@ type FigmaTokenReconciler struct {
 	// SecretMetadata lists Secret metadata from the cache, to find the target Secrets a
 	// FigmaToken created.
 	SecretMetadata client.Reader
-	Upstream       amplify.Refresher
+	Upstream       upstream.Refresher
 	Recorder       recorder.EventRecorder
 	Clock          clock.PassiveClock
 	// RolloutRestarts allows patching the workloads in spec.rolloutRestartTargets

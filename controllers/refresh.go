@@ -47,7 +47,7 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	// A token written before and put back after another writer's overwrite is not news.
 	announce = announce && !got.Written
 	if err != nil {
-		// err is an *amplify.Error: code, status and request ID, never a token.
+		// err is an *upstream.Error: code, status and request ID, never a token.
 		logger.Error(err, "refresh failed", "codeExchange", obs.RefreshTokenHash == "")
 		f := policy.UpstreamFailure(*upstreamError(err), obs)
 		// The backoff counts from the attempt's start: a call that hung until its 30 s

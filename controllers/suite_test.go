@@ -19,6 +19,7 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/harness"
 	"github.com/tokenops/figma-token-operator/internal/operator"
+	"github.com/tokenops/figma-token-operator/internal/upstream"
 	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
@@ -30,7 +31,7 @@ var (
 	restConfig *rest.Config
 	k8s        client.Client
 	fake       *fakeamplify.Server
-	upstream   amplify.Refresher
+	amplifyAPI upstream.Refresher
 	logs       = &harness.Output{} // the manager's logs
 	stopMgr    atomic.Pointer[func()]
 	// endpoint serves fake on loopback; tests take it down and bring it back.
@@ -64,7 +65,7 @@ func runSuite(m *testing.M) int {
 	defer endpoint.Down()
 	fake = endpoint.Fake
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	upstream, err = amplify.New(context.Background(), amplify.Options{
+	amplifyAPI, err = amplify.New(context.Background(), amplify.Options{
 		Endpoint: endpoint.URL, Region: harness.Region, CallTimeout: 5 * time.Second, MaxRetryBackoff: 50 * time.Millisecond,
 		ExtraConfig: []func(*config.LoadOptions) error{
 			config.WithCredentialsProvider(credentials.StaticCredentialsProvider{Value: harness.Credentials}),
@@ -106,7 +107,7 @@ func startManager(changes ...func(*operator.Options)) error {
 // runManager starts a manager with opts (the suite's, or another instance beside it); stop
 // stops it and waits until it has.
 func runManager(name string, opts operator.Options) (stop func(), err error) {
-	mgr, err := operator.New(restConfig, opts, upstream, clock.RealClock{})
+	mgr, err := operator.New(restConfig, opts, amplifyAPI, clock.RealClock{})
 	if err != nil {
 		return nil, err
 	}

@@ -17,9 +17,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/policy"
 	"github.com/tokenops/figma-token-operator/internal/secretwrite"
+	"github.com/tokenops/figma-token-operator/internal/upstream"
 )
 
 // The faults a review proved, each through the whole reconcile on a fake client; the
@@ -27,7 +27,7 @@ import (
 
 // another is a reconciler of its own (a restarted process, another instance) on the same
 // fake API server, clock and upstream as r.
-func another(r *FigmaTokenReconciler, up amplify.Refresher) *FigmaTokenReconciler {
+func another(r *FigmaTokenReconciler, up upstream.Refresher) *FigmaTokenReconciler {
 	return &FigmaTokenReconciler{Client: r.Client, APIReader: r.APIReader, Secrets: &secretwrite.Writer{Client: r.Client, Reader: r.APIReader},
 		SecretMetadata: r.SecretMetadata, Clock: r.Clock, Upstream: up, Recorder: events.NewFakeRecorder(100), RolloutRestarts: r.RolloutRestarts}
 }
@@ -201,7 +201,7 @@ type upstreamDuring struct {
 	during func()
 }
 
-func (u *upstreamDuring) Refresh(ctx context.Context, req amplify.RefreshRequest) (amplify.RefreshResult, error) {
+func (u *upstreamDuring) Refresh(ctx context.Context, req upstream.RefreshRequest) (upstream.Result, error) {
 	if during := u.during; during != nil {
 		u.during = nil
 		during()
@@ -326,12 +326,12 @@ func TestAcrossShardsASecretWhoseOwnerIsDeletedIsTakenOver(t *testing.T) {
 // failingUpstream answers every call with a transient failure (a 503).
 type failingUpstream struct{}
 
-func (failingUpstream) Refresh(context.Context, amplify.RefreshRequest) (amplify.RefreshResult, error) {
-	return amplify.RefreshResult{}, &amplify.Error{Kind: amplify.Transient, HTTPStatus: 503}
+func (failingUpstream) Refresh(context.Context, upstream.RefreshRequest) (upstream.Result, error) {
+	return upstream.Result{}, &upstream.Error{Kind: upstream.Transient, HTTPStatus: 503}
 }
 
-func (failingUpstream) Exchange(context.Context, amplify.ExchangeRequest) (amplify.ExchangeResult, error) {
-	return amplify.ExchangeResult{}, &amplify.Error{Kind: amplify.Transient, HTTPStatus: 503}
+func (failingUpstream) Exchange(context.Context, upstream.ExchangeRequest) (upstream.Result, error) {
+	return upstream.Result{}, &upstream.Error{Kind: upstream.Transient, HTTPStatus: 503}
 }
 
 // spec.target renamed when a refresh is due (so the old target's token does not do) while
@@ -564,13 +564,13 @@ func TestMovingTheTargetAfterARestartCostsNoCall(t *testing.T) {
 // rejectingUpstream refuses every refresh token, as for a revoked grant.
 type rejectingUpstream struct{ calls int }
 
-func (u *rejectingUpstream) Refresh(context.Context, amplify.RefreshRequest) (amplify.RefreshResult, error) {
+func (u *rejectingUpstream) Refresh(context.Context, upstream.RefreshRequest) (upstream.Result, error) {
 	u.calls++
-	return amplify.RefreshResult{}, &amplify.Error{Kind: amplify.Rejected, HTTPStatus: 400, Code: "InvalidParameterException"}
+	return upstream.Result{}, &upstream.Error{Kind: upstream.Rejected, HTTPStatus: 400, Code: "InvalidParameterException"}
 }
 
-func (u *rejectingUpstream) Exchange(context.Context, amplify.ExchangeRequest) (amplify.ExchangeResult, error) {
-	return amplify.ExchangeResult{}, nil
+func (u *rejectingUpstream) Exchange(context.Context, upstream.ExchangeRequest) (upstream.Result, error) {
+	return upstream.Result{}, nil
 }
 
 // A new FigmaToken that carries a refresh request and whose first call is rejected: the note

@@ -8,12 +8,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/metrics"
 	"github.com/tokenops/figma-token-operator/internal/policy"
 	"github.com/tokenops/figma-token-operator/internal/schedule"
 	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
+	"github.com/tokenops/figma-token-operator/internal/upstream"
 )
 
 // Every upstream call goes through obtain.
@@ -36,7 +36,7 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 	// Only a kept exchange matters beyond its access token: its code is spent.
 	haveKept = haveKept && kept.RefreshToken != ""
 	got := secretwrite.Token{SentAt: r.Clock.Now(), CredentialHash: obs.CredentialHash(), Request: obs.Request}
-	var result amplify.RefreshResult
+	var result upstream.Result
 	var err error
 	switch {
 	case obs.RefreshTokenHash != "" || haveKept:
@@ -44,22 +44,21 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 		if haveKept {
 			token, got.RefreshToken = kept.RefreshToken, kept.RefreshToken
 		}
-		result, err = r.Upstream.Refresh(ctx, amplify.RefreshRequest{ClientID: ft.Spec.ClientID, RefreshToken: token})
+		result, err = r.Upstream.Refresh(ctx, upstream.RefreshRequest{Client: upstream.Client{ID: ft.Spec.ClientID}, RefreshToken: token})
 	default:
-		var exchanged amplify.ExchangeResult
-		exchanged, err = r.Upstream.Exchange(ctx, amplify.ExchangeRequest{
-			ClientID:    ft.Spec.ClientID,
+		result, err = r.Upstream.Exchange(ctx, upstream.ExchangeRequest{
+			Client:      upstream.Client{ID: ft.Spec.ClientID},
 			Code:        tokensecret.Text(source, figmav1alpha1.SecretKeyCode),
 			RedirectURI: tokensecret.Text(source, figmav1alpha1.SecretKeyRedirectURI),
 		})
-		result, got.RefreshToken = exchanged.RefreshResult, exchanged.RefreshToken
+		got.RefreshToken = result.RefreshToken
 	}
 	took := r.Clock.Since(got.SentAt)
 	if err == nil {
 		got.AccessToken = result.AccessToken
 		got.ExpiresAt, err = schedule.Expiry(got.SentAt, r.Clock.Now(), result.ExpiresIn)
 		if err != nil {
-			err = &amplify.Error{Kind: amplify.Transient, HTTPStatus: 200, Detail: err.Error()}
+			err = &upstream.Error{Kind: upstream.Transient, HTTPStatus: 200, Detail: err.Error()}
 		}
 	}
 	metrics.ObserveRefresh(ft.Namespace, ft.Name, policy.Result(upstreamError(err)), took)
@@ -85,15 +84,15 @@ func (r *FigmaTokenReconciler) keptInfo(ft *figmav1alpha1.FigmaToken) policy.Kep
 func refreshedAt(t secretwrite.Token) time.Time { return t.SentAt.UTC().Truncate(time.Second) }
 
 // upstreamError maps a failed call to what policy knows of it: its kind and what may be
-// shown (an *amplify.Error carries no message text and no token); nil for none.
+// shown (an *upstream.Error carries no message text and no token); nil for none.
 func upstreamError(err error) *policy.UpstreamError {
 	if err == nil {
 		return nil
 	}
-	var aerr *amplify.Error
+	var aerr *upstream.Error
 	if !errors.As(err, &aerr) {
-		aerr = &amplify.Error{Kind: amplify.Transient, Detail: "request failed"}
+		aerr = &upstream.Error{Kind: upstream.Transient, Detail: "request failed"}
 	}
-	kinds := map[amplify.Kind]policy.UpstreamKind{amplify.Rejected: policy.UpstreamRejected, amplify.AccessDenied: policy.UpstreamAccessDenied}
+	kinds := map[upstream.Kind]policy.UpstreamKind{upstream.Rejected: policy.UpstreamRejected, upstream.AccessDenied: policy.UpstreamAccessDenied}
 	return &policy.UpstreamError{Kind: kinds[aerr.Kind], Shown: aerr.Error()}
 }

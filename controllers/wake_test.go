@@ -14,20 +14,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
-	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/secretwrite"
+	"github.com/tokenops/figma-token-operator/internal/upstream"
 )
 
 // hangingUpstream answers every call with a timeout after its deadline has passed.
 type hangingUpstream struct{ clock *clocktesting.FakeClock }
 
-func (h hangingUpstream) Refresh(context.Context, amplify.RefreshRequest) (amplify.RefreshResult, error) {
+func (h hangingUpstream) Refresh(context.Context, upstream.RefreshRequest) (upstream.Result, error) {
 	h.clock.Step(30 * time.Second)
-	return amplify.RefreshResult{}, &amplify.Error{Kind: amplify.Transient, Detail: "timeout"}
+	return upstream.Result{}, &upstream.Error{Kind: upstream.Transient, Detail: "timeout"}
 }
 
-func (h hangingUpstream) Exchange(context.Context, amplify.ExchangeRequest) (amplify.ExchangeResult, error) {
-	return amplify.ExchangeResult{}, nil
+func (h hangingUpstream) Exchange(context.Context, upstream.ExchangeRequest) (upstream.Result, error) {
+	return upstream.Result{}, nil
 }
 
 // The soak found it: after a call that hung until its 30 s deadline, the retry meant for 5 s

@@ -23,41 +23,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/amplifyuibuilder"
 	"github.com/aws/aws-sdk-go-v2/service/amplifyuibuilder/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/tokenops/figma-token-operator/internal/upstream"
 )
 
-// Refresher obtains access tokens: from a refresh token (RefreshToken) or, once, from an
-// OAuth authorization code (ExchangeCodeForToken).
-type Refresher interface {
-	Refresh(ctx context.Context, req RefreshRequest) (RefreshResult, error)
-	Exchange(ctx context.Context, req ExchangeRequest) (ExchangeResult, error)
-}
-
-// ExchangeRequest is one ExchangeCodeForToken call.
-type ExchangeRequest struct {
-	ClientID    string
-	Code        string
-	RedirectURI string
-}
-
-// ExchangeResult is ExchangeCodeForToken's answer: an access token and the refresh token
-// that keeps it fresh from then on.
-type ExchangeResult struct {
-	RefreshResult
-	RefreshToken string
-}
-
-// RefreshRequest is one RefreshToken call.
-type RefreshRequest struct {
-	ClientID     string
-	RefreshToken string
-}
-
-// RefreshResult is RefreshToken's answer. ExpiresIn is as the server sent it; the
-// schedule package decides what it means.
-type RefreshResult struct {
-	AccessToken string
-	ExpiresIn   int64
-}
+// The operations called, as named in errors.
+const (
+	opRefresh  = "RefreshToken"
+	opExchange = "ExchangeCodeForToken"
+)
 
 // DefaultCallTimeout bounds every call, SDK retries included.
 const DefaultCallTimeout = 30 * time.Second
@@ -100,7 +74,7 @@ type Options struct {
 	ExtraConfig []func(*config.LoadOptions) error
 }
 
-// Client is the Refresher backed by the AWS SDK (SigV4 signing, retries).
+// Client is the upstream.Refresher backed by the AWS SDK (SigV4 signing, retries).
 type Client struct {
 	api         *amplifyuibuilder.Client
 	credentials aws.CredentialsProvider
@@ -209,19 +183,19 @@ func checkEndpoint(endpoint string) error {
 }
 
 // Refresh calls RefreshToken once (with the SDK's modest retries) under a deadline.
-// Every error it returns is an *Error and never contains a token.
-func (c *Client) Refresh(ctx context.Context, req RefreshRequest) (RefreshResult, error) {
+// Every error it returns is an *upstream.Error and never contains a token.
+func (c *Client) Refresh(ctx context.Context, req upstream.RefreshRequest) (upstream.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	if err := c.checkCredentials(ctx, opRefresh); err != nil {
-		return RefreshResult{}, err
+		return upstream.Result{}, err
 	}
 	out, err := c.api.RefreshToken(ctx, &amplifyuibuilder.RefreshTokenInput{
 		Provider:         types.TokenProvidersFigma,
-		RefreshTokenBody: &types.RefreshTokenRequestBody{Token: aws.String(req.RefreshToken), ClientId: optional(req.ClientID)},
+		RefreshTokenBody: &types.RefreshTokenRequestBody{Token: aws.String(req.RefreshToken), ClientId: optional(req.Client.ID)},
 	})
 	if err != nil {
-		return RefreshResult{}, sanitize(err, opRefresh, req.RefreshToken)
+		return upstream.Result{}, sanitize(err, opRefresh, req.RefreshToken)
 	}
 	return accessToken(opRefresh, out.AccessToken, rawExpiresIn(out.ResultMetadata))
 }
@@ -229,26 +203,27 @@ func (c *Client) Refresh(ctx context.Context, req RefreshRequest) (RefreshResult
 // Exchange calls ExchangeCodeForToken exactly once: a code works once, so the SDK must not
 // resend it (if AWS spent it and the answer was lost, a resend is refused and hides what
 // happened). A caller must keep the refresh token it returns.
-func (c *Client) Exchange(ctx context.Context, req ExchangeRequest) (ExchangeResult, error) {
+func (c *Client) Exchange(ctx context.Context, req upstream.ExchangeRequest) (upstream.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	if err := c.checkCredentials(ctx, opExchange); err != nil {
-		return ExchangeResult{}, err
+		return upstream.Result{}, err
 	}
 	out, err := c.api.ExchangeCodeForToken(ctx, &amplifyuibuilder.ExchangeCodeForTokenInput{
 		Provider: types.TokenProvidersFigma,
 		Request: &types.ExchangeCodeForTokenRequestBody{
-			Code: aws.String(req.Code), RedirectUri: aws.String(req.RedirectURI), ClientId: optional(req.ClientID),
+			Code: aws.String(req.Code), RedirectUri: aws.String(req.RedirectURI), ClientId: optional(req.Client.ID),
 		},
 	}, func(o *amplifyuibuilder.Options) { o.Retryer = aws.NopRetryer{} })
 	if err != nil {
-		return ExchangeResult{}, sanitize(err, opExchange, req.Code)
+		return upstream.Result{}, sanitize(err, opExchange, req.Code)
 	}
 	if out.RefreshToken == nil || *out.RefreshToken == "" {
-		return ExchangeResult{}, &Error{Op: opExchange, Kind: Transient, HTTPStatus: 200, Detail: "answer has no refreshToken"}
+		return upstream.Result{}, &upstream.Error{Op: opExchange, Kind: upstream.Transient, HTTPStatus: 200, Detail: "answer has no refreshToken"}
 	}
 	result, err := accessToken(opExchange, out.AccessToken, rawExpiresIn(out.ResultMetadata))
-	return ExchangeResult{RefreshResult: result, RefreshToken: *out.RefreshToken}, err
+	result.RefreshToken = *out.RefreshToken
+	return result, err
 }
 
 // optional leaves an empty string out of the request.
@@ -263,35 +238,35 @@ func optional(s string) *string {
 // any request is sent.
 func (c *Client) checkCredentials(ctx context.Context, op string) error {
 	if c.credentials == nil {
-		return &Error{Op: op, Kind: AccessDenied, Detail: "no AWS credentials configured"}
+		return &upstream.Error{Op: op, Kind: upstream.AccessDenied, Detail: "no AWS credentials configured"}
 	}
 	if _, err := c.credentials.Retrieve(ctx); err != nil {
-		return &Error{Op: op, Kind: AccessDenied, Detail: "AWS credentials could not be loaded"}
+		return &upstream.Error{Op: op, Kind: upstream.AccessDenied, Detail: "AWS credentials could not be loaded"}
 	}
 	return nil
 }
 
 // accessToken checks the access token part of an answer. expiresIn is the raw JSON number:
 // the SDK's int32 field would wrap larger values.
-func accessToken(op string, token *string, expiresIn string) (RefreshResult, error) {
+func accessToken(op string, token *string, expiresIn string) (upstream.Result, error) {
 	if token == nil || *token == "" {
-		return RefreshResult{}, &Error{Op: op, Kind: Transient, HTTPStatus: 200, Detail: "answer has no accessToken"}
+		return upstream.Result{}, &upstream.Error{Op: op, Kind: upstream.Transient, HTTPStatus: 200, Detail: "answer has no accessToken"}
 	}
 	if expiresIn == "" {
-		return RefreshResult{}, &Error{Op: op, Kind: Transient, HTTPStatus: 200, Detail: "answer has no expiresIn"}
+		return upstream.Result{}, &upstream.Error{Op: op, Kind: upstream.Transient, HTTPStatus: 200, Detail: "answer has no expiresIn"}
 	}
 	seconds, err := strconv.ParseInt(expiresIn, 10, 64)
 	if err != nil {
-		return RefreshResult{}, &Error{Op: op, Kind: Transient, HTTPStatus: 200, Detail: "answer has an unusable expiresIn"}
+		return upstream.Result{}, &upstream.Error{Op: op, Kind: upstream.Transient, HTTPStatus: 200, Detail: "answer has an unusable expiresIn"}
 	}
-	return RefreshResult{AccessToken: *token, ExpiresIn: seconds}, nil
+	return upstream.Result{AccessToken: *token, ExpiresIn: seconds}, nil
 }
 
 // sanitize keeps the error code, HTTP status and request ID, each only when it is safe to
 // show, and drops every message text. credential is what the request sent (refresh token
 // or code): a server may echo it anywhere.
-func sanitize(err error, op, credential string) *Error {
-	e := &Error{Op: op}
+func sanitize(err error, op, credential string) *upstream.Error {
+	e := &upstream.Error{Op: op}
 	var respErr *awshttp.ResponseError
 	if errors.As(err, &respErr) {
 		e.HTTPStatus = respErr.HTTPStatusCode()

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/upstream"
 	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
 )
 
@@ -62,7 +63,7 @@ func startFake(t testing.TB) (*fakeamplify.Server, string) {
 func TestRefreshSucceeds(t *testing.T) {
 	fake, url := startFake(t)
 	c := newClient(t, url, testCreds, 5*time.Second)
-	got, err := c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: "refresh-1"})
+	got, err := c.Refresh(context.Background(), upstream.RefreshRequest{Client: upstream.Client{ID: "client"}, RefreshToken: "refresh-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestTheFakeRecordsCallsAndIssues(t *testing.T) {
 	t.Cleanup(srv.Close)
 	before := time.Now()
 	c := newClient(t, srv.URL, testCreds, 5*time.Second)
-	if _, err := c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: "refresh-1"}); err != nil {
+	if _, err := c.Refresh(context.Background(), upstream.RefreshRequest{Client: upstream.Client{ID: "client"}, RefreshToken: "refresh-1"}); err != nil {
 		t.Fatal(err) // the SDK retried the injected 503
 	}
 	calls, issues := fake.CallTimes("refresh-1"), fake.IssueTimes("refresh-1")
@@ -106,7 +107,7 @@ func TestASlowAnswerWithinTheDeadlineSucceedsWithOneRequest(t *testing.T) {
 	fake, url := startFake(t)
 	fake.SetBehavior("refresh-1", fakeamplify.Behavior{Delay: 500 * time.Millisecond})
 	c := newConnectClient(t, url, 100*time.Millisecond, time.Minute)
-	got, err := c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: "refresh-1"})
+	got, err := c.Refresh(context.Background(), upstream.RefreshRequest{Client: upstream.Client{ID: "client"}, RefreshToken: "refresh-1"})
 	if err != nil {
 		t.Fatalf("a slow answer within the deadline failed: %v", err)
 	}
@@ -120,10 +121,10 @@ func TestAnUnansweredRequestIsOneRequestUntilTheDeadline(t *testing.T) {
 	fake, url := startFake(t)
 	fake.SetBehavior("refresh-1", fakeamplify.Behavior{Delay: time.Minute})
 	c := newConnectClient(t, url, 100*time.Millisecond, 500*time.Millisecond)
-	_, err := c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: "refresh-1"})
-	var ae *amplify.Error
-	if !errors.As(err, &ae) || ae.Kind != amplify.Transient {
-		t.Fatalf("err = %v, want a transient *amplify.Error", err)
+	_, err := c.Refresh(context.Background(), upstream.RefreshRequest{Client: upstream.Client{ID: "client"}, RefreshToken: "refresh-1"})
+	var ae *upstream.Error
+	if !errors.As(err, &ae) || ae.Kind != upstream.Transient {
+		t.Fatalf("err = %v, want a transient *upstream.Error", err)
 	}
 	if fake.Calls("refresh-1") != 1 {
 		t.Fatalf("calls = %d, want 1", fake.Calls("refresh-1"))
@@ -150,10 +151,10 @@ func TestAnEndpointThatNeverHandshakesIsRetriedPerAttempt(t *testing.T) {
 		}
 	}()
 	c := newConnectClient(t, "https://"+ln.Addr().String(), 100*time.Millisecond, time.Minute)
-	_, err = c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: "refresh-1"})
-	var ae *amplify.Error
-	if !errors.As(err, &ae) || ae.Kind != amplify.Transient {
-		t.Fatalf("err = %v, want a transient *amplify.Error", err)
+	_, err = c.Refresh(context.Background(), upstream.RefreshRequest{Client: upstream.Client{ID: "client"}, RefreshToken: "refresh-1"})
+	var ae *upstream.Error
+	if !errors.As(err, &ae) || ae.Kind != upstream.Transient {
+		t.Fatalf("err = %v, want a transient *upstream.Error", err)
 	}
 	if got := accepted.Load(); got != 3 {
 		t.Fatalf("%d connections, want one per attempt: 3", got)
@@ -166,7 +167,7 @@ func TestASlowExchangeIsWaitedFor(t *testing.T) {
 	fake, url := startFake(t)
 	fake.SetBehavior("code-1", fakeamplify.Behavior{Delay: 500 * time.Millisecond})
 	c := newConnectClient(t, url, 100*time.Millisecond, time.Minute)
-	req := amplify.ExchangeRequest{ClientID: "client", Code: "code-1", RedirectURI: "https://example.com/cb"}
+	req := upstream.ExchangeRequest{Client: upstream.Client{ID: "client"}, Code: "code-1", RedirectURI: "https://example.com/cb"}
 	if _, err := c.Exchange(context.Background(), req); err != nil {
 		t.Fatalf("a slow exchange failed: %v", err)
 	}
@@ -181,7 +182,7 @@ func TestRefreshErrors(t *testing.T) {
 		name     string
 		program  func(*fakeamplify.Server)
 		creds    aws.Credentials
-		wantKind amplify.Kind
+		wantKind upstream.Kind
 		wantCode string
 		wantText string
 		// wantCalls is how many calls the SDK makes, its modest retries included.
@@ -190,62 +191,62 @@ func TestRefreshErrors(t *testing.T) {
 		{
 			name:     "bad refresh token is rejected, and the echoed token is dropped",
 			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Reject: true}) },
-			wantKind: amplify.Rejected, wantCode: "InvalidParameterException", wantText: "HTTP 400", wantCalls: 1,
+			wantKind: upstream.Rejected, wantCode: "InvalidParameterException", wantText: "HTTP 400", wantCalls: 1,
 		},
 		{
 			name:     "5xx is transient after the SDK's retries",
 			program:  func(f *fakeamplify.Server) { f.FailNext(token, 5, 500, "InternalServerException") },
-			wantKind: amplify.Transient, wantCode: "InternalServerException", wantText: "HTTP 500", wantCalls: 3,
+			wantKind: upstream.Transient, wantCode: "InternalServerException", wantText: "HTTP 500", wantCalls: 3,
 		},
 		{
 			name:     "throttling on HTTP 400 is transient",
 			program:  func(f *fakeamplify.Server) { f.FailNext(token, 5, 400, "ThrottlingException") },
-			wantKind: amplify.Transient, wantCode: "ThrottlingException", wantCalls: 3,
+			wantKind: upstream.Transient, wantCode: "ThrottlingException", wantCalls: 3,
 		},
 		{
 			name:     "a throttled token is transient",
 			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Throttle: true}) },
-			wantKind: amplify.Transient, wantCode: "ThrottlingException", wantText: "HTTP 400", wantCalls: 3,
+			wantKind: upstream.Transient, wantCode: "ThrottlingException", wantText: "HTTP 400", wantCalls: 3,
 		},
 		{
 			name:     "an unavailable service is transient",
 			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Unavailable: true}) },
-			wantKind: amplify.Transient, wantCode: "ServiceUnavailableException", wantText: "HTTP 503", wantCalls: 3,
+			wantKind: upstream.Transient, wantCode: "ServiceUnavailableException", wantText: "HTTP 503", wantCalls: 3,
 		},
 		{
 			name:     "429 is transient",
 			program:  func(f *fakeamplify.Server) { f.FailNext(token, 5, 429, "TooManyRequestsException") },
-			wantKind: amplify.Transient, wantText: "HTTP 429", wantCalls: 3,
+			wantKind: upstream.Transient, wantText: "HTTP 429", wantCalls: 3,
 		},
 		{
 			name:     "wrong credentials are access denied",
 			program:  func(*fakeamplify.Server) {},
 			creds:    aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "wrong"},
-			wantKind: amplify.AccessDenied, wantCode: "InvalidSignatureException", wantCalls: 0,
+			wantKind: upstream.AccessDenied, wantCode: "InvalidSignatureException", wantCalls: 0,
 		},
 		{
 			name: "malformed JSON is transient",
 			program: func(f *fakeamplify.Server) {
 				f.SetBehavior(token, fakeamplify.Behavior{Body: `{"accessToken": "figat-partial`})
 			},
-			wantKind: amplify.Transient, wantText: "unreadable answer", wantCalls: 1,
+			wantKind: upstream.Transient, wantText: "unreadable answer", wantCalls: 1,
 		},
 		{
 			name:     "missing accessToken is transient",
 			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Body: `{"expiresIn": 3600}`}) },
-			wantKind: amplify.Transient, wantText: "no accessToken", wantCalls: 1,
+			wantKind: upstream.Transient, wantText: "no accessToken", wantCalls: 1,
 		},
 		{
 			name: "missing expiresIn is transient",
 			program: func(f *fakeamplify.Server) {
 				f.SetBehavior(token, fakeamplify.Behavior{Body: `{"accessToken": "figat-x"}`})
 			},
-			wantKind: amplify.Transient, wantText: "no expiresIn", wantCalls: 1,
+			wantKind: upstream.Transient, wantText: "no expiresIn", wantCalls: 1,
 		},
 		{
 			name:     "a hung endpoint is cut by the deadline",
 			program:  func(f *fakeamplify.Server) { f.SetBehavior(token, fakeamplify.Behavior{Delay: time.Minute}) },
-			wantKind: amplify.Transient, wantText: "timeout", wantCalls: 1,
+			wantKind: upstream.Transient, wantText: "timeout", wantCalls: 1,
 		},
 	}
 	for _, tt := range tests {
@@ -257,10 +258,10 @@ func TestRefreshErrors(t *testing.T) {
 				creds = testCreds
 			}
 			c := newClient(t, url, creds, time.Second)
-			_, err := c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: token})
-			var aerr *amplify.Error
+			_, err := c.Refresh(context.Background(), upstream.RefreshRequest{RefreshToken: token})
+			var aerr *upstream.Error
 			if !errors.As(err, &aerr) {
-				t.Fatalf("error %v is not an *amplify.Error", err)
+				t.Fatalf("error %v is not an *upstream.Error", err)
 			}
 			if aerr.Kind != tt.wantKind || aerr.Code != tt.wantCode && tt.wantCode != "" {
 				t.Fatalf("got %+v, want kind %v code %q", aerr, tt.wantKind, tt.wantCode)
@@ -286,9 +287,9 @@ func TestRefreshConnectionRefusedIsTransient(t *testing.T) {
 	url := "http://" + l.Addr().String()
 	_ = l.Close()
 	c := newClient(t, url, testCreds, 5*time.Second)
-	_, err = c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: "refresh"})
-	var aerr *amplify.Error
-	if !errors.As(err, &aerr) || aerr.Kind != amplify.Transient || aerr.Detail != "network error" {
+	_, err = c.Refresh(context.Background(), upstream.RefreshRequest{RefreshToken: "refresh"})
+	var aerr *upstream.Error
+	if !errors.As(err, &aerr) || aerr.Kind != upstream.Transient || aerr.Detail != "network error" {
 		t.Fatalf("connection refused gave %#v", err)
 	}
 }
@@ -296,9 +297,9 @@ func TestRefreshConnectionRefusedIsTransient(t *testing.T) {
 func TestRefreshWithoutCredentialsIsAccessDenied(t *testing.T) {
 	_, url := startFake(t)
 	c := newClient(t, url, aws.Credentials{}, 5*time.Second)
-	_, err := c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: "refresh"})
-	var aerr *amplify.Error
-	if !errors.As(err, &aerr) || aerr.Kind != amplify.AccessDenied {
+	_, err := c.Refresh(context.Background(), upstream.RefreshRequest{RefreshToken: "refresh"})
+	var aerr *upstream.Error
+	if !errors.As(err, &aerr) || aerr.Kind != upstream.AccessDenied {
 		t.Fatalf("no credentials gave %#v", err)
 	}
 }
@@ -306,7 +307,7 @@ func TestRefreshWithoutCredentialsIsAccessDenied(t *testing.T) {
 func TestExchangeWorksOnceThenTheRefreshTokenRefreshes(t *testing.T) {
 	fake, url := startFake(t)
 	c := newClient(t, url, testCreds, 5*time.Second)
-	req := amplify.ExchangeRequest{ClientID: "client", Code: "code-1", RedirectURI: "https://example.com/cb"}
+	req := upstream.ExchangeRequest{Client: upstream.Client{ID: "client"}, Code: "code-1", RedirectURI: "https://example.com/cb"}
 	got, err := c.Exchange(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -314,13 +315,13 @@ func TestExchangeWorksOnceThenTheRefreshTokenRefreshes(t *testing.T) {
 	if got.RefreshToken == "" || got.AccessToken == "" || got.ExpiresIn != 3600 {
 		t.Fatalf("Exchange = %+v", got)
 	}
-	if _, err := c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: got.RefreshToken}); err != nil {
+	if _, err := c.Refresh(context.Background(), upstream.RefreshRequest{RefreshToken: got.RefreshToken}); err != nil {
 		t.Fatalf("the exchanged refresh token does not refresh: %v", err)
 	}
 
 	_, err = c.Exchange(context.Background(), req)
-	var aerr *amplify.Error
-	if !errors.As(err, &aerr) || aerr.Kind != amplify.Rejected || aerr.Code != "InvalidParameterException" {
+	var aerr *upstream.Error
+	if !errors.As(err, &aerr) || aerr.Kind != upstream.Rejected || aerr.Code != "InvalidParameterException" {
 		t.Fatalf("a used code gave %v, want Rejected InvalidParameterException", err)
 	}
 	if strings.Contains(err.Error(), "code-1") {
@@ -355,7 +356,7 @@ func TestABurstOfCallsReusesItsConnections(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range workers {
 			wg.Go(func() {
-				if _, err := c.Refresh(context.Background(), amplify.RefreshRequest{ClientID: "client", RefreshToken: fmt.Sprintf("refresh-%d", i)}); err != nil {
+				if _, err := c.Refresh(context.Background(), upstream.RefreshRequest{Client: upstream.Client{ID: "client"}, RefreshToken: fmt.Sprintf("refresh-%d", i)}); err != nil {
 					t.Error(err)
 				}
 			})

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/upstream"
 )
 
 // FuzzRefreshErrorsNeverCarryTheToken answers RefreshToken with arbitrary statuses, error
@@ -51,7 +51,7 @@ func FuzzRefreshErrorsNeverCarryTheToken(f *testing.F) {
 		mu.Lock()
 		status, code, requestID, body = s, c0, id, b
 		mu.Unlock()
-		_, err := c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: token})
+		_, err := c.Refresh(context.Background(), upstream.RefreshRequest{RefreshToken: token})
 		if err == nil {
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/upstream"
 )
 
 // answerWith serves every call with status and the given headers.
@@ -49,10 +50,10 @@ func TestRequestIDAndErrorCodeAreShownOnlyWhenSafe(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			url := answerWith(t, 400, map[string]string{"X-Amzn-Requestid": tt.requestID, "X-Amzn-Errortype": tt.code}, `{}`)
 			c := newClient(t, url, testCreds, 2*time.Second)
-			_, err := c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: token})
-			var aerr *amplify.Error
+			_, err := c.Refresh(context.Background(), upstream.RefreshRequest{RefreshToken: token})
+			var aerr *upstream.Error
 			if !errors.As(err, &aerr) {
-				t.Fatalf("error %v is not an *amplify.Error", err)
+				t.Fatalf("error %v is not an *upstream.Error", err)
 			}
 			if aerr.RequestID != tt.wantID || aerr.Code != tt.wantCode {
 				t.Fatalf("request ID %q, code %q; want %q, %q", aerr.RequestID, aerr.Code, tt.wantID, tt.wantCode)
@@ -67,9 +68,9 @@ func TestRequestIDAndErrorCodeAreShownOnlyWhenSafe(t *testing.T) {
 func TestHTTP408IsTransient(t *testing.T) {
 	url := answerWith(t, http.StatusRequestTimeout, nil, ``)
 	c := newClient(t, url, testCreds, 2*time.Second)
-	_, err := c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: "refresh"})
-	var aerr *amplify.Error
-	if !errors.As(err, &aerr) || aerr.Kind != amplify.Transient || aerr.HTTPStatus != 408 {
+	_, err := c.Refresh(context.Background(), upstream.RefreshRequest{RefreshToken: "refresh"})
+	var aerr *upstream.Error
+	if !errors.As(err, &aerr) || aerr.Kind != upstream.Transient || aerr.HTTPStatus != 408 {
 		t.Fatalf("HTTP 408 gave %#v, want Transient", err)
 	}
 }
@@ -78,9 +79,9 @@ func TestExchangeIsNeverResentByTheSDK(t *testing.T) {
 	fake, url := startFake(t)
 	fake.FailNext("code-1", 3, http.StatusBadGateway, "")
 	c := newClient(t, url, testCreds, 5*time.Second)
-	_, err := c.Exchange(context.Background(), amplify.ExchangeRequest{Code: "code-1", RedirectURI: "https://example.com/cb"})
-	var aerr *amplify.Error
-	if !errors.As(err, &aerr) || aerr.Kind != amplify.Transient {
+	_, err := c.Exchange(context.Background(), upstream.ExchangeRequest{Code: "code-1", RedirectURI: "https://example.com/cb"})
+	var aerr *upstream.Error
+	if !errors.As(err, &aerr) || aerr.Kind != upstream.Transient {
 		t.Fatalf("a 502 gave %#v, want Transient", err)
 	}
 	if !strings.HasPrefix(err.Error(), "ExchangeCodeForToken failed") {
@@ -110,10 +111,10 @@ func TestExpiresInIsReadAsSent(t *testing.T) {
 			url := answerWith(t, 200, map[string]string{"Content-Type": "application/json"},
 				`{"accessToken":"figat-1","expiresIn":`+tt.expiresIn+`}`)
 			c := newClient(t, url, testCreds, 2*time.Second)
-			got, err := c.Refresh(context.Background(), amplify.RefreshRequest{RefreshToken: "refresh"})
+			got, err := c.Refresh(context.Background(), upstream.RefreshRequest{RefreshToken: "refresh"})
 			if tt.wantErr != "" {
-				var aerr *amplify.Error
-				if !errors.As(err, &aerr) || aerr.Kind != amplify.Transient || !strings.Contains(err.Error(), tt.wantErr) {
+				var aerr *upstream.Error
+				if !errors.As(err, &aerr) || aerr.Kind != upstream.Transient || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Refresh = %+v, %v; want a Transient %q", got, err, tt.wantErr)
 				}
 				return

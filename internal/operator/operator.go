@@ -24,8 +24,8 @@ import (
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 	"github.com/tokenops/figma-token-operator/controllers"
-	"github.com/tokenops/figma-token-operator/internal/amplify"
 	"github.com/tokenops/figma-token-operator/internal/secretwrite"
+	"github.com/tokenops/figma-token-operator/internal/upstream"
 )
 
 // DefaultMaxConcurrentReconciles is the default of --max-concurrent-reconciles. An upstream
@@ -87,7 +87,7 @@ type Options struct {
 }
 
 // New builds a manager running the FigmaToken reconciler against upstream.
-func New(restConfig *rest.Config, opts Options, upstream amplify.Refresher, clk clock.PassiveClock) (ctrl.Manager, error) {
+func New(restConfig *rest.Config, opts Options, upstream upstream.Refresher, clk clock.PassiveClock) (ctrl.Manager, error) {
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, figmav1alpha1.AddToScheme} {
 		if err := add(scheme); err != nil {
@@ -149,7 +149,7 @@ func ManagerOptions(base ctrl.Options, watchNamespaces []string, figmaTokens lab
 
 // Register adds the FigmaToken reconciler, calling upstream, to mgr; the FigmaToken types
 // join the manager's scheme. watches is what ManagerOptions was given.
-func Register(mgr ctrl.Manager, opts Options, upstream amplify.Refresher, clk clock.PassiveClock, watches *controllers.WatchHealth) error {
+func Register(mgr ctrl.Manager, opts Options, upstream upstream.Refresher, clk clock.PassiveClock, watches *controllers.WatchHealth) error {
 	if err := figmav1alpha1.AddToScheme(mgr.GetScheme()); err != nil {
 		return err
 	}
