@@ -1,5 +1,6 @@
 // Command manager runs the figma-token-operator: it keeps Figma access tokens in Secrets
-// fresh by calling the AWS Amplify UI Builder RefreshToken operation.
+// fresh through Figma's own OAuth endpoints or the AWS Amplify UI Builder RefreshToken
+// operation.
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/figma"
 	"github.com/tokenops/figma-token-operator/internal/operator"
 	"github.com/tokenops/figma-token-operator/internal/version"
 )
@@ -28,6 +30,7 @@ import (
 type settings struct {
 	manager      operator.Options
 	amplify      amplify.Options
+	figma        figma.Options
 	kubeAPIQPS   float64
 	kubeAPIBurst int
 	zap          zap.Options
@@ -71,7 +74,12 @@ func bindFlags(fs *flag.FlagSet) *settings {
 		})
 	fs.IntVar(&opts.MaxConcurrentReconciles, "max-concurrent-reconciles", operator.DefaultMaxConcurrentReconciles, "FigmaTokens reconciled in parallel.")
 	fs.StringVar(&s.amplify.Endpoint, "amplify-endpoint", "", "Amplify UI Builder endpoint URL; default: AWS_ENDPOINT_URL_AMPLIFYUIBUILDER, AWS_ENDPOINT_URL, else the regional endpoint.")
-	fs.StringVar(&s.amplify.Region, "aws-region", "", "AWS region; default: AWS_REGION or the shared config.")
+	fs.StringVar(&s.amplify.Region, "aws-region", "", "AWS region; default: AWS_REGION or the shared config. Without one the Amplify upstream is off.")
+	fs.StringVar(&s.figma.Endpoint, "figma-endpoint", figma.DefaultEndpoint, "Base URL of Figma's OAuth endpoints (/v1/oauth/refresh, /v1/oauth/token), where client secrets are sent.")
+	fs.StringVar(&opts.ClusterResourceNamespace, "cluster-resource-namespace", "",
+		"Namespace of the Secrets of ClusterFigmaOAuthClients; default: the manager's own (POD_NAMESPACE, else the ServiceAccount's namespace).")
+	fs.BoolVar(&opts.NamespacedClientsAmbientIdentity, "namespaced-clients-ambient-identity", false,
+		"Let FigmaOAuthClients on the Amplify upstream sign with the operator's own AWS identity (as cert-manager's --issuer-ambient-credentials); off: they are not Ready.")
 	fs.Float64Var(&s.kubeAPIQPS, "kube-api-qps", operator.DefaultQPS,
 		"Client-side limit of requests per second to the Kubernetes API server; 0 or less: none, the API server's Priority and Fairness paces the operator (as controller-runtime does).")
 	fs.IntVar(&s.kubeAPIBurst, "kube-api-burst", operator.DefaultBurst, "Burst of requests above --kube-api-qps, when that is positive; 0 or less: the QPS rounded up.")
@@ -107,6 +115,22 @@ func main() {
 	}
 }
 
+// serviceAccountNamespace is where a Pod's ServiceAccount token mount names its namespace.
+const serviceAccountNamespace = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+// ownNamespace is the manager's own namespace: POD_NAMESPACE (the install paths set it
+// through the downward API), else the ServiceAccount's; "" outside a Pod.
+func ownNamespace() string {
+	if ns := strings.TrimSpace(os.Getenv("POD_NAMESPACE")); ns != "" {
+		return ns
+	}
+	data, err := os.ReadFile(serviceAccountNamespace)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
 // run starts the manager with the settings and blocks until ctx ends. Settings that can
 // never work are refused here, before anything starts.
 func run(ctx context.Context, s *settings, log logr.Logger) error {
@@ -118,20 +142,35 @@ func run(ctx context.Context, s *settings, log logr.Logger) error {
 
 	// Each worker may have one call in flight: keep a connection for each.
 	s.amplify.Concurrency = s.manager.MaxConcurrentReconciles
-	upstream, err := amplify.New(ctx, s.amplify)
-	if errors.Is(err, amplify.ErrNoRegion) {
-		return errors.New("no AWS region: set --aws-region or AWS_REGION (Amplify UI Builder is regional)")
+	s.figma.Concurrency = s.manager.MaxConcurrentReconciles
+	var upstreams operator.Upstreams
+	if upstreams.Figma, err = figma.New(s.figma); err != nil {
+		return err
 	}
-	if err != nil {
+	amplifyClient, err := amplify.New(ctx, s.amplify)
+	switch {
+	case errors.Is(err, amplify.ErrNoRegion):
+		log.Info("the Amplify upstream is off until --aws-region or AWS_REGION is set (Amplify UI Builder is regional); FigmaTokens that use it are Stalled, AWSAccessDenied. The Figma upstream is unaffected.")
+	case err != nil:
 		return fmt.Errorf("loading the AWS configuration: %w", err)
+	default:
+		upstreams.Amplify = amplifyClient
 	}
-	mgr, err := operator.New(restConfig, s.manager, upstream, clock.RealClock{})
+	if s.manager.ClusterResourceNamespace == "" {
+		s.manager.ClusterResourceNamespace = ownNamespace()
+	}
+	mgr, err := operator.New(restConfig, s.manager, upstreams, clock.RealClock{})
 	if err != nil {
 		return fmt.Errorf("setting up the manager: %w", err)
 	}
+	region, amplifyEndpoint := "", ""
+	if amplifyClient != nil {
+		region, amplifyEndpoint = amplifyClient.Region(), amplifyClient.Endpoint()
+	}
 	// The effective settings, for whoever reads the logs; no credential is among them.
 	log.Info("starting manager", "version", version.Version, "revision", version.Revision(),
-		"awsRegion", upstream.Region(), "amplifyEndpoint", upstream.Endpoint(),
+		"awsRegion", region, "amplifyEndpoint", amplifyEndpoint, "figmaEndpoint", upstreams.Figma.(*figma.Client).Endpoint(),
+		"clusterResourceNamespace", s.manager.ClusterResourceNamespace, "namespacedClientsAmbientIdentity", s.manager.NamespacedClientsAmbientIdentity,
 		"watchNamespaces", s.manager.WatchNamespaces, "watchLabelSelector", fmt.Sprint(s.manager.WatchLabelSelector), "leaderElect", s.manager.LeaderElect,
 		"maxConcurrentReconciles", s.manager.MaxConcurrentReconciles, "rolloutRestarts", s.manager.EnableRolloutRestarts,
 		"kubeAPIQPS", s.kubeAPIQPS, "kubeAPIBurst", s.kubeAPIBurst, "metricsBindAddress", s.manager.MetricsAddr, "metricsSecure", s.manager.MetricsSecure)

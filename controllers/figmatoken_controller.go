@@ -18,7 +18,6 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/metrics"
 	"github.com/tokenops/figma-token-operator/internal/policy"
 	"github.com/tokenops/figma-token-operator/internal/secretwrite"
-	"github.com/tokenops/figma-token-operator/internal/upstream"
 )
 
 // FigmaTokenReconciler keeps the access token in each FigmaToken's Secret fresh.
@@ -34,9 +33,10 @@ type FigmaTokenReconciler struct {
 	// SecretMetadata lists Secret metadata from the cache, to find the target Secrets a
 	// FigmaToken created.
 	SecretMetadata client.Reader
-	Upstream       upstream.Refresher
-	Recorder       recorder.EventRecorder
-	Clock          clock.PassiveClock
+	// Clients resolves spec.clientRef into the upstream a refresh goes through.
+	Clients  *OAuthClients
+	Recorder recorder.EventRecorder
+	Clock    clock.PassiveClock
 	// RolloutRestarts allows patching the workloads in spec.rolloutRestartTargets
 	// (--enable-rollout-restarts); its RBAC is granted only with it.
 	RolloutRestarts bool
@@ -83,7 +83,11 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, nil
 	}
 
-	obs, secrets, err := r.observe(ctx, ft)
+	rt, err := r.Clients.route(ctx, ft)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("resolving the OAuth client of FigmaToken %s: %w", req.NamespacedName, err)
+	}
+	obs, secrets, err := r.observe(ctx, ft, rt.seen)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the Secrets of FigmaToken %s: %w", req.NamespacedName, err)
 	}
@@ -104,7 +108,7 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		d = policy.Decide(obs)
 	}
 	if d.Refresh {
-		obs, d = r.refresh(ctx, ft, secrets, obs)
+		obs, d = r.refresh(ctx, ft, secrets, obs, rt)
 	} else if d.SyncSource {
 		if err := r.syncSource(ctx, ft, secrets, &obs); err != nil {
 			errs = append(errs, fmt.Errorf("bringing the Secret to spec.secretRef's keys: %w", err))

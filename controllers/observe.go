@@ -27,15 +27,15 @@ type secrets struct {
 // observe gathers what decide needs. When the cache shows the Secret as this FigmaToken last
 // wrote it and nothing is due, that is enough; otherwise it reads the FigmaToken's Secrets
 // straight from the API server. The source is nil when not read or when it does not exist.
-func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.FigmaToken) (policy.Observation, secrets, error) {
-	if obs, ok, err := r.observeCached(ctx, ft); err != nil || (ok && !policy.Decide(obs).Refresh) {
+func (r *FigmaTokenReconciler) observe(ctx context.Context, ft *figmav1alpha1.FigmaToken, rt policy.Route) (policy.Observation, secrets, error) {
+	if obs, ok, err := r.observeCached(ctx, ft, rt); err != nil || (ok && !policy.Decide(obs).Refresh) {
 		return obs, secrets{}, err
 	}
-	return r.observeSecrets(ctx, ft)
+	return r.observeSecrets(ctx, ft, rt)
 }
 
-// observation is what the FigmaToken itself and the memory say.
-func (r *FigmaTokenReconciler) observation(ft *figmav1alpha1.FigmaToken) policy.Observation {
+// observation is what the FigmaToken itself, its OAuth client (rt) and the memory say.
+func (r *FigmaTokenReconciler) observation(ft *figmav1alpha1.FigmaToken, rt policy.Route) policy.Observation {
 	refreshBefore, _ := time.ParseDuration(ft.Spec.RefreshBefore) // validated by the API server
 	refreshInterval, _ := time.ParseDuration(ft.Spec.RefreshInterval)
 	obs := policy.Observation{
@@ -55,6 +55,7 @@ func (r *FigmaTokenReconciler) observation(ft *figmav1alpha1.FigmaToken) policy.
 		SecretVersion:   ft.Status.SecretResourceVersion,
 		Failure:         r.memory.latestFailure(ft),
 		Overwrites:      r.memory.overwritesOf(ft),
+		Route:           rt,
 	}
 	obs.RestartedFor = r.memory.restartedFor(ft)
 	if ft.Spec.Target != nil {
@@ -78,8 +79,8 @@ func wroteBefore(ft *figmav1alpha1.FigmaToken) bool {
 // the Secret then holds exactly what its annotations record, the refresh token they
 // fingerprint and the access token written. So a restart, a resync or a status change costs
 // no Secret read; any other change to the Secret gives it a new version, and a read.
-func (r *FigmaTokenReconciler) observeCached(ctx context.Context, ft *figmav1alpha1.FigmaToken) (policy.Observation, bool, error) {
-	obs := r.observation(ft)
+func (r *FigmaTokenReconciler) observeCached(ctx context.Context, ft *figmav1alpha1.FigmaToken, rt policy.Route) (policy.Observation, bool, error) {
+	obs := r.observation(ft, rt)
 	// A cached FigmaToken older than this process's own last status write may pair an old
 	// status with an old Secret version: not trusted.
 	// Nor is a cache whose watches failed lately: it may not show what changed meanwhile.
@@ -107,8 +108,8 @@ func (r *FigmaTokenReconciler) observeCached(ctx context.Context, ft *figmav1alp
 }
 
 // observeSecrets reads the FigmaToken's Secrets straight from the API server.
-func (r *FigmaTokenReconciler) observeSecrets(ctx context.Context, ft *figmav1alpha1.FigmaToken) (policy.Observation, secrets, error) {
-	obs := r.observation(ft)
+func (r *FigmaTokenReconciler) observeSecrets(ctx context.Context, ft *figmav1alpha1.FigmaToken, rt policy.Route) (policy.Observation, secrets, error) {
+	obs := r.observation(ft, rt)
 	var s secrets
 	var err error
 	if s.source, err = r.readSecret(ctx, ft.Namespace, string(ft.Spec.SecretRef.Name)); err != nil {
@@ -269,6 +270,10 @@ func failureFromStatus(ft *figmav1alpha1.FigmaToken) policy.Failure {
 		Generation:     st.ObservedGeneration,
 		Request:        st.LastHandledRefreshRequest,
 		CredentialHash: st.FailedCredentialHash,
+		Client:         st.FailedClient,
+	}
+	if st.RetryAfter != nil {
+		f.RetryAfter = st.RetryAfter.Time
 	}
 	if st.LastFailureTime != nil {
 		f.Last = st.LastFailureTime.Time

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/policy"
 	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
@@ -58,7 +59,7 @@ func TestObserveReadsTheSecretOnlyWhenItChangedOrARefreshIsDue(t *testing.T) {
 	observe := func(step string, wantReads int) {
 		t.Helper()
 		api.reads = 0
-		obs, _, err := r.observe(ctx, ft)
+		obs, _, err := r.observe(ctx, ft, policy.Route{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +113,7 @@ func TestObserveReadsTheSecretForAMinuteAfterAWatchFailed(t *testing.T) {
 	reads := func() int {
 		t.Helper()
 		api.reads = 0
-		if _, _, err := r.observe(ctx, ft); err != nil {
+		if _, _, err := r.observe(ctx, ft, policy.Route{}); err != nil {
 			t.Fatal(err)
 		}
 		return api.reads

@@ -22,7 +22,7 @@ import (
 
 // refresh calls upstream once and writes the new access token into the Secret. It returns
 // the observation and decision as they stand afterwards.
-func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs policy.Observation) (policy.Observation, policy.Decision) {
+func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.FigmaToken, s secrets, obs policy.Observation, rt route) (policy.Observation, policy.Decision) {
 	logger := log.FromContext(ctx)
 	if claimed, err := r.claimFirst(ctx, ft, &s, &obs); err != nil {
 		logger.Error(errors.New(reasonOf(err)), "claiming the Secret failed", "secret", s.source.Name)
@@ -43,7 +43,7 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	// API requests a refresh costs.
 	announce := !meta.IsStatusConditionTrue(ft.Status.Conditions, figmav1alpha1.ConditionReady) ||
 		obs.Failure.Attempts > 0 || obs.RequestPending() || obs.RefreshTokenHash == ""
-	got, err := r.obtain(ctx, ft, s.source, obs)
+	got, err := r.obtain(ctx, ft, s.source, obs, rt)
 	// A token written before and put back after another writer's overwrite is not news.
 	announce = announce && !got.Written
 	if err != nil {
@@ -160,6 +160,7 @@ func (r *FigmaTokenReconciler) failed(ft *figmav1alpha1.FigmaToken, obs policy.O
 	f.Generation = obs.Generation
 	f.CredentialHash = obs.CredentialHash()
 	f.Request = obs.Request
+	f.Client = obs.Route.Version
 	if f.Request == "" {
 		f.Request = obs.Failure.Request
 	}

@@ -24,6 +24,9 @@ import (
 const (
 	secretNameIndex  = ".spec.secretNames"
 	targetOwnerIndex = ".metadata.controller.figmatoken"
+	// clientRefIndex: FigmaTokens by "KIND/NAME" of spec.clientRef, and by the kind alone
+	// for ClusterFigmaOAuthClient (a namespace's labels concern all of those).
+	clientRefIndex = ".spec.clientRef"
 )
 
 // SetupWithManager registers the reconciler. Secrets are watched by metadata only, so no
@@ -38,7 +41,11 @@ func (r *FigmaTokenReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrentR
 	if err != nil {
 		return fmt.Errorf("indexing Secrets by controlling FigmaToken: %w", err)
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	err = indexer.IndexField(context.Background(), &figmav1alpha1.FigmaToken{}, clientRefIndex, clientRefKeys)
+	if err != nil {
+		return fmt.Errorf("indexing FigmaTokens by OAuth client: %w", err)
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("figmatoken").
 		// Spec and annotation (refresh-requested-at) changes; status-only updates are ours.
 		For(&figmav1alpha1.FigmaToken{}, builder.WithPredicates(
@@ -48,8 +55,81 @@ func (r *FigmaTokenReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrentR
 			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.referencing),
 			builder.WithPredicates(r.notOwnWrite())).
-		WithOptions(controller.Options{MaxConcurrentReconciles: maxConcurrentReconciles}).
-		Complete(r)
+		// A FigmaToken re-checks its OAuth client at once when the client changes.
+		Watches(&figmav1alpha1.FigmaOAuthClient{}, handler.EnqueueRequestsFromMapFunc(r.usersOfClient),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	if r.Clients.ClusterClients {
+		b = b.Watches(&figmav1alpha1.ClusterFigmaOAuthClient{}, handler.EnqueueRequestsFromMapFunc(r.usersOfClient),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+			WatchesMetadata(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(r.usersOfClusterClientsIn),
+				builder.WithPredicates(predicate.LabelChangedPredicate{}))
+	}
+	return b.WithOptions(controller.Options{MaxConcurrentReconciles: maxConcurrentReconciles}).Complete(r)
+}
+
+func clientRefKeys(obj client.Object) []string {
+	ref := obj.(*figmav1alpha1.FigmaToken).Spec.ClientRef
+	if ref == nil {
+		return nil
+	}
+	kind := refKind(ref)
+	keys := []string{kind + "/" + string(ref.Name)}
+	if kind == figmav1alpha1.KindClusterFigmaOAuthClient {
+		keys = append(keys, kind)
+	}
+	return keys
+}
+
+// usersOfClient maps an OAuth client to the FigmaTokens that name it.
+func (r *FigmaTokenReconciler) usersOfClient(ctx context.Context, obj client.Object) []reconcile.Request {
+	kind := figmav1alpha1.KindFigmaOAuthClient
+	if obj.GetNamespace() == "" {
+		kind = figmav1alpha1.KindClusterFigmaOAuthClient
+	}
+	return r.byClientRef(ctx, obj.GetNamespace(), kind+"/"+obj.GetName())
+}
+
+// usersOfClusterClientsIn maps a Namespace whose labels changed to its FigmaTokens that
+// name a ClusterFigmaOAuthClient: its namespaceSelector may admit them now, or no longer.
+func (r *FigmaTokenReconciler) usersOfClusterClientsIn(ctx context.Context, ns client.Object) []reconcile.Request {
+	return r.byClientRef(ctx, ns.GetName(), figmav1alpha1.KindClusterFigmaOAuthClient)
+}
+
+// usersOfClientSecret maps a Secret to the FigmaTokens whose OAuth client keeps its secret
+// there: a FigmaOAuthClient of the same namespace, or a ClusterFigmaOAuthClient when the
+// Secret is in the cluster resource namespace.
+func (r *FigmaTokenReconciler) usersOfClientSecret(ctx context.Context, secret client.Object) []reconcile.Request {
+	var requests []reconcile.Request
+	var local figmav1alpha1.FigmaOAuthClientList
+	if err := r.Client.List(ctx, &local, client.InNamespace(secret.GetNamespace()), client.MatchingFields{clientSecretIndex: secret.GetName()}); err == nil {
+		for _, c := range local.Items {
+			requests = append(requests, r.byClientRef(ctx, c.Namespace, figmav1alpha1.KindFigmaOAuthClient+"/"+c.Name)...)
+		}
+	}
+	if !r.Clients.ClusterClients || secret.GetNamespace() != r.Clients.ClusterResourceNamespace {
+		return requests
+	}
+	var cluster figmav1alpha1.ClusterFigmaOAuthClientList
+	if err := r.Client.List(ctx, &cluster, client.MatchingFields{clientSecretIndex: secret.GetName()}); err == nil {
+		for _, c := range cluster.Items {
+			requests = append(requests, r.byClientRef(ctx, "", figmav1alpha1.KindClusterFigmaOAuthClient+"/"+c.Name)...)
+		}
+	}
+	return requests
+}
+
+// byClientRef lists the FigmaTokens (of namespace, all when "") under a clientRefIndex key.
+func (r *FigmaTokenReconciler) byClientRef(ctx context.Context, namespace, key string) []reconcile.Request {
+	var list figmav1alpha1.FigmaTokenList
+	if err := r.Client.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{clientRefIndex: key}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing FigmaTokens by OAuth client", "client", key)
+		return nil
+	}
+	requests := make([]reconcile.Request, 0, len(list.Items))
+	for _, ft := range list.Items {
+		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ft.Namespace, Name: ft.Name}})
+	}
+	return requests
 }
 
 func secretNames(obj client.Object) []string {
@@ -75,9 +155,10 @@ func secretMetadata() *metav1.PartialObjectMetadata {
 	return m
 }
 
-// referencing maps a Secret to the FigmaTokens that name it.
+// referencing maps a Secret to the FigmaTokens that name it or whose OAuth client keeps
+// its secret there.
 func (r *FigmaTokenReconciler) referencing(ctx context.Context, secret client.Object) []reconcile.Request {
-	return r.byIndex(ctx, secret.GetNamespace(), secret.GetName(), "")
+	return append(r.byIndex(ctx, secret.GetNamespace(), secret.GetName(), ""), r.usersOfClientSecret(ctx, secret)...)
 }
 
 // siblingsOf maps a FigmaToken to the other FigmaTokens that reference the same Secret.

@@ -36,7 +36,7 @@ func (r *FigmaTokenReconciler) record(ctx context.Context, ft *figmav1alpha1.Fig
 	// A blocker is reported once, when it starts: judged against Stalled in the latest status
 	// (every blocker with a Warning sets it; Ready may stay True meanwhile). Failures are
 	// reported per attempt.
-	if rule := policy.Reasons[d.Reason]; rule.Blocker && rule.EventType != "" && !stalledBy(current, d.Reason) {
+	if rule := policy.Reasons[d.Reason]; d.Blocked && rule.EventType != "" && !stalledBy(current, d.Reason) {
 		r.Recorder.Eventf(ft, nil, rule.EventType, rule.EventReason, "Reconcile", "%s", d.Message)
 	}
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -118,6 +118,8 @@ func desiredStatus(ft *figmav1alpha1.FigmaToken, obs policy.Observation, d polic
 	if obs.Failure.Attempts > 0 {
 		status.LastFailureTime = timePtr(obs.Failure.Last)
 		status.FailedCredentialHash = obs.Failure.CredentialHash
+		status.FailedClient = obs.Failure.Client
+		status.RetryAfter = timePtr(obs.Failure.RetryAfter)
 	}
 	d.SetConditions(&status.Conditions, obs.Generation)
 	return status

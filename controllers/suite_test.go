@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -11,16 +12,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/figma"
 	"github.com/tokenops/figma-token-operator/internal/harness"
 	"github.com/tokenops/figma-token-operator/internal/operator"
 	"github.com/tokenops/figma-token-operator/internal/upstream"
 	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
+	"github.com/tokenops/figma-token-operator/pkg/fakefigma"
 )
 
 // The suite runs a real kube-apiserver and etcd, the real manager, and the fake Amplify
@@ -32,8 +37,11 @@ var (
 	k8s        client.Client
 	fake       *fakeamplify.Server
 	amplifyAPI upstream.Refresher
-	logs       = &harness.Output{} // the manager's logs
-	stopMgr    atomic.Pointer[func()]
+	// figmaFake is the fake Figma OAuth endpoint, with the OAuth app figmaApp; figmaAPI calls it.
+	figmaFake *fakefigma.Server
+	figmaAPI  upstream.Refresher
+	logs      = &harness.Output{} // the manager's logs
+	stopMgr   atomic.Pointer[func()]
 	// endpoint serves fake on loopback; tests take it down and bring it back.
 	endpoint *harness.Endpoint
 )
@@ -76,6 +84,18 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 
+	figmaFake = fakefigma.New(fakefigma.Options{Clients: map[string]string{figmaAppID: figmaAppSecret}, Lifetime: time.Hour})
+	figmaServer := httptest.NewServer(figmaFake)
+	defer figmaServer.Close()
+	if figmaAPI, err = figma.New(figma.Options{Endpoint: figmaServer.URL, CallTimeout: 5 * time.Second}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: clusterResourceNamespace}}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+
 	if err := startManager(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -92,11 +112,17 @@ func runSuite(m *testing.M) int {
 // startManager starts the operator's manager, with rollout restarts enabled unless a change
 // of the options says otherwise; stopMgr stops it and waits until it has.
 func startManager(changes ...func(*operator.Options)) error {
-	opts := operator.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SkipNameValidation: true, EnableRolloutRestarts: true}
+	return startManagerWith(operator.Upstreams{Amplify: amplifyAPI, Figma: figmaAPI}, changes...)
+}
+
+// startManagerWith is startManager against upstreams.
+func startManagerWith(upstreams operator.Upstreams, changes ...func(*operator.Options)) error {
+	opts := operator.Options{MetricsAddr: "0", ProbeAddr: "0", MaxConcurrentReconciles: 4, SkipNameValidation: true, EnableRolloutRestarts: true,
+		ClusterResourceNamespace: clusterResourceNamespace}
 	for _, change := range changes {
 		change(&opts)
 	}
-	stop, err := runManager("manager", opts)
+	stop, err := runManagerWith("manager", opts, upstreams)
 	if err != nil {
 		return err
 	}
@@ -107,7 +133,12 @@ func startManager(changes ...func(*operator.Options)) error {
 // runManager starts a manager with opts (the suite's, or another instance beside it); stop
 // stops it and waits until it has.
 func runManager(name string, opts operator.Options) (stop func(), err error) {
-	mgr, err := operator.New(restConfig, opts, amplifyAPI, clock.RealClock{})
+	return runManagerWith(name, opts, operator.Upstreams{Amplify: amplifyAPI, Figma: figmaAPI})
+}
+
+// runManagerWith starts a manager with opts against upstreams.
+func runManagerWith(name string, opts operator.Options, upstreams operator.Upstreams) (stop func(), err error) {
+	mgr, err := operator.New(restConfig, opts, upstreams, clock.RealClock{})
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +152,13 @@ func runManager(name string, opts operator.Options) (stop func(), err error) {
 	}()
 	return func() { cancel(); <-done }, nil
 }
+
+// The OAuth app the fake Figma endpoint knows, and the namespace of cluster clients' Secrets.
+const (
+	figmaAppID               = "figma-app-id"
+	figmaAppSecret           = "app+secret/with=chars"
+	clusterResourceNamespace = "figma-system"
+)
 
 // restartManager stops the running manager and starts a new one, as a restart would.
 func restartManager(t *testing.T, changes ...func(*operator.Options)) {

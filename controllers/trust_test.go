@@ -29,7 +29,7 @@ import (
 // fake API server, clock and upstream as r.
 func another(r *FigmaTokenReconciler, up upstream.Refresher) *FigmaTokenReconciler {
 	return &FigmaTokenReconciler{Client: r.Client, APIReader: r.APIReader, Secrets: &secretwrite.Writer{Client: r.Client, Reader: r.APIReader},
-		SecretMetadata: r.SecretMetadata, Clock: r.Clock, Upstream: up, Recorder: events.NewFakeRecorder(100), RolloutRestarts: r.RolloutRestarts}
+		SecretMetadata: r.SecretMetadata, Clock: r.Clock, Clients: &OAuthClients{Amplify: up}, Recorder: events.NewFakeRecorder(100), RolloutRestarts: r.RolloutRestarts}
 }
 
 // replaceWholesale replaces Secret "creds" as a generator does: the refresh token, an empty
@@ -232,7 +232,7 @@ func twoFigmaTokens(t *testing.T, sharded bool) (a, b *figmav1alpha1.FigmaToken,
 			view = shardView{Client: c, shard: shard}
 		}
 		return &FigmaTokenReconciler{Client: view, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: view,
-			Clock: clk, Upstream: up, Recorder: events.NewFakeRecorder(100), Sharded: sharded}
+			Clock: clk, Clients: &OAuthClients{Amplify: up}, Recorder: events.NewFakeRecorder(100), Sharded: sharded}
 	}
 	return a, b, reconciler(""), reconciler("b"), c, up
 }
@@ -354,7 +354,7 @@ func TestAnOldTargetIsDeletedOnlyOnceTheNewOneHoldsTheToken(t *testing.T) {
 		t.Fatal("the old target, the only Secret holding the token, was deleted although the new one holds none")
 	}
 
-	restarted.Upstream = &countingUpstream{}
+	restarted.Clients = &OAuthClients{Amplify: &countingUpstream{}}
 	clk.Step(time.Minute) // past the backoff
 	reconcileOnce(t, restarted, ft)
 	if getSecret(t, c, "new") == nil || getSecret(t, c, "old") != nil {
@@ -368,9 +368,9 @@ func TestAnOldTargetIsDeletedOnlyOnceTheNewOneHoldsTheToken(t *testing.T) {
 func TestSuspendSetDuringTheCallStopsTheWrite(t *testing.T) {
 	t.Parallel()
 	ft, _, r, c, _, counting := fakeReconciler(t)
-	r.Upstream = &upstreamDuring{countingUpstream: counting, during: func() {
+	r.Clients = &OAuthClients{Amplify: &upstreamDuring{countingUpstream: counting, during: func() {
 		updateFigmaToken(t, c, ft.DeepCopy(), func(latest *figmav1alpha1.FigmaToken) { latest.Spec.Suspend = true })
-	}}
+	}}}
 	reconcileOnce(t, r, ft)
 	if got := getSecret(t, c, "creds").Data["accessToken"]; len(got) != 0 {
 		t.Fatal("the token was written although spec.suspend was set during the call")
@@ -503,7 +503,7 @@ func TestARequestedRefreshInFlightIsNotAnsweredTwiceByAnotherInstance(t *testing
 
 	requestRefresh(t, c, ft, "2026-11-25T10:05:00Z")
 	var waited ctrl.Result
-	oldShard.Upstream = &upstreamDuring{countingUpstream: counting, during: func() { waited = reconcileOnce(t, newShard, ft) }}
+	oldShard.Clients = &OAuthClients{Amplify: &upstreamDuring{countingUpstream: counting, during: func() { waited = reconcileOnce(t, newShard, ft) }}}
 	reconcileOnce(t, oldShard, ft)
 	if waited.RequeueAfter <= 0 || waited.RequeueAfter > policy.InFlightFor {
 		t.Fatalf("the new shard looks again in %s, want within %s", waited.RequeueAfter, policy.InFlightFor)
@@ -581,7 +581,7 @@ func TestTheNoteOfACallInFlightIsNoWriteOfTheToken(t *testing.T) {
 	ft, _, r, c, clk, _ := fakeReconciler(t)
 	requestRefresh(t, c, ft, "2026-11-25T09:00:00Z")
 	up := &rejectingUpstream{}
-	r.Upstream, r.Sharded = up, true
+	r.Clients, r.Sharded = &OAuthClients{Amplify: up}, true
 	reconcileOnce(t, r, ft)
 	clk.Step(time.Second)
 	reconcileOnce(t, r, ft)

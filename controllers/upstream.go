@@ -25,7 +25,7 @@ import (
 // writer that overwrites the Secret costs a second upstream call. A code works only once,
 // so the refresh token of an exchange is kept too, and refreshed when its access token is no
 // longer usable.
-func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret, obs policy.Observation) (secretwrite.Token, error) {
+func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.FigmaToken, source *corev1.Secret, obs policy.Observation, rt route) (secretwrite.Token, error) {
 	kept, haveKept := r.Secrets.Kept(ft)
 	haveKept = haveKept && kept.CredentialHash == obs.CredentialHash()
 	// The same rule as the decision's (policy.KeptUsable, on the record's times): a token
@@ -44,21 +44,34 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 		if haveKept {
 			token, got.RefreshToken = kept.RefreshToken, kept.RefreshToken
 		}
-		result, err = r.Upstream.Refresh(ctx, upstream.RefreshRequest{Client: upstream.Client{ID: ft.Spec.ClientID}, RefreshToken: token})
+		result, err = rt.upstream.Refresh(ctx, upstream.RefreshRequest{Client: rt.client, RefreshToken: token})
+		if err == nil && result.RefreshToken != "" && result.RefreshToken != token {
+			// The upstream rotated the refresh token: stored in the same update as the access token.
+			got.RefreshToken = result.RefreshToken
+		if rt.via == figmav1alpha1.UpstreamFigma {
+			// Figma's exchange spends the redirect URI and PKCE verifier with the code.
+			got.Spent = []string{figmav1alpha1.SecretKeyRedirectURI, figmav1alpha1.SecretKeyCodeVerifier}
+		}
+		}
 	default:
-		result, err = r.Upstream.Exchange(ctx, upstream.ExchangeRequest{
-			Client:      upstream.Client{ID: ft.Spec.ClientID},
-			Code:        tokensecret.Text(source, figmav1alpha1.SecretKeyCode),
-			RedirectURI: tokensecret.Text(source, figmav1alpha1.SecretKeyRedirectURI),
+		result, err = rt.upstream.Exchange(ctx, upstream.ExchangeRequest{
+			Client:       rt.client,
+			Code:         tokensecret.Text(source, figmav1alpha1.SecretKeyCode),
+			RedirectURI:  tokensecret.Text(source, figmav1alpha1.SecretKeyRedirectURI),
+			CodeVerifier: tokensecret.Text(source, figmav1alpha1.SecretKeyCodeVerifier),
 		})
 		got.RefreshToken = result.RefreshToken
+		if rt.via == figmav1alpha1.UpstreamFigma {
+			// Figma's exchange spends the redirect URI and PKCE verifier with the code.
+			got.Spent = []string{figmav1alpha1.SecretKeyRedirectURI, figmav1alpha1.SecretKeyCodeVerifier}
+		}
 	}
 	took := r.Clock.Since(got.SentAt)
 	if err == nil {
 		got.AccessToken = result.AccessToken
 		got.ExpiresAt, err = schedule.Expiry(got.SentAt, r.Clock.Now(), result.ExpiresIn)
 		if err != nil {
-			err = &upstream.Error{Kind: upstream.Transient, HTTPStatus: 200, Detail: err.Error()}
+			err = &upstream.Error{Op: rt.op(), Kind: upstream.Transient, HTTPStatus: 200, Detail: err.Error()}
 		}
 	}
 	metrics.ObserveRefresh(ft.Namespace, ft.Name, policy.Result(upstreamError(err)), took)
@@ -91,8 +104,9 @@ func upstreamError(err error) *policy.UpstreamError {
 	}
 	var aerr *upstream.Error
 	if !errors.As(err, &aerr) {
-		aerr = &upstream.Error{Kind: upstream.Transient, Detail: "request failed"}
+		aerr = &upstream.Error{Op: "upstream call", Kind: upstream.Transient, Detail: "request failed"}
 	}
-	kinds := map[upstream.Kind]policy.UpstreamKind{upstream.Rejected: policy.UpstreamRejected, upstream.AccessDenied: policy.UpstreamAccessDenied}
-	return &policy.UpstreamError{Kind: kinds[aerr.Kind], Shown: aerr.Error()}
+	kinds := map[upstream.Kind]policy.UpstreamKind{upstream.Rejected: policy.UpstreamRejected,
+		upstream.AccessDenied: policy.UpstreamAccessDenied, upstream.ClientRejected: policy.UpstreamClientRejected}
+	return &policy.UpstreamError{Kind: kinds[aerr.Kind], Shown: aerr.Error(), RetryAfter: aerr.RetryAfter}
 }

@@ -33,7 +33,7 @@ func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.Figm
 		return s.source.Name, written, err
 	}
 	if got.RefreshToken != "" {
-		if err := r.Secrets.StoreRefreshToken(ctx, ft, s.source, string(ft.Spec.SecretRef.RefreshTokenKey), got.RefreshToken); err != nil {
+		if err := r.Secrets.StoreRefreshToken(ctx, ft, s.source, string(ft.Spec.SecretRef.RefreshTokenKey), got); err != nil {
 			return s.source.Name, false, err
 		}
 		got = r.keepUnderStoredRefreshToken(ft, got, rec)

@@ -20,7 +20,12 @@ const (
 	// wrote (Ready while it is gone; Stalled during a fight).
 	ReasonSecretOverwritten   = "SecretOverwritten"
 	ReasonRefreshTokenMissing = "RefreshTokenMissing"
+	// ReasonOAuthClientNotReady: the OAuth client spec.clientRef names may not be used (not
+	// found, not allowed in this namespace, its Secret missing), found before any call.
+	ReasonOAuthClientNotReady = "OAuthClientNotReady"
 	ReasonAWSAccessDenied     = "AWSAccessDenied"
+	// ReasonOAuthClientRejected: Figma refused the client ID or secret (invalid_client, 401).
+	ReasonOAuthClientRejected = "OAuthClientRejected"
 	ReasonRefreshRejected     = "RefreshRejected"
 	ReasonRefreshFailed       = "RefreshFailed"
 	ReasonExpired             = "Expired"
@@ -78,4 +83,29 @@ const (
 const (
 	SecretKeyCode        = "code"
 	SecretKeyRedirectURI = "redirectUri"
+	// SecretKeyCodeVerifier is the PKCE verifier (RFC 7636) sent with the code to Figma.
+	SecretKeyCodeVerifier = "codeVerifier"
+)
+
+// Reasons of an OAuth client's Ready condition.
+const (
+	// ReasonUsable: FigmaTokens may refresh through the client.
+	ReasonUsable = "Usable"
+	// ReasonClientSecretNotFound: the client's Secret, or its key, is missing or empty.
+	ReasonClientSecretNotFound = "ClientSecretNotFound"
+	// ReasonAmbientIdentityNotAllowed: a namespaced client on the Amplify upstream would
+	// sign with the operator's own AWS identity, which the manager does not allow.
+	ReasonAmbientIdentityNotAllowed = "AmbientIdentityNotAllowed"
+)
+
+// The upstreams, as status.upstream of an OAuth client names them.
+const (
+	UpstreamFigma   = "Figma"
+	UpstreamAmplify = "Amplify"
+)
+
+// The kinds spec.clientRef may name.
+const (
+	KindFigmaOAuthClient        = "FigmaOAuthClient"
+	KindClusterFigmaOAuthClient = "ClusterFigmaOAuthClient"
 )

@@ -88,8 +88,23 @@ type RolloutRestartSent struct {
 	RestartedFor metav1.Time `json:"restartedFor"`
 }
 
+// ClientRef names the OAuth client a FigmaToken refreshes through.
+type ClientRef struct {
+	// kind of the client: FigmaOAuthClient (in the FigmaToken's own namespace) or
+	// ClusterFigmaOAuthClient. Default: FigmaOAuthClient.
+	// +optional
+	// +kubebuilder:default=FigmaOAuthClient
+	// +kubebuilder:validation:Enum=FigmaOAuthClient;ClusterFigmaOAuthClient
+	Kind string `json:"kind,omitempty"`
+
+	// name of the client. A FigmaOAuthClient is looked up in the FigmaToken's namespace only.
+	// +required
+	Name DNSSubdomain `json:"name"`
+}
+
 // FigmaTokenSpec says which Secret to keep fresh and how.
 // +kubebuilder:validation:XValidation:rule="!has(self.target) || self.target.name != self.secretRef.name",message="target.name must differ from secretRef.name: the target never holds the refresh token"
+// +kubebuilder:validation:XValidation:rule="!has(self.clientRef) || !has(self.clientId) || size(self.clientId) == 0",message="set clientId or clientRef, not both: a clientRef's client carries its own client ID"
 type FigmaTokenSpec struct {
 	// secretRef names the Secret holding the refresh token, in this FigmaToken's namespace.
 	// To start from an OAuth authorization code instead, put the code under the key "code"
@@ -98,10 +113,17 @@ type FigmaTokenSpec struct {
 	// +required
 	SecretRef SecretRef `json:"secretRef"`
 
-	// clientId is sent to RefreshToken as clientId. Example: my-figma-client.
+	// clientId is sent to the Amplify upstream (RefreshToken and ExchangeCodeForToken) as
+	// clientId, for a FigmaToken without clientRef. Example: my-figma-client.
 	// +optional
 	// +kubebuilder:validation:MaxLength=1024
 	ClientID string `json:"clientId,omitempty"`
+
+	// clientRef names the OAuth client, and so the upstream (Figma's OAuth endpoints or
+	// Amplify), to refresh through. Default: none, the Amplify upstream with clientId and
+	// the operator's own AWS identity.
+	// +optional
+	ClientRef *ClientRef `json:"clientRef,omitempty"`
 
 	// refreshBefore is how long before expiry to refresh, a Go duration > 0 and at most
 	// 8760h. Example: 20m.
@@ -182,6 +204,18 @@ type FigmaTokenStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
 	FailedCredentialHash string `json:"failedCredentialHash,omitempty"`
+
+	// retryAfter is set while the upstream asked to wait (its Retry-After header): no
+	// request is made for this FigmaToken before it. Cleared by the next success.
+	// +optional
+	RetryAfter *metav1.Time `json:"retryAfter,omitempty"`
+
+	// failedClient fingerprints the OAuth client (its object and its Secret's version) the
+	// failing refresh was made with, so that a changed client is tried at once, also after
+	// a restart.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	FailedClient string `json:"failedClient,omitempty"`
 
 	// lastHandledRefreshRequest is the last refresh-requested-at value acted on.
 	// +optional

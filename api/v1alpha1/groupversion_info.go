@@ -21,7 +21,8 @@ var (
 )
 
 func addKnownTypes(scheme *runtime.Scheme) error {
-	scheme.AddKnownTypes(GroupVersion, &FigmaToken{}, &FigmaTokenList{})
+	scheme.AddKnownTypes(GroupVersion, &FigmaToken{}, &FigmaTokenList{},
+		&FigmaOAuthClient{}, &FigmaOAuthClientList{}, &ClusterFigmaOAuthClient{}, &ClusterFigmaOAuthClientList{})
 	metav1.AddToGroupVersion(scheme, GroupVersion)
 	return nil
 }

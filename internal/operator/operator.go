@@ -6,6 +6,7 @@ package operator
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
@@ -81,13 +82,28 @@ type Options struct {
 	// EnableRolloutRestarts lets the reconciler patch the workloads in
 	// spec.rolloutRestartTargets; the RBAC for it is granted only alongside.
 	EnableRolloutRestarts bool
+	// ClusterResourceNamespace holds the Secrets of ClusterFigmaOAuthClients
+	// (--cluster-resource-namespace); "" leaves cluster clients on the Figma upstream not Ready.
+	ClusterResourceNamespace string
+	// NamespacedClientsAmbientIdentity lets FigmaOAuthClients on the Amplify upstream sign
+	// with the operator's own AWS identity (--namespaced-clients-ambient-identity).
+	NamespacedClientsAmbientIdentity bool
 
 	// leading is the lease fence's check, with leader election (see leaseFence).
 	leading func() error
 }
 
-// New builds a manager running the FigmaToken reconciler against upstream.
-func New(restConfig *rest.Config, opts Options, upstream upstream.Refresher, clk clock.PassiveClock) (ctrl.Manager, error) {
+// Upstreams are the services that refresh tokens.
+type Upstreams struct {
+	// Amplify is the AWS Amplify UI Builder upstream; nil when the manager has no AWS
+	// region (FigmaTokens that use it are then Stalled, AWSAccessDenied).
+	Amplify upstream.Refresher
+	// Figma is Figma's own OAuth endpoints.
+	Figma upstream.Refresher
+}
+
+// New builds a manager running the FigmaToken and OAuth client reconcilers against upstreams.
+func New(restConfig *rest.Config, opts Options, upstreams Upstreams, clk clock.PassiveClock) (ctrl.Manager, error) {
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, figmav1alpha1.AddToScheme} {
 		if err := add(scheme); err != nil {
@@ -117,7 +133,7 @@ func New(restConfig *rest.Config, opts Options, upstream upstream.Refresher, clk
 	if err != nil {
 		return nil, err
 	}
-	if err := Register(mgr, opts, upstream, clk, watches); err != nil {
+	if err := Register(mgr, opts, upstreams, clk, watches); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -147,10 +163,32 @@ func ManagerOptions(base ctrl.Options, watchNamespaces []string, figmaTokens lab
 	return base
 }
 
-// Register adds the FigmaToken reconciler, calling upstream, to mgr; the FigmaToken types
-// join the manager's scheme. watches is what ManagerOptions was given.
-func Register(mgr ctrl.Manager, opts Options, upstream upstream.Refresher, clk clock.PassiveClock, watches *controllers.WatchHealth) error {
+// Register adds the FigmaToken reconciler, calling upstreams, and the OAuth client
+// reconciler to mgr; the API types join the manager's scheme. watches is what
+// ManagerOptions was given.
+func Register(mgr ctrl.Manager, opts Options, upstreams Upstreams, clk clock.PassiveClock, watches *controllers.WatchHealth) error {
 	if err := figmav1alpha1.AddToScheme(mgr.GetScheme()); err != nil {
+		return err
+	}
+	clusterClients, err := mayReadClusterClients(context.Background(), mgr.GetConfig())
+	if err != nil {
+		return err
+	}
+	if !clusterClients {
+		mgr.GetLogger().Info("ClusterFigmaOAuthClients are off: this manager may not list and watch them and Namespaces (a namespaced install without the cluster-wide grant); FigmaTokens that name one are Stalled, OAuthClientNotReady")
+	}
+	clients := &controllers.OAuthClients{
+		Client:                    mgr.GetClient(),
+		Secrets:                   &controllers.ClientSecrets{Reader: mgr.GetAPIReader(), Metadata: mgr.GetCache()},
+		Amplify:                   upstreams.Amplify,
+		Figma:                     upstreams.Figma,
+		ClusterResourceNamespace:  opts.ClusterResourceNamespace,
+		ClusterClients:            clusterClients,
+		NamespacedAmbientIdentity: opts.NamespacedClientsAmbientIdentity,
+	}
+	recorder := mgr.GetEventRecorder("figma-token-operator")
+	oauthClients := &controllers.OAuthClientReconciler{Client: mgr.GetClient(), Clients: clients, Recorder: recorder}
+	if err := oauthClients.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	reconciler := &controllers.FigmaTokenReconciler{
@@ -158,8 +196,8 @@ func Register(mgr ctrl.Manager, opts Options, upstream upstream.Refresher, clk c
 		APIReader:       mgr.GetAPIReader(),
 		Secrets:         &secretwrite.Writer{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()},
 		SecretMetadata:  mgr.GetCache(),
-		Upstream:        upstream,
-		Recorder:        mgr.GetEventRecorder("figma-token-operator"),
+		Clients:         clients,
+		Recorder:        recorder,
 		Clock:           clk,
 		RolloutRestarts: opts.EnableRolloutRestarts,
 		Watches:         watches,

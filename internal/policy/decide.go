@@ -21,6 +21,8 @@ const InFlightFor = 40 * time.Second
 type Decision struct {
 	// Reason and Message are the problem: a blocker, else the failure streak; "" when none.
 	Reason, Message string
+	// Blocked: Reason is a blocker, found before any call (reported once, when it starts).
+	Blocked bool
 	// Refresh: call upstream now.
 	Refresh bool
 	// SyncTarget: bring an owned target Secret back to spec.target (no upstream call).
@@ -61,7 +63,7 @@ func Decide(o Observation) Decision {
 	}
 	var rewriteAt time.Time
 	if d.Reason = blocker(o); d.Reason != "" {
-		d.Message = blockerMessage(o, d.Reason)
+		d.Blocked, d.Message = true, blockerMessage(o, d.Reason)
 	} else {
 		d.Refresh, d.Next = when(o)
 		if d.Refresh && waitsForRewrite(o) {
@@ -119,6 +121,14 @@ func waitsForRewrite(o Observation) bool {
 		o.Now.Before(o.Overwrites.NextRewrite())
 }
 
+// latest is the later of two times.
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // earliest is the earlier of two times, a zero one counting as none.
 func earliest(a, b time.Time) time.Time {
 	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
@@ -138,6 +148,8 @@ func blocker(o Observation) string {
 		return figmav1alpha1.ReasonSecretConflict
 	case o.CredentialHash() == "":
 		return figmav1alpha1.ReasonRefreshTokenMissing
+	case o.Route.Blocked != "":
+		return o.Route.Blocked
 	}
 	return ""
 }
@@ -150,9 +162,14 @@ func when(o Observation) (bool, time.Time) {
 		return false, o.InFlight.Until
 	}
 	if f := o.Failure; f.Attempts > 0 {
+		if o.Now.Before(f.RetryAfter) {
+			// The upstream asked to wait: whatever changed meanwhile is handled then, with one call.
+			return false, f.RetryAfter
+		}
 		inputsChanged := o.Generation != f.Generation || o.RequestPending() ||
-			(f.CredentialHash != "" && f.CredentialHash != o.CredentialHash())
-		retryAt := f.Last.Add(schedule.Backoff(Reasons[f.Reason].Backoff, f.Attempts, o.UID))
+			(f.CredentialHash != "" && f.CredentialHash != o.CredentialHash()) ||
+			(f.Reason == figmav1alpha1.ReasonOAuthClientRejected && f.Client != o.Route.Version)
+		retryAt := latest(f.Last.Add(schedule.Backoff(Reasons[f.Reason].Backoff, f.Attempts, o.UID)), f.RetryAfter)
 		if inputsChanged || !o.Now.Before(retryAt) {
 			return true, time.Time{}
 		}
@@ -172,6 +189,8 @@ func when(o Observation) (bool, time.Time) {
 // blockerMessage says what a blocker means and what to do about it.
 func blockerMessage(o Observation, reason string) string {
 	switch reason {
+	case o.Route.Blocked:
+		return o.Route.Message
 	case figmav1alpha1.ReasonSuspended:
 		return "spec.suspend is true: no refreshes until it is false."
 	case figmav1alpha1.ReasonSecretNotFound:
@@ -243,8 +262,8 @@ func (d *Decision) setConditions(o Observation) {
 // "first reason that applies").
 var readyOrder = []string{
 	figmav1alpha1.ReasonSuspended, figmav1alpha1.ReasonSecretNotFound, figmav1alpha1.ReasonSecretConflict,
-	figmav1alpha1.ReasonSecretOverwritten, figmav1alpha1.ReasonRefreshTokenMissing, figmav1alpha1.ReasonAWSAccessDenied,
-	figmav1alpha1.ReasonRefreshRejected, figmav1alpha1.ReasonRefreshFailed, figmav1alpha1.ReasonExpired, figmav1alpha1.ReasonPending,
+	figmav1alpha1.ReasonSecretOverwritten, figmav1alpha1.ReasonRefreshTokenMissing, figmav1alpha1.ReasonOAuthClientNotReady,
+	figmav1alpha1.ReasonAWSAccessDenied, figmav1alpha1.ReasonOAuthClientRejected, figmav1alpha1.ReasonRefreshRejected, figmav1alpha1.ReasonRefreshFailed, figmav1alpha1.ReasonExpired, figmav1alpha1.ReasonPending,
 }
 
 // readyBefore reports whether Ready names reason a before reason b; a reason not in

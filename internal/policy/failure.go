@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"time"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 )
@@ -16,6 +17,8 @@ const (
 	UpstreamRejected
 	// UpstreamAccessDenied means AWS refused the operator's own credentials or permissions.
 	UpstreamAccessDenied
+	// UpstreamClientRejected means Figma refused the OAuth client's ID or secret.
+	UpstreamClientRejected
 )
 
 // UpstreamError is a failed upstream call as policy sees it: its kind, and what may be
@@ -23,6 +26,8 @@ const (
 type UpstreamError struct {
 	Kind  UpstreamKind
 	Shown string
+	// RetryAfter is when the upstream allows the next request (Retry-After); zero for none.
+	RetryAfter time.Time
 }
 
 // UpstreamFailure turns a failed upstream call into a failure with a message that says what
@@ -42,10 +47,18 @@ func UpstreamFailure(e UpstreamError, o Observation) Failure {
 			e.Shown, o.SecretName, o.RefreshTokenKey, figmav1alpha1.SecretKeyCode, figmav1alpha1.SecretKeyRedirectURI)
 	case reason == figmav1alpha1.ReasonAWSAccessDenied:
 		message = fmt.Sprintf("%s. AWS refused the operator's credentials: grant its identity amplifyuibuilder:RefreshToken; retrying.", e.Shown)
+	case reason == figmav1alpha1.ReasonOAuthClientRejected:
+		message = fmt.Sprintf("%s. Figma refused the client ID or secret of %s: correct its clientId, or the client secret in its Secret; retried at once when either changes, else with backoff.",
+			e.Shown, o.Route.Client)
+	case !e.RetryAfter.IsZero():
+		message = fmt.Sprintf("%s. The upstream asked to wait (Retry-After): no request before %s.", e.Shown, formatTime(e.RetryAfter))
+		if o.Valid() && o.Record.ExpiresAt.Before(e.RetryAfter) {
+			message += fmt.Sprintf(" The access token expires before then, at %s.", formatTime(o.Record.ExpiresAt))
+		}
 	default:
 		message = fmt.Sprintf("%s. Retrying with backoff.", e.Shown)
 	}
-	return Failure{Reason: reason, Message: message}
+	return Failure{Reason: reason, Message: message, RetryAfter: e.RetryAfter}
 }
 
 // WriteFailure is a failed write of a Secret; reason names the API error (its status reason
@@ -72,6 +85,8 @@ func upstreamReason(kind UpstreamKind) string {
 		return figmav1alpha1.ReasonRefreshRejected
 	case UpstreamAccessDenied:
 		return figmav1alpha1.ReasonAWSAccessDenied
+	case UpstreamClientRejected:
+		return figmav1alpha1.ReasonOAuthClientRejected
 	default:
 		return figmav1alpha1.ReasonRefreshFailed
 	}

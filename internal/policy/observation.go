@@ -67,6 +67,9 @@ type Observation struct {
 	// restarted for (status); zero when none.
 	RestartedFor time.Time
 
+	// Route is the upstream and OAuth client a refresh would go through.
+	Route Route
+
 	Failure Failure
 	// Kept is the token this process obtained and keeps; zero when none.
 	Kept Kept
@@ -85,6 +88,21 @@ type Kept struct {
 	Written bool
 }
 
+// Route is the upstream and OAuth client a FigmaToken refreshes through, as policy sees it
+// (never the client secret).
+type Route struct {
+	// Client names the OAuth client for messages, e.g. "FigmaOAuthClient design-app"; ""
+	// for the Amplify upstream with spec.clientId.
+	Client string
+	// Blocked is why no call can go through it, found before any call:
+	// OAuthClientNotReady, or AWSAccessDenied when the Amplify upstream is off; "" when
+	// usable. Message says what is wrong and what to do.
+	Blocked, Message string
+	// Version fingerprints the client object and its Secret's version: a change retries a
+	// refresh the client's credentials failed, at once. "" without a client.
+	Version string
+}
+
 // Failure is the current streak of failed refreshes; Attempts is 0 when none.
 type Failure struct {
 	Attempts int32
@@ -98,6 +116,11 @@ type Failure struct {
 	Generation     int64
 	CredentialHash string
 	Request        string
+	// Client is the Route.Version the attempt was made with.
+	Client string
+	// RetryAfter is when the upstream allows the next request (its Retry-After); zero for
+	// none. Nothing, not even a changed input, calls before it.
+	RetryAfter time.Time
 }
 
 // DestinationName is the Secret that receives the access token: the target, else the source.

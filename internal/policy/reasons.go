@@ -47,6 +47,12 @@ var Reasons = map[string]Rule{
 		EventType: corev1.EventTypeWarning, EventReason: figmav1alpha1.ReasonSecretOverwritten},
 	figmav1alpha1.ReasonRefreshTokenMissing: {Blocker: true, Stalled: true,
 		EventType: corev1.EventTypeWarning, EventReason: figmav1alpha1.ReasonRefreshTokenMissing},
+	// Found before any call: the client may not be used (or the Amplify upstream is off).
+	figmav1alpha1.ReasonOAuthClientNotReady: {Blocker: true, Stalled: true,
+		EventType: corev1.EventTypeWarning, EventReason: figmav1alpha1.ReasonOAuthClientNotReady},
+	// The platform team fixes the client or its Secret; a change there is retried at once.
+	figmav1alpha1.ReasonOAuthClientRejected: {Stalled: true, Backoff: schedule.Transient, Metric: ResultRejected,
+		EventType: corev1.EventTypeWarning, EventReason: figmav1alpha1.ReasonOAuthClientRejected},
 	figmav1alpha1.ReasonRefreshRejected: {Stalled: true, Backoff: schedule.Rejected, Metric: ResultRejected,
 		EventType: corev1.EventTypeWarning, EventReason: figmav1alpha1.ReasonRefreshRejected},
 	// An administrator fixes IAM outside the cluster, so it is retried on the transient schedule.

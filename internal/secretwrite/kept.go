@@ -15,6 +15,9 @@ type Token struct {
 	// RefreshToken is set after an authorization-code exchange: the code is spent, so the
 	// refresh token is kept until it is stored.
 	RefreshToken string
+	// Spent are the keys, besides the code, that the exchange used up and that go with the
+	// code when the refresh token is stored (Figma's redirectUri and codeVerifier).
+	Spent []string
 	// SentAt is when the request was sent; ExpiresAt when the access token lapses.
 	SentAt, ExpiresAt time.Time
 	// CredentialHash and Request are the fingerprint of the refresh token (or code) sent

@@ -24,7 +24,7 @@ func (w *Writer) InPlace(ctx context.Context, owner client.Object, source *corev
 	refreshTokenKey string, t Token, rec tokensecret.Record, recheck Recheck) (*corev1.Secret, bool, error) {
 	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
 		if t.RefreshToken != "" {
-			tokensecret.StoreRefreshToken(s, refreshTokenKey, t.RefreshToken)
+			tokensecret.StoreRefreshToken(s, refreshTokenKey, t.RefreshToken, t.Spent...)
 		}
 		tokensecret.RemoveMovedToken(s, keys.AccessToken, string(owner.GetUID()))
 		tokensecret.Write(s, keys, t.AccessToken, rec)
@@ -112,9 +112,9 @@ func (w *Writer) Claim(ctx context.Context, owner client.Object, source *corev1.
 // StoreRefreshToken writes a refresh token an authorization code was exchanged for into the
 // source Secret and removes the spent code, for a FigmaToken whose access token goes to a
 // target Secret.
-func (w *Writer) StoreRefreshToken(ctx context.Context, owner client.Object, source *corev1.Secret, key, refreshToken string) error {
+func (w *Writer) StoreRefreshToken(ctx context.Context, owner client.Object, source *corev1.Secret, key string, t Token) error {
 	_, _, err := w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
-		tokensecret.StoreRefreshToken(s, key, refreshToken)
+		tokensecret.StoreRefreshToken(s, key, t.RefreshToken, t.Spent...)
 		return nil
 	}, func(current *corev1.Secret) (bool, error) {
 		if current == nil {

@@ -228,14 +228,18 @@ func parseTime(s string) time.Time {
 	return t
 }
 
-// StoreRefreshToken puts a refresh token obtained from an authorization code into the
-// Secret and removes the code, which works only once. It changes the object in memory only.
-func StoreRefreshToken(secret *corev1.Secret, key, refreshToken string) {
+// StoreRefreshToken puts a refresh token obtained from an authorization code (or rotated
+// to by a refresh) into the Secret and removes the code, which works only once, and the
+// spent keys that went with it. It changes the object in memory only.
+func StoreRefreshToken(secret *corev1.Secret, key, refreshToken string, spent ...string) {
 	if secret.Data == nil {
 		secret.Data = map[string][]byte{}
 	}
 	secret.Data[key] = []byte(refreshToken)
 	delete(secret.Data, figmav1alpha1.SecretKeyCode)
+	for _, k := range spent {
+		delete(secret.Data, k)
+	}
 	if secret.Annotations != nil {
 		NoteInFlight(secret.Annotations, InFlight{}) // answered
 	}

@@ -7,23 +7,36 @@
 package crds
 
 import (
-	_ "embed"
+	"embed"
 	"fmt"
+	"io/fs"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
 )
 
-//go:embed figma.tokenops.dev_figmatokens.yaml
-var figmaToken []byte
+//go:embed figma.tokenops.dev_*.yaml
+var files embed.FS
 
-// All returns the operator's CRDs: FigmaToken.
+// All returns the operator's CRDs: FigmaToken, FigmaOAuthClient and ClusterFigmaOAuthClient.
 func All() ([]*apiextensionsv1.CustomResourceDefinition, error) {
-	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := yaml.UnmarshalStrict(figmaToken, crd); err != nil {
-		return nil, fmt.Errorf("the embedded FigmaToken CRD: %w", err)
+	names, err := fs.Glob(files, "*.yaml")
+	if err != nil {
+		return nil, err
 	}
-	return []*apiextensionsv1.CustomResourceDefinition{crd}, nil
+	all := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(names))
+	for _, name := range names {
+		data, err := files.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := yaml.UnmarshalStrict(data, crd); err != nil {
+			return nil, fmt.Errorf("the embedded CRD %s: %w", name, err)
+		}
+		all = append(all, crd)
+	}
+	return all, nil
 }
 
 // MustAll is All for test setup, where a broken embedded file is a bug.

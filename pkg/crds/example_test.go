@@ -8,9 +8,14 @@ import (
 	"github.com/tokenops/figma-token-operator/pkg/crds"
 )
 
-// Install the FigmaToken CRD into an envtest control plane.
+// Install the operator's CRDs into an envtest control plane.
 func ExampleMustAll() {
 	env := &envtest.Environment{CRDs: crds.MustAll()}
-	fmt.Println(env.CRDs[0].Spec.Names.Kind)
-	// Output: FigmaToken
+	for _, crd := range env.CRDs {
+		fmt.Println(crd.Spec.Names.Kind)
+	}
+	// Output:
+	// ClusterFigmaOAuthClient
+	// FigmaOAuthClient
+	// FigmaToken
 }

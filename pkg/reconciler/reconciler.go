@@ -1,9 +1,11 @@
-// Package reconciler runs the FigmaToken reconciler inside a manager an app's envtest suite
-// already has, pointed at an Amplify endpoint (a pkg/fakeamplify server, usually), with the
-// same defaults as the operator's binary.
+// Package reconciler runs the FigmaToken and OAuth client reconcilers inside a manager an
+// app's envtest suite already has, pointed at an Amplify endpoint (a pkg/fakeamplify server,
+// usually) and a Figma endpoint (a pkg/fakefigma server), with the same defaults as the
+// operator's binary.
 //
 //	mgr, _ := ctrl.NewManager(cfg, reconciler.ManagerOptions(ctrl.Options{Scheme: scheme}))
-//	_ = reconciler.Register(ctx, mgr, reconciler.Options{Endpoint: srv.URL, Region: "us-east-1", Credentials: creds})
+//	_ = reconciler.Register(ctx, mgr, reconciler.Options{Endpoint: srv.URL, Region: "us-east-1", Credentials: creds,
+//		FigmaEndpoint: figmaSrv.URL})
 //	go mgr.Start(ctx)
 package reconciler
 
@@ -19,15 +21,23 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/tokenops/figma-token-operator/internal/amplify"
+	"github.com/tokenops/figma-token-operator/internal/figma"
 	"github.com/tokenops/figma-token-operator/internal/operator"
 )
 
 // Options point the reconciler at an endpoint.
 type Options struct {
-	// Endpoint is the Amplify UI Builder endpoint URL, e.g. an httptest server's.
+	// Endpoint is the Amplify UI Builder endpoint URL, e.g. an httptest server's; "" leaves
+	// the Amplify upstream off (FigmaTokens that use it are Stalled, AWSAccessDenied).
 	Endpoint string
-	// Region is the AWS region the endpoint checks signatures for.
+	// Region is the AWS region the endpoint checks signatures for; required with Endpoint.
 	Region string
+	// FigmaEndpoint is the base URL of Figma's OAuth endpoints, e.g. an httptest server's
+	// serving a pkg/fakefigma.Server; default https://api.figma.com.
+	FigmaEndpoint string
+	// ClusterResourceNamespace holds the Secrets of ClusterFigmaOAuthClients; "" leaves
+	// those on the Figma upstream not Ready.
+	ClusterResourceNamespace string
 	// Credentials sign the requests.
 	Credentials aws.Credentials
 	// CallTimeout bounds each upstream call; 30 s (the binary's) when zero. A shorter one
@@ -47,17 +57,34 @@ func ManagerOptions(base ctrl.Options) ctrl.Options {
 	return operator.ManagerOptions(base, nil, nil, nil)
 }
 
-// Register adds the FigmaToken reconciler to mgr; it runs when mgr starts. The FigmaToken
-// types join mgr's scheme.
+// Register adds the FigmaToken and OAuth client reconcilers to mgr; they run when mgr
+// starts. The API types join mgr's scheme.
 func Register(ctx context.Context, mgr ctrl.Manager, opts Options) error {
-	if opts.Endpoint == "" || opts.Region == "" {
-		return errors.New("reconciler: Endpoint and Region are required")
+	if opts.Endpoint != "" && opts.Region == "" {
+		return errors.New("reconciler: Region is required with Endpoint")
 	}
 	maxReconciles := opts.MaxConcurrentReconciles
 	if maxReconciles == 0 {
 		maxReconciles = operator.DefaultMaxConcurrentReconciles
 	}
-	upstream, err := amplify.New(ctx, amplify.Options{
+	var upstreams operator.Upstreams
+	var err error
+	upstreams.Figma, err = figma.New(figma.Options{Endpoint: opts.FigmaEndpoint, CallTimeout: opts.CallTimeout, Concurrency: maxReconciles})
+	if err != nil {
+		return err
+	}
+	if opts.Endpoint != "" {
+		if upstreams.Amplify, err = amplifyUpstream(ctx, opts, maxReconciles); err != nil {
+			return err
+		}
+	}
+	return operator.Register(mgr, operator.Options{MaxConcurrentReconciles: maxReconciles, EnableRolloutRestarts: opts.EnableRolloutRestarts,
+		ClusterResourceNamespace: opts.ClusterResourceNamespace}, upstreams, clock.RealClock{}, nil)
+}
+
+// amplifyUpstream is the Amplify upstream at opts.Endpoint, signed with opts.Credentials only.
+func amplifyUpstream(ctx context.Context, opts Options, maxReconciles int) (*amplify.Client, error) {
+	return amplify.New(ctx, amplify.Options{
 		Endpoint:    opts.Endpoint,
 		Region:      opts.Region,
 		CallTimeout: opts.CallTimeout,
@@ -68,9 +95,4 @@ func Register(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 			config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}),
 		},
 	})
-	if err != nil {
-		return err
-	}
-	return operator.Register(mgr, operator.Options{MaxConcurrentReconciles: maxReconciles, EnableRolloutRestarts: opts.EnableRolloutRestarts},
-		upstream, clock.RealClock{}, nil)
 }

@@ -45,8 +45,8 @@ func TestSettingsThatCanNeverWorkStopTheManager(t *testing.T) {
 		args  []string
 		names []string
 	}{
-		"no AWS region":          {args: nil, names: []string{"--aws-region", "AWS_REGION"}},
-		"an unparsable endpoint": {args: []string{"--aws-region", "us-east-1", "--amplify-endpoint", "amplify.local:443"}, names: []string{"amplify.local:443"}},
+		"an unparsable endpoint":       {args: []string{"--aws-region", "us-east-1", "--amplify-endpoint", "amplify.local:443"}, names: []string{"amplify.local:443"}},
+		"an unparsable Figma endpoint": {args: []string{"--figma-endpoint", "api.figma.local"}, names: []string{"api.figma.local"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(filepath.Join(work, "manager"), append([]string{"--kubeconfig", operatorKubeconfig,
@@ -69,6 +69,27 @@ func TestSettingsThatCanNeverWorkStopTheManager(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Without an AWS region the manager starts, with the Amplify upstream off: Figma-only users
+// need no AWS at all. It says so once, naming what to set.
+func TestAManagerWithoutARegionStartsWithTheAmplifyUpstreamOff(t *testing.T) {
+	t.Parallel()
+	g := newGomega(t)
+	// A namespace and a selector nothing matches: it must not reconcile the suite's FigmaTokens.
+	cmd := exec.Command(filepath.Join(work, "manager"), "--kubeconfig", operatorKubeconfig,
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+		"--watch-namespace", "no-region", "--watch-label-selector", "figma.tokenops.dev/shard=no-region")
+	cmd.Env = append(withoutAWS(os.Environ()), "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out := &harness.Output{}
+	cmd.Stdout, cmd.Stderr = out, out
+	g.Expect(cmd.Start()).To(Succeed())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	g.Eventually(out.String).Should(ContainSubstring(`"msg":"starting manager"`))
+	g.Expect(out.String()).To(And(ContainSubstring("the Amplify upstream is off until --aws-region or AWS_REGION is set"),
+		ContainSubstring(`"awsRegion":""`), ContainSubstring(`"figmaEndpoint":"https://api.figma.com"`)))
+	g.Expect(strings.Count(out.String(), "the Amplify upstream is off")).To(Equal(1))
 }
 
 // withoutAWS drops the AWS_* variables of the test's own environment.

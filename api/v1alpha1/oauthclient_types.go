@@ -1,0 +1,135 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// OAuthClientSpec is a Figma OAuth app and the upstream its tokens are refreshed through.
+// +kubebuilder:validation:XValidation:rule="has(self.figma) != has(self.amplify)",message="set exactly one of figma and amplify: the upstream this client's tokens are refreshed through"
+type OAuthClientSpec struct {
+	// clientId is the Figma OAuth app's client ID. Example: AbCdEf0123456789.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	ClientID string `json:"clientId"`
+
+	// figma refreshes at Figma's own OAuth endpoints (--figma-endpoint) with the app's
+	// client secret.
+	// +optional
+	Figma *FigmaUpstream `json:"figma,omitempty"`
+
+	// amplify refreshes through the AWS Amplify UI Builder RefreshToken operation, with
+	// clientId sent as clientId.
+	// +optional
+	Amplify *AmplifyUpstream `json:"amplify,omitempty"`
+}
+
+// FigmaUpstream is the Figma OAuth upstream's setting: where the client secret is.
+type FigmaUpstream struct {
+	// clientSecretRef names the Secret key that holds the app's client secret. The Secret
+	// is in the client's own namespace (a ClusterFigmaOAuthClient's: the cluster resource
+	// namespace, --cluster-resource-namespace).
+	// +required
+	ClientSecretRef ClientSecretRef `json:"clientSecretRef"`
+}
+
+// ClientSecretRef names a key of a Secret.
+type ClientSecretRef struct {
+	// name of the Secret, a DNS subdomain. Example: figma-oauth-app.
+	// +required
+	Name DNSSubdomain `json:"name"`
+
+	// key that holds the client secret. Default: clientSecret.
+	// +optional
+	// +kubebuilder:default=clientSecret
+	Key SecretKey `json:"key,omitempty"`
+}
+
+// AmplifyUpstream is the Amplify upstream's setting. A FigmaOAuthClient on it may sign with
+// the operator's own AWS identity only when the manager runs with
+// --namespaced-clients-ambient-identity.
+type AmplifyUpstream struct{}
+
+// OAuthClientStatus says whether FigmaTokens may refresh through the client.
+type OAuthClientStatus struct {
+	// observedGeneration is the generation this status was computed from.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// upstream is Figma or Amplify.
+	// +optional
+	Upstream string `json:"upstream,omitempty"`
+
+	// conditions: Ready, True (reason Usable) when FigmaTokens may use the client; False with
+	// reason ClientSecretNotFound or AmbientIdentityNotAllowed.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// FigmaOAuthClient is a Figma OAuth app that the FigmaTokens of its own namespace may
+// refresh through (spec.clientRef).
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Upstream",type=string,JSONPath=`.status.upstream`
+// +kubebuilder:printcolumn:name="Client-ID",type=string,JSONPath=`.spec.clientId`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type FigmaOAuthClient struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec OAuthClientSpec `json:"spec"`
+
+	// +optional
+	Status OAuthClientStatus `json:"status,omitempty"`
+}
+
+// FigmaOAuthClientList is a list of FigmaOAuthClients.
+// +kubebuilder:object:root=true
+type FigmaOAuthClientList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []FigmaOAuthClient `json:"items"`
+}
+
+// ClusterOAuthClientSpec is an OAuth client kept by the platform team, and the namespaces
+// whose FigmaTokens may use it.
+type ClusterOAuthClientSpec struct {
+	OAuthClientSpec `json:",inline"`
+
+	// namespaceSelector admits the FigmaTokens of the namespaces whose labels it matches;
+	// absent: every namespace. Select on labels tenants cannot set on their own namespaces.
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
+}
+
+// ClusterFigmaOAuthClient is a Figma OAuth app, kept by the platform team, that the
+// FigmaTokens of the namespaces its selector admits may refresh through.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Upstream",type=string,JSONPath=`.status.upstream`
+// +kubebuilder:printcolumn:name="Client-ID",type=string,JSONPath=`.spec.clientId`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ClusterFigmaOAuthClient struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec ClusterOAuthClientSpec `json:"spec"`
+
+	// +optional
+	Status OAuthClientStatus `json:"status,omitempty"`
+}
+
+// ClusterFigmaOAuthClientList is a list of ClusterFigmaOAuthClients.
+// +kubebuilder:object:root=true
+type ClusterFigmaOAuthClientList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ClusterFigmaOAuthClient `json:"items"`
+}
