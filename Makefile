@@ -149,7 +149,8 @@ uninstall: manifests ## Remove the CRDs from the cluster of the current kubeconf
 	$(KUBECTL) delete --ignore-not-found -f config/crd/bases
 
 # The kustomize installs carry the AWS region the manager calls Amplify UI Builder in
-# (AWS_REGION, required) and, for IRSA, the role its ServiceAccount assumes (AWS_ROLE_ARN).
+# (AWS_REGION; without it the Amplify upstream is off) and, for IRSA, the role its
+# ServiceAccount assumes (AWS_ROLE_ARN).
 RENDER = KUBECTL=$(KUBECTL) AWS_REGION=$(AWS_REGION) AWS_ROLE_ARN=$(AWS_ROLE_ARN) hack/render.sh
 
 .PHONY: deploy
@@ -164,13 +165,14 @@ deploy-namespaced: manifests ## Deploy the operator for one namespace (config/na
 
 .PHONY: undeploy
 undeploy: ## Remove what make deploy created but the CRD, which would take every FigmaToken with it (make uninstall removes it).
-	KUBECTL=$(KUBECTL) AWS_REGION=$(or $(AWS_REGION),us-east-1) hack/render.sh config/default $(IMG) $(COMPONENTS) | $(KUBECTL) delete --ignore-not-found -f - --selector='!figma.tokenops.dev/keep-on-undeploy'
+	KUBECTL=$(KUBECTL) AWS_REGION=$(AWS_REGION) hack/render.sh config/default $(IMG) $(COMPONENTS) 2>/dev/null | $(KUBECTL) delete --ignore-not-found -f - --selector='!figma.tokenops.dev/keep-on-undeploy'
 
 .PHONY: build-installer
 build-installer: manifests ## Write dist/install.yaml: the whole operator in one file, with image IMG, in AWS_REGION (AWS_ROLE_ARN for IRSA).
+	@mkdir -p dist
 	$(RENDER) config/default $(IMG) $(COMPONENTS) > dist/install.yaml.tmp
 	mv dist/install.yaml.tmp dist/install.yaml
-	@echo "wrote dist/install.yaml for $(IMG) in $(AWS_REGION)"
+	@echo "wrote dist/install.yaml for $(IMG)$(if $(AWS_REGION), in $(AWS_REGION), without an AWS region (the Figma upstream only))"
 
 # make release VERSION=vX.Y.Z writes dist/: the manager for linux/amd64 and linux/arm64, the
 # multi-arch image as an OCI layout tarball (no container engine: hack/release), install.yaml
@@ -179,9 +181,8 @@ build-installer: manifests ## Write dist/install.yaml: the whole operator in one
 IMG_REPO ?= figma-token-operator
 RELEASE_PLATFORMS = amd64 arm64
 .PHONY: release
-release: manifests $(HELM) ## Write a release to dist/ (VERSION=vX.Y.Z, IMG_REPO=registry/name, AWS_REGION for install.yaml).
+release: manifests $(HELM) ## Write a release to dist/ (VERSION=vX.Y.Z, IMG_REPO=registry/name, AWS_REGION for install.yaml's Amplify upstream).
 	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "set VERSION=vX.Y.Z"; exit 1; }
-	@test -n "$(AWS_REGION)" || { echo "no AWS region: set AWS_REGION (Amplify UI Builder is regional) for dist/install.yaml"; exit 1; }
 	hack/stamp-version.sh $(VERSION)
 	rm -rf dist && mkdir -p dist
 	for arch in $(RELEASE_PLATFORMS); do \

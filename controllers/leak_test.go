@@ -16,18 +16,22 @@ import (
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 )
 
-// findLeaks runs after every test of the suite: no refresh token the fake received and no
-// access token it issued may appear in the manager's logs (kept at the most verbose level),
-// in any FigmaToken (status included), Event, or metric.
+// findLeaks runs after every test of the suite: no refresh token the fakes received, no
+// access token they issued and no OAuth client secret may appear in the manager's logs (kept
+// at the most verbose level), in any FigmaToken or OAuth client (status included), Event, or
+// metric.
 func findLeaks() error {
 	ctx := context.Background()
 	var fts figmav1alpha1.FigmaTokenList
+	var clients figmav1alpha1.FigmaOAuthClientList
+	var clusterClients figmav1alpha1.ClusterFigmaOAuthClientList
 	var events eventsv1.EventList
 	var coreEvents corev1.EventList
-	if err := errors.Join(k8s.List(ctx, &fts), k8s.List(ctx, &events), k8s.List(ctx, &coreEvents)); err != nil {
+	if err := errors.Join(k8s.List(ctx, &fts), k8s.List(ctx, &clients), k8s.List(ctx, &clusterClients),
+		k8s.List(ctx, &events), k8s.List(ctx, &coreEvents)); err != nil {
 		return err
 	}
-	objects, _ := json.Marshal(fts)
+	objects, _ := json.Marshal([]any{fts, clients, clusterClients})
 	eventText, _ := json.Marshal([]any{events, coreEvents})
 
 	families, err := ctrlmetrics.Registry.Gather()
@@ -44,8 +48,9 @@ func findLeaks() error {
 		return errors.New("the metrics were not gathered")
 	}
 
-	places := map[string]string{"logs": logs.String(), "FigmaTokens": string(objects), "Events": string(eventText), "metrics": metrics.String()}
+	places := map[string]string{"logs": logs.String(), "FigmaTokens and OAuth clients": string(objects), "Events": string(eventText), "metrics": metrics.String()}
 	tokens := append(fake.RefreshTokens(), fake.Issued()...)
+	tokens = append(append(append(tokens, figmaFake.Issued()...), figmaFake.Exchanged()...), figmaAppSecret)
 	for _, token := range tokens {
 		for where, text := range places {
 			if strings.Contains(text, token) {
@@ -53,6 +58,6 @@ func findLeaks() error {
 			}
 		}
 	}
-	fmt.Printf("leak check: %d tokens searched in logs (debug), FigmaTokens, Events and metrics: none found\n", len(tokens))
+	fmt.Printf("leak check: %d tokens and client secrets searched in logs (debug), FigmaTokens, OAuth clients, Events and metrics: none found\n", len(tokens))
 	return nil
 }

@@ -14,8 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 )
@@ -118,10 +118,16 @@ func (r *OAuthClientReconciler) status(ctx context.Context, obj client.Object, s
 	}
 	ready := metav1.Condition{Type: figmav1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: figmav1alpha1.ReasonUsable,
 		Message: fmt.Sprintf("FigmaTokens may refresh through the %s upstream with this client.", desired.Upstream), ObservedGeneration: obj.GetGeneration()}
+	before := meta.FindStatusCondition(current.Conditions, figmav1alpha1.ConditionReady)
 	if usable.reason != "" {
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, usable.reason, usable.message
+		// Only a person fixes a client: Stalled, so that kstatus (Flux) reads Failed.
+		stalled := ready
+		stalled.Type, stalled.Status = figmav1alpha1.ConditionStalled, metav1.ConditionTrue
+		meta.SetStatusCondition(&desired.Conditions, stalled)
+	} else {
+		meta.RemoveStatusCondition(&desired.Conditions, figmav1alpha1.ConditionStalled)
 	}
-	before := meta.FindStatusCondition(current.Conditions, figmav1alpha1.ConditionReady)
 	meta.SetStatusCondition(&desired.Conditions, ready)
 	if equality.Semantic.DeepEqual(*desired, current) {
 		return nil, nil

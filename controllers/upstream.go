@@ -48,10 +48,10 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 		if err == nil && result.RefreshToken != "" && result.RefreshToken != token {
 			// The upstream rotated the refresh token: stored in the same update as the access token.
 			got.RefreshToken = result.RefreshToken
-		if rt.via == figmav1alpha1.UpstreamFigma {
-			// Figma's exchange spends the redirect URI and PKCE verifier with the code.
-			got.Spent = []string{figmav1alpha1.SecretKeyRedirectURI, figmav1alpha1.SecretKeyCodeVerifier}
-		}
+			if rt.via == figmav1alpha1.UpstreamFigma {
+				// Figma's exchange spends the redirect URI and PKCE verifier with the code.
+				got.Spent = []string{figmav1alpha1.SecretKeyRedirectURI, figmav1alpha1.SecretKeyCodeVerifier}
+			}
 		}
 	default:
 		result, err = rt.upstream.Exchange(ctx, upstream.ExchangeRequest{

@@ -3,17 +3,16 @@
 # calls Amplify UI Builder in, and any components given after it, without editing the
 # repository:
 #   AWS_REGION=us-east-1 hack/render.sh config/default registry.example.com/figma-token-operator:v0.1.0 [config/components/rollout-restarts ...]
-# AWS_REGION is required (the manager refuses to start without one); AWS_ROLE_ARN, optional,
-# annotates the ServiceAccount for IRSA (eks.amazonaws.com/role-arn). KUBECTL names the
-# kubectl whose built-in kustomize renders it (default: kubectl).
+# AWS_REGION is optional: without it the manager's Amplify upstream is off and only the Figma
+# upstream serves (it says so on stderr). AWS_ROLE_ARN, optional, annotates the
+# ServiceAccount for IRSA (eks.amazonaws.com/role-arn). KUBECTL names the kubectl whose
+# built-in kustomize renders it (default: kubectl).
 set -euo pipefail
 img=$2
 region=${AWS_REGION:-}
 if [[ -z "$region" ]]; then
-  echo "no AWS region: set AWS_REGION (Amplify UI Builder is regional), e.g. make deploy AWS_REGION=us-east-1 IMG=..." >&2
-  exit 1
-fi
-if [[ ! "$region" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]]; then
+  echo "no AWS_REGION: the manager's Amplify upstream is off, FigmaTokens on the Figma upstream are served (for Amplify: AWS_REGION=us-east-1)" >&2
+elif [[ ! "$region" =~ ^[a-z]{2}(-[a-z]+)+-[0-9]+$ ]]; then
   echo "AWS_REGION=$region is not an AWS region name (e.g. us-east-1)" >&2
   exit 1
 fi
@@ -54,6 +53,19 @@ if [[ -n "${AWS_ROLE_ARN:-}" ]]; then
       value:
         eks.amazonaws.com/role-arn: $AWS_ROLE_ARN"
 fi
+regionPatch=""
+if [[ -n "$region" ]]; then
+  regionPatch="
+- target:
+    kind: Deployment
+  patch: |-
+    - op: add
+      path: /spec/template/spec/containers/0/args/-
+      value: --aws-region=$region"
+fi
+if [[ -z "$regionPatch$irsa" ]]; then
+  patches=" []"
+fi
 cat >"$overlay/kustomization.yaml" <<YAML
 resources:
 - $dir
@@ -61,12 +73,6 @@ components:$components
 images:
 - name: figma-token-operator
 $image
-patches:
-- target:
-    kind: Deployment
-  patch: |-
-    - op: add
-      path: /spec/template/spec/containers/0/args/-
-      value: --aws-region=$region$irsa
+patches:${patches:-}$regionPatch$irsa
 YAML
 "${KUBECTL:-kubectl}" kustomize "$overlay"

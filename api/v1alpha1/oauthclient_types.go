@@ -61,7 +61,8 @@ type OAuthClientStatus struct {
 	Upstream string `json:"upstream,omitempty"`
 
 	// conditions: Ready, True (reason Usable) when FigmaTokens may use the client; False with
-	// reason ClientSecretNotFound or AmbientIdentityNotAllowed.
+	// reason ClientSecretNotFound or AmbientIdentityNotAllowed, and then Stalled True with the
+	// same reason (kstatus conventions).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -15,8 +15,23 @@ import (
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
 )
 
-// healthDir is laid out as in Argo CD's resource_customizations, so it can be offered upstream.
-const healthDir = "../../config/argocd/resource_customizations/figma.tokenops.dev/FigmaToken"
+// customizations is laid out as in Argo CD's resource_customizations, so it can be offered
+// upstream: a directory per kind.
+const customizations = "../../config/argocd/resource_customizations/figma.tokenops.dev"
+
+// kinds are the kinds with a health check, and an empty object of each to decode fixtures into.
+var kinds = map[string]func() any{
+	"FigmaToken":              func() any { return &figmav1alpha1.FigmaToken{} },
+	"FigmaOAuthClient":        func() any { return &figmav1alpha1.FigmaOAuthClient{} },
+	"ClusterFigmaOAuthClient": func() any { return &figmav1alpha1.ClusterFigmaOAuthClient{} },
+}
+
+// forEachKind runs test once per kind, with the kind's directory.
+func forEachKind(t *testing.T, test func(t *testing.T, kind, healthDir string)) {
+	for kind := range kinds {
+		t.Run(kind, func(t *testing.T) { test(t, kind, filepath.Join(customizations, kind)) })
+	}
+}
 
 // healthCase is one entry of health_test.yaml, in Argo CD's format.
 type healthCase struct {
@@ -28,20 +43,22 @@ type healthCase struct {
 }
 
 func TestArgoCDHealthCheck(t *testing.T) {
-	script := readFile(t, filepath.Join(healthDir, "health.lua"))
-	for _, tc := range healthCases(t) {
-		t.Run(tc.InputPath, func(t *testing.T) {
-			var obj map[string]any
-			if err := yaml.Unmarshal(readFile(t, filepath.Join(healthDir, tc.InputPath)), &obj); err != nil {
-				t.Fatal(err)
-			}
-			gotStatus, gotMessage := runHealthLua(t, string(script), obj)
-			if gotStatus != tc.HealthStatus.Status || gotMessage != tc.HealthStatus.Message {
-				t.Errorf("health.lua says\n  %s: %q\nhealth_test.yaml expects\n  %s: %q",
-					gotStatus, gotMessage, tc.HealthStatus.Status, tc.HealthStatus.Message)
-			}
-		})
-	}
+	forEachKind(t, func(t *testing.T, _, healthDir string) {
+		script := readFile(t, filepath.Join(healthDir, "health.lua"))
+		for _, tc := range healthCases(t, healthDir) {
+			t.Run(tc.InputPath, func(t *testing.T) {
+				var obj map[string]any
+				if err := yaml.Unmarshal(readFile(t, filepath.Join(healthDir, tc.InputPath)), &obj); err != nil {
+					t.Fatal(err)
+				}
+				gotStatus, gotMessage := runHealthLua(t, string(script), obj)
+				if gotStatus != tc.HealthStatus.Status || gotMessage != tc.HealthStatus.Message {
+					t.Errorf("health.lua says\n  %s: %q\nhealth_test.yaml expects\n  %s: %q",
+						gotStatus, gotMessage, tc.HealthStatus.Status, tc.HealthStatus.Message)
+				}
+			})
+		}
+	})
 }
 
 // kstatusExceptions are the cases where kstatus has no word for the state, with what it says
@@ -50,10 +67,12 @@ func TestArgoCDHealthCheck(t *testing.T) {
 var kstatusExceptions = map[string]status.Status{
 	// kstatus reads an object without observedGeneration or conditions as Current: it cannot
 	// tell a controller that has not looked yet from one that never writes status.
-	"testdata/progressing_noStatus.yaml": status.CurrentStatus,
+	"FigmaToken/testdata/progressing_noStatus.yaml":              status.CurrentStatus,
+	"FigmaOAuthClient/testdata/progressing_noStatus.yaml":        status.CurrentStatus,
+	"ClusterFigmaOAuthClient/testdata/progressing_noStatus.yaml": status.CurrentStatus,
 	// Suspended is Argo CD's alone; kstatus reads the Ready condition as it stands.
-	"testdata/suspended_withToken.yaml": status.CurrentStatus,
-	"testdata/suspended_noToken.yaml":   status.InProgressStatus,
+	"FigmaToken/testdata/suspended_withToken.yaml": status.CurrentStatus,
+	"FigmaToken/testdata/suspended_noToken.yaml":   status.InProgressStatus,
 }
 
 var kstatusFor = map[string]status.Status{
@@ -63,52 +82,57 @@ var kstatusFor = map[string]status.Status{
 }
 
 func TestArgoCDAndKstatusAgree(t *testing.T) {
-	for _, tc := range healthCases(t) {
-		t.Run(tc.InputPath, func(t *testing.T) {
-			want, ok := kstatusExceptions[tc.InputPath]
-			if !ok {
-				if want, ok = kstatusFor[tc.HealthStatus.Status]; !ok {
-					t.Fatalf("no kstatus verdict is set for Argo CD's %s: add this case to kstatusExceptions", tc.HealthStatus.Status)
+	forEachKind(t, func(t *testing.T, kind, healthDir string) {
+		for _, tc := range healthCases(t, healthDir) {
+			t.Run(tc.InputPath, func(t *testing.T) {
+				want, ok := kstatusExceptions[kind+"/"+tc.InputPath]
+				if !ok {
+					if want, ok = kstatusFor[tc.HealthStatus.Status]; !ok {
+						t.Fatalf("no kstatus verdict is set for Argo CD's %s: add this case to kstatusExceptions", tc.HealthStatus.Status)
+					}
 				}
-			}
-			data, err := yaml.YAMLToJSON(readFile(t, filepath.Join(healthDir, tc.InputPath)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			u := &unstructured.Unstructured{} // numbers as int64, as kstatus reads them from the API
-			if err := u.UnmarshalJSON(data); err != nil {
-				t.Fatal(err)
-			}
-			got, err := status.Compute(u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Status != want {
-				t.Errorf("Argo CD says %s, kstatus says %s (%s); want %s", tc.HealthStatus.Status, got.Status, got.Message, want)
-			}
-		})
-	}
+				data, err := yaml.YAMLToJSON(readFile(t, filepath.Join(healthDir, tc.InputPath)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				u := &unstructured.Unstructured{} // numbers as int64, as kstatus reads them from the API
+				if err := u.UnmarshalJSON(data); err != nil {
+					t.Fatal(err)
+				}
+				got, err := status.Compute(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Status != want {
+					t.Errorf("Argo CD says %s, kstatus says %s (%s); want %s", tc.HealthStatus.Status, got.Status, got.Message, want)
+				}
+			})
+		}
+	})
 }
 
-// Every fixture is a FigmaToken the API would accept field by field, and every one is tested.
-func TestEveryFixtureIsAFigmaTokenAndTested(t *testing.T) {
-	tested := map[string]bool{}
-	for _, tc := range healthCases(t) {
-		tested[tc.InputPath] = true
-	}
-	files, err := filepath.Glob(filepath.Join(healthDir, "testdata", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures in %s: %v", healthDir, err)
-	}
-	for _, file := range files {
-		rel := "testdata/" + filepath.Base(file)
-		if !tested[rel] {
-			t.Errorf("%s is not in health_test.yaml", rel)
+// Every fixture is an object of its kind the API would accept field by field, and every one
+// is tested.
+func TestEveryFixtureIsOfItsKindAndTested(t *testing.T) {
+	forEachKind(t, func(t *testing.T, kind, healthDir string) {
+		tested := map[string]bool{}
+		for _, tc := range healthCases(t, healthDir) {
+			tested[tc.InputPath] = true
 		}
-		if err := yaml.UnmarshalStrict(readFile(t, file), &figmav1alpha1.FigmaToken{}); err != nil {
-			t.Errorf("%s is not a FigmaToken: %v", rel, err)
+		files, err := filepath.Glob(filepath.Join(healthDir, "testdata", "*.yaml"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no fixtures in %s: %v", healthDir, err)
 		}
-	}
+		for _, file := range files {
+			rel := "testdata/" + filepath.Base(file)
+			if !tested[rel] {
+				t.Errorf("%s is not in health_test.yaml", rel)
+			}
+			if err := yaml.UnmarshalStrict(readFile(t, file), kinds[kind]()); err != nil {
+				t.Errorf("%s is not a %s: %v", rel, kind, err)
+			}
+		}
+	})
 }
 
 // runHealthLua runs a health script as Argo CD runs one from argocd-cm: without Lua's standard
@@ -173,7 +197,7 @@ func toLua(l *lua.LState, value any) lua.LValue {
 	}
 }
 
-func healthCases(t *testing.T) []healthCase {
+func healthCases(t *testing.T, healthDir string) []healthCase {
 	t.Helper()
 	var file struct {
 		Tests []healthCase `json:"tests"`

@@ -109,6 +109,3 @@ func TestARetryAfterMessageSaysUntilWhenAndWhetherTheTokenLapsesFirst(t *testing
 		t.Fatalf("RetryAfter %v", f.RetryAfter)
 	}
 }
-
-
-
