@@ -114,7 +114,7 @@ plugin: ## Build the kubectl plugin for this machine into bin/kubectl-figmatoken
 	go build -ldflags "$(LDFLAGS)" -o bin/kubectl-figmatoken ./cmd/kubectl-figmatoken
 
 .PHONY: demo
-demo: ## Run the operator on a local control plane with a fake Amplify endpoint (DURATION=90s to stop by itself).
+demo: ## Run the operator on a local control plane with fake Amplify and Figma endpoints, a FigmaToken on each (DURATION=90s to stop by itself).
 	go build -o bin/demo ./hack/demo
 	bin/demo $(if $(DURATION),-duration $(DURATION))
 
@@ -122,10 +122,11 @@ bench: N ?= 1000
 bench: UNRELATED ?= 5000
 bench: CURVE ?= 100,1000,5000,10000
 bench: SHARDED ?= 10000
+bench: FIGMA ?= 1000
 .PHONY: bench
-bench: ## Measure at scale (about 35 min); writes docs/benchmarks.{md,json} and plots (N, UNRELATED, CURVE, SHARDED).
+bench: ## Measure at scale (about 35 min); writes docs/benchmarks.{md,json} and plots (N, UNRELATED, CURVE, SHARDED, FIGMA).
 	go build -o bin/bench ./hack/bench
-	bin/bench -n $(N) -unrelated $(UNRELATED) $(if $(CURVE),-curve $(CURVE)) -sharded $(SHARDED) -heap-profile bin/heap.pprof
+	bin/bench -n $(N) -unrelated $(UNRELATED) $(if $(CURVE),-curve $(CURVE)) -sharded $(SHARDED) -figma $(FIGMA) -heap-profile bin/heap.pprof
 
 soak: DURATION ?= 10m
 soak: N ?= 500

@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
@@ -35,4 +37,19 @@ func TestSamplesWorkTogether(t *testing.T) {
 	f.waitReady(ft.Name)
 	f.g.Expect(f.secret(secret.Name).Data).To(HaveKey("accessToken"))
 	f.g.Expect(f.secret(secret.Name).Data).To(HaveKey("expiresAt"))
+
+	// The Figma upstream's sample: its OAuth client, and a FigmaToken through it.
+	figmaFake.SetClient("sample-figma-client-id", "sample-figma-client-secret")
+	for _, name := range []string{"figma_v1alpha1_figmaoauthclient.yaml", "figma_v1alpha1_figmatoken_figma.yaml"} {
+		data, err := os.ReadFile(filepath.Join(root, "config", "samples", name))
+		f.g.Expect(err).NotTo(HaveOccurred())
+		for _, doc := range strings.Split(string(data), "\n---\n") {
+			obj := &unstructured.Unstructured{}
+			f.g.Expect(yaml.Unmarshal([]byte(doc), &obj.Object)).To(Succeed())
+			obj.SetNamespace(f.ns)
+			f.g.Expect(k8s.Create(context.Background(), obj)).To(Succeed())
+		}
+	}
+	f.waitReady("design-app")
+	f.g.Expect(figmaFake.Calls("sample-figma-app-refresh-token")).To(BeNumerically(">=", 1))
 }

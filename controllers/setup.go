@@ -120,16 +120,7 @@ func (r *FigmaTokenReconciler) usersOfClientSecret(ctx context.Context, secret c
 
 // byClientRef lists the FigmaTokens (of namespace, all when "") under a clientRefIndex key.
 func (r *FigmaTokenReconciler) byClientRef(ctx context.Context, namespace, key string) []reconcile.Request {
-	var list figmav1alpha1.FigmaTokenList
-	if err := r.Client.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{clientRefIndex: key}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing FigmaTokens by OAuth client", "client", key)
-		return nil
-	}
-	requests := make([]reconcile.Request, 0, len(list.Items))
-	for _, ft := range list.Items {
-		requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: ft.Namespace, Name: ft.Name}})
-	}
-	return requests
+	return r.listed(ctx, namespace, clientRefIndex, key, "")
 }
 
 func secretNames(obj client.Object) []string {
@@ -168,9 +159,15 @@ func (r *FigmaTokenReconciler) siblingsOf(ctx context.Context, obj client.Object
 }
 
 func (r *FigmaTokenReconciler) byIndex(ctx context.Context, namespace, secretName, except string) []reconcile.Request {
+	return r.listed(ctx, namespace, secretNameIndex, secretName, except)
+}
+
+// listed lists the FigmaTokens (of namespace, all when "") whose field index holds value,
+// but except, as requests.
+func (r *FigmaTokenReconciler) listed(ctx context.Context, namespace, index, value, except string) []reconcile.Request {
 	var list figmav1alpha1.FigmaTokenList
-	if err := r.Client.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{secretNameIndex: secretName}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing FigmaTokens by Secret", "secret", secretName)
+	if err := r.Client.List(ctx, &list, client.InNamespace(namespace), client.MatchingFields{index: value}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing FigmaTokens", "index", index, "value", value)
 		return nil
 	}
 	requests := make([]reconcile.Request, 0, len(list.Items))

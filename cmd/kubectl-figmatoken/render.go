@@ -21,6 +21,7 @@ func printReport(out io.Writer, r *report, now time.Time) error {
 	w.field("Namespace", ft.Namespace)
 	w.field("Age", age(ft.CreationTimestamp, now))
 	w.field("Spec", specSummary(ft))
+	w.field("Client", clientSummary(ft, r.client))
 
 	w.line("Conditions:")
 	if len(ft.Status.Conditions) == 0 {

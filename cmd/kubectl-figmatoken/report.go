@@ -14,7 +14,9 @@ import (
 // without their values, and its recent Events. It holds no Secret data, so no token can
 // reach the output.
 type report struct {
-	token   *figmav1alpha1.FigmaToken
+	token *figmav1alpha1.FigmaToken
+	// client is the OAuth client spec.clientRef names; nil without one.
+	client  *clientReport
 	secrets []secretReport
 	events  []eventLine
 	// eventsErr is why the Events could not be listed (e.g. forbidden); the rest is shown.

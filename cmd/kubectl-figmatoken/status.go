@@ -22,7 +22,8 @@ func newStatusCommand(o *options) *cobra.Command {
 		Short: "Explain a FigmaToken: conditions, expiry, failures, its Secrets, Events and what to do",
 		Long: `Show one FigmaToken: its conditions with reasons and messages; when the token expires and
 is refreshed next, as times and relative to now ("in 59d", "3m ago"); the failure streak
-(status.failedAttempts, lastFailureTime); the pending or handled refresh request; each
+(status.failedAttempts, lastFailureTime); the OAuth client and upstream it refreshes
+through, and whether the client is Ready; the pending or handled refresh request; each
 Secret it reads or writes (spec.secretRef, and spec.target when set) with its key names
 and value lengths (never a value), whether the access token key holds the token this
 FigmaToken wrote, and who owns the Secret (the figma.tokenops.dev/owner annotation,
@@ -52,7 +53,7 @@ func (s *session) gather(ctx context.Context, name string) (*report, error) {
 	if err := s.client.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: name}, ft); err != nil {
 		return nil, err
 	}
-	r := &report{token: ft}
+	r := &report{token: ft, client: s.oauthClient(ctx, ft)}
 	source := string(ft.Spec.SecretRef.Name)
 	if ft.Spec.Target == nil {
 		r.secrets = append(r.secrets, s.secret(ctx, ft, source, "source and access token", accessTokenKey(ft)))

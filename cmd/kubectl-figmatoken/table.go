@@ -47,14 +47,15 @@ func expiry(ft *figmav1alpha1.FigmaToken) time.Time {
 // NAMESPACE first when they come from every namespace.
 func printTable(out io.Writer, items []figmav1alpha1.FigmaToken, withNamespace bool, now time.Time) error {
 	w := printers.GetNewTabWriter(out)
-	header := []string{"NAME", "READY", "REASON", "EXPIRES", "NEXT-REFRESH", "AGE"}
+	header := []string{"NAME", "READY", "REASON", "EXPIRES", "NEXT-REFRESH", "CLIENT", "AGE"}
 	if withNamespace {
 		header = append([]string{"NAMESPACE"}, header...)
 	}
 	fmt.Fprintln(w, strings.Join(header, "\t"))
 	for i := range items {
 		ft := &items[i]
-		row := []string{ft.Name, "<none>", "<none>", timeLeft(ft.Status.ExpiresAt, now), timeUntil(ft.Status.NextRefreshTime, now), age(ft.CreationTimestamp, now)}
+		row := []string{ft.Name, "<none>", "<none>", timeLeft(ft.Status.ExpiresAt, now), timeUntil(ft.Status.NextRefreshTime, now),
+			clientColumn(ft), age(ft.CreationTimestamp, now)}
 		if ready := find(ft.Status.Conditions, figmav1alpha1.ConditionReady); ready != nil {
 			row[1], row[2] = string(ready.Status), reasonShown(ft, ready)
 		}

@@ -52,14 +52,15 @@ func TestPrintTableLikeKubectlGet(t *testing.T) {
 		named("api", "rejected-but-working", figmaToken("Ready=True/Refreshed", "Stalled=True/RefreshRejected"), 3*day+time.Hour),
 		named("api", "new", figmaToken(), 0),
 	}
+	items[2].Spec.ClientRef = &figmav1alpha1.ClientRef{Kind: figmav1alpha1.KindClusterFigmaOAuthClient, Name: "design-app"}
 	var out bytes.Buffer
 	if err := printTable(&out, items, true, now); err != nil {
 		t.Fatal(err)
 	}
-	want := `NAMESPACE   NAME                   READY    REASON            EXPIRES   NEXT-REFRESH   AGE
-web         design-system          True     Refreshed         59d       39d            60m
-api         rejected-but-working   True     RefreshRejected   3d1h      2d             60m
-api         new                    <none>   <none>            <none>    <none>         60m
+	want := `NAMESPACE   NAME                   READY    REASON            EXPIRES   NEXT-REFRESH   CLIENT                               AGE
+web         design-system          True     Refreshed         59d       39d            -                                    60m
+api         rejected-but-working   True     RefreshRejected   3d1h      2d             -                                    60m
+api         new                    <none>   <none>            <none>    <none>         ClusterFigmaOAuthClient/design-app   60m
 `
 	if out.String() != want {
 		t.Fatalf("table:\n%s\nwant:\n%s", out.String(), want)
@@ -71,8 +72,8 @@ api         new                    <none>   <none>            <none>    <none>  
 	if err := printTable(&out, []figmav1alpha1.FigmaToken{expired}, false, now); err != nil {
 		t.Fatal(err)
 	}
-	want = `NAME     READY   REASON    EXPIRES   NEXT-REFRESH   AGE
-lapsed   False   Expired   expired   due            40d
+	want = `NAME     READY   REASON    EXPIRES   NEXT-REFRESH   CLIENT   AGE
+lapsed   False   Expired   expired   due            -        40d
 `
 	if out.String() != want {
 		t.Fatalf("table without namespaces:\n%s\nwant:\n%s", out.String(), want)

@@ -1,5 +1,5 @@
 // Command bench measures the operator at scale on this machine: a real kube-apiserver and
-// etcd, the fake Amplify endpoint and the manager binary, all on loopback. It writes
+// etcd, the fake Amplify and Figma endpoints and the manager binary, all on loopback. It writes
 // docs/benchmarks.json, docs/benchmarks.md and two plots; every figure comes from one run.
 //
 //	make bench        # N=1000 with 5000 unrelated Secrets; the curve at 100, 1000, 5000, 10000
@@ -39,6 +39,7 @@ type config struct {
 	cpuProfile       string
 	curve            []int
 	sharded          int
+	figma            int
 	operatorArgs     []string
 }
 
@@ -54,6 +55,7 @@ func main() {
 	flag.StringVar(&cfg.heapProfile, "heap-profile", "", "write the operator's heap profile at the largest N to this file")
 	flag.StringVar(&cfg.cpuProfile, "cpu-profile", "", "write a 5 s CPU profile of the operator during the main run's cold start to this file")
 	flag.IntVar(&cfg.sharded, "sharded", 0, "FigmaTokens of the sharded point, over a default instance and two shards (0: none)")
+	flag.IntVar(&cfg.figma, "figma", 0, "FigmaTokens of the Figma point, through one FigmaOAuthClient at the fake Figma endpoint (0: none)")
 	flag.Func("operator-args", "extra manager flags, space-separated, for tuning runs (the baselines keep the defaults)", func(v string) error {
 		cfg.operatorArgs = strings.Fields(v)
 		return nil
@@ -125,6 +127,11 @@ func run(ctx context.Context, cfg config) error {
 	r.setRatios()
 	if cfg.sharded > 0 {
 		if r.Sharded, err = b.shardedPoint(ctx, cfg.sharded); err != nil {
+			return err
+		}
+	}
+	if cfg.figma > 0 {
+		if r.Figma, err = b.figmaPoint(ctx, cfg.figma); err != nil {
 			return err
 		}
 	}

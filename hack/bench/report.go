@@ -42,6 +42,7 @@ type result struct {
 	LargestPaceRatio                  float64 `json:"largest_cold_start_ratio_to_api_server_pace"`
 
 	Sharded *shardedResult `json:"sharded,omitempty"`
+	Figma   *figmaResult   `json:"figma,omitempty"`
 
 	UpstreamCalls          int            `json:"upstream_calls"`
 	SecretWritesPerRefresh float64        `json:"secret_writes_per_refresh"`
@@ -202,6 +203,13 @@ func (r *result) markdown(base string) string {
 			row(fmt.Sprintf("peak RSS of %s", instance), fmt.Sprintf("%.1f MiB", sh.RSSMiB[instance]), "")
 		}
 		row("peak RSS, all instances", fmt.Sprintf("%.1f MiB", sh.TotalRSSMiB), "")
+	}
+	if f := r.Figma; f != nil {
+		fmt.Fprintf(&b, "\n## The Figma upstream: N = %d\n\nOne manager; every FigmaToken names one FigmaOAuthClient and is "+
+			"refreshed at the fake Figma endpoint (HTTP Basic client authentication, `golang.org/x/oauth2`).\n\n| figure | value | goal |\n|---|---|---|\n", f.N)
+		row("cold start, until all are Ready", fmt.Sprintf("%.1f s", f.ColdStartSeconds), "")
+		row("FigmaTokens refreshed exactly once / not at all / more than once", fmt.Sprintf("%d / %d / %d", f.RefreshedOnce, f.NotRefreshed, f.RefreshedTwice), fmt.Sprintf("%d / 0 / 0", f.N))
+		row("peak RSS", fmt.Sprintf("%.1f MiB", f.RSSMiB), "")
 	}
 	fmt.Fprintf(&b, "\n## Lateness\n\n![refresh lateness distribution](%s-lateness.svg)\n", base)
 	return b.String()

@@ -67,16 +67,7 @@ func (b *bench) shardedPoint(ctx context.Context, n int) (*shardedResult, error)
 	}
 	r := &shardedResult{N: n, ColdStartSeconds: time.Since(start).Seconds(), RSSMiB: map[string]float64{}}
 	s.quiesce()
-	for i := range n {
-		switch s.fake.Fake.Calls(refreshToken(tokenName(i))) {
-		case 1:
-			r.RefreshedOnce++
-		case 0:
-			r.NotRefreshed++
-		default:
-			r.RefreshedTwice++
-		}
-	}
+	r.RefreshedOnce, r.NotRefreshed, r.RefreshedTwice = tally(n, s.fake.Fake.Calls)
 	for instance, m := range managers {
 		if r.RSSMiB[instance], err = peakRSSMiB(m.Pid()); err != nil {
 			return nil, err
@@ -86,4 +77,20 @@ func (b *bench) shardedPoint(ctx context.Context, n int) (*shardedResult, error)
 	logf("sharded: %.1f s; refreshed once %d, not at all %d, more than once %d; peak RSS %v MiB, %.1f MiB in all",
 		r.ColdStartSeconds, r.RefreshedOnce, r.NotRefreshed, r.RefreshedTwice, r.RSSMiB, r.TotalRSSMiB)
 	return r, nil
+}
+
+// tally counts the n tokens refreshed exactly once, not at all and more than once, by the
+// upstream calls made with each one's refresh token.
+func tally(n int, calls func(refreshToken string) int) (once, none, more int) {
+	for i := range n {
+		switch calls(refreshToken(tokenName(i))) {
+		case 1:
+			once++
+		case 0:
+			none++
+		default:
+			more++
+		}
+	}
+	return once, none, more
 }

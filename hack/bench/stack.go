@@ -111,7 +111,12 @@ func (s *stack) create(ctx context.Context, ns string, n int) ([]*corev1.Secret,
 
 // createLabeled is create with the labels labels(i) on the i-th FigmaToken.
 func (s *stack) createLabeled(ctx context.Context, ns string, n int, labels func(int) map[string]string) ([]*corev1.Secret, []*figmav1alpha1.FigmaToken, error) {
-	if err := s.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+	return s.createEach(ctx, ns, n, func(i int, ft *figmav1alpha1.FigmaToken) { ft.Labels = labels(i) })
+}
+
+// createEach creates n Secrets and FigmaTokens in ns, each FigmaToken changed by mutate.
+func (s *stack) createEach(ctx context.Context, ns string, n int, mutate func(int, *figmav1alpha1.FigmaToken)) ([]*corev1.Secret, []*figmav1alpha1.FigmaToken, error) {
+	if err := s.client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); client.IgnoreAlreadyExists(err) != nil {
 		return nil, nil, err
 	}
 	secrets := make([]*corev1.Secret, n)
@@ -122,8 +127,9 @@ func (s *stack) createLabeled(ctx context.Context, ns string, n int, labels func
 		name := tokenName(i)
 		secrets[i] = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 			Data: map[string][]byte{"refreshToken": []byte(refreshToken(name))}}
-		tokens[i] = &figmav1alpha1.FigmaToken{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels(i)},
+		tokens[i] = &figmav1alpha1.FigmaToken{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 			Spec: figmav1alpha1.FigmaTokenSpec{SecretRef: figmav1alpha1.SecretRef{Name: figmav1alpha1.DNSSubdomain(name)}}}
+		mutate(i, tokens[i])
 		if err := s.client.Create(ctx, secrets[i]); err != nil {
 			return err
 		}

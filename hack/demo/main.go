@@ -1,6 +1,7 @@
 // Command demo runs the whole product on this machine, offline: a real kube-apiserver and
-// etcd on loopback, the fake Amplify endpoint issuing short-lived tokens, and the operator's
-// own manager binary; it applies config/samples/ and shows each refresh live.
+// etcd on loopback, fake Amplify and Figma endpoints issuing short-lived tokens, and the
+// operator's own manager binary; it applies config/samples/ (a FigmaToken on each upstream)
+// and shows each refresh live.
 //
 //	make demo                 # until Ctrl-C
 //	make demo DURATION=90s    # stops by itself and prints a summary
@@ -10,6 +11,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/tokenops/figma-token-operator/internal/harness"
 	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
+	"github.com/tokenops/figma-token-operator/pkg/fakefigma"
 )
 
 func main() {
@@ -59,8 +62,14 @@ func run(ctx context.Context, lifetime, duration time.Duration, kubeconfig, mana
 	}
 	defer upstream.Down()
 	say("fake Amplify endpoint at %s issues tokens valid for %s", upstream.URL, lifetime)
+	// The OAuth app of config/samples/figma_v1alpha1_figmaoauthclient.yaml.
+	figma := fakefigma.New(fakefigma.Options{Clients: map[string]string{"sample-figma-client-id": "sample-figma-client-secret"}, Lifetime: lifetime})
+	figmaServer := httptest.NewServer(figma)
+	defer figmaServer.Close()
+	say("fake Figma OAuth endpoint at %s issues tokens valid for %s", figmaServer.URL, lifetime)
 
-	operator := &harness.Manager{Binary: managerBinary, Kubeconfig: cluster.Kubeconfig, Endpoint: upstream.URL, LogPath: inRepo(root, managerLog)}
+	operator := &harness.Manager{Binary: managerBinary, Kubeconfig: cluster.Kubeconfig, Endpoint: upstream.URL, FigmaEndpoint: figmaServer.URL,
+		LogPath: inRepo(root, managerLog)}
 	_ = os.Remove(operator.LogPath) // the log of this run only
 	if err := operator.Start(); err != nil {
 		return err
@@ -84,9 +93,15 @@ func run(ctx context.Context, lifetime, duration time.Duration, kubeconfig, mana
 		ctx, cancel = context.WithTimeout(ctx, duration)
 		defer cancel()
 	}
-	summary := watch(ctx, cluster.Client, "default", "design-system", "figma-credentials")
-	summary.calls, summary.issued = upstream.Fake.TotalCalls(), len(upstream.Fake.Issued())
-	summary.print()
+	// design-system refreshes through Amplify, design-app through Figma's OAuth endpoints.
+	summaries := make(chan summary, 2)
+	for name, secret := range map[string]string{"design-system": "figma-credentials", "design-app": "design-app-credentials"} {
+		go func() { summaries <- watch(ctx, cluster.Client, "default", name, secret) }()
+	}
+	total := add(<-summaries, <-summaries)
+	total.calls = upstream.Fake.TotalCalls() + figma.TotalCalls()
+	total.issued = len(upstream.Fake.Issued()) + len(figma.Issued())
+	total.print()
 	say("stopping: the operator, then the control plane (its data and %s go); the operator's log stays at %s",
 		rel(cluster.Kubeconfig), rel(operator.LogPath))
 	return nil

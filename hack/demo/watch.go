@@ -22,6 +22,11 @@ type summary struct {
 	calls, issued int
 }
 
+// add is the summary of two FigmaTokens.
+func add(a, b summary) summary {
+	return summary{refreshesSeen: a.refreshesSeen + b.refreshesSeen, expired: a.expired + b.expired}
+}
+
 func (s summary) print() {
 	fmt.Println()
 	fmt.Println("Summary")
@@ -53,7 +58,7 @@ func watch(ctx context.Context, c client.Client, namespace, name, secretName str
 		if r := ft.Annotations[figmav1alpha1.AnnotationRefreshRequestedAt]; r != "" && r != requested {
 			requested = r
 			if ft.Status.LastHandledRefreshRequest != r {
-				say("refresh requested (%s=%s)", figmav1alpha1.AnnotationRefreshRequestedAt, r)
+				say("%s: refresh requested (%s=%s)", name, figmav1alpha1.AnnotationRefreshRequestedAt, r)
 			}
 		}
 		secret := &corev1.Secret{}
@@ -65,8 +70,8 @@ func watch(ctx context.Context, c client.Client, namespace, name, secretName str
 				if handled := tokensecret.ReadRecord(secret.Annotations).HandledRefreshRequest; handled != "" && handled == requested && handled != answered {
 					how, answered = "refreshed as requested", handled
 				}
-				say("%s: Secret %s now holds access token %s, expires %s",
-					how, secretName, mask(token), clock(secret.Annotations[figmav1alpha1.AnnotationExpiresAt]))
+				say("%s %s: Secret %s now holds access token %s, expires %s",
+					name, how, secretName, mask(token), clock(secret.Annotations[figmav1alpha1.AnnotationExpiresAt]))
 			}
 		}
 		if ready := meta.FindStatusCondition(ft.Status.Conditions, figmav1alpha1.ConditionReady); ready != nil {
@@ -81,7 +86,7 @@ func watch(ctx context.Context, c client.Client, namespace, name, secretName str
 		}
 		if n := ft.Status.NextRefreshTime; n != nil && n.UTC().Format(time.RFC3339) != next {
 			next = n.UTC().Format(time.RFC3339)
-			say("next refresh at %s (in %s)", n.Local().Format("15:04:05"), time.Until(n.Time).Round(time.Second))
+			say("%s next refresh at %s (in %s)", name, n.Local().Format("15:04:05"), time.Until(n.Time).Round(time.Second))
 		}
 	}
 }

@@ -14,6 +14,8 @@ type Manager struct {
 	Binary, Kubeconfig string
 	// Endpoint is the fake Amplify endpoint's URL.
 	Endpoint string
+	// FigmaEndpoint, when set, is the fake Figma endpoint's URL (--figma-endpoint).
+	FigmaEndpoint string
 	// LogPath receives the manager's output, appended to across restarts.
 	LogPath string
 	// Args follow the defaults: the kubeconfig, the endpoint and region, no metrics, no probes.
@@ -44,6 +46,9 @@ func (m *Manager) Start() error {
 		env = slices.DeleteFunc(env, func(kv string) bool {
 			return strings.HasPrefix(kv, "AWS_REGION=") || strings.HasPrefix(kv, "AWS_DEFAULT_REGION=")
 		})
+	}
+	if m.FigmaEndpoint != "" {
+		args = append(args, "--figma-endpoint", m.FigmaEndpoint)
 	}
 	m.cmd = exec.Command(m.Binary, args...)
 	m.cmd.Env = append(append(env, awsEnv()...), m.Env...)

@@ -134,7 +134,8 @@ func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
 		g.Expect(manager.Args).To(ContainElements("--leader-elect", "--watch-namespace=design-a,design-b",
 			"--aws-region=eu-west-1", "--amplify-endpoint=https://amplifyuibuilder.eu-west-1.amazonaws.com",
 			"--metrics-bind-address=:9090", "--zap-log-level=debug"))
-		g.Expect(manager.Env).To(HaveLen(1))
+		g.Expect(manager.Env).To(HaveLen(2), "POD_NAMESPACE and the one of extraEnv")
+		g.Expect(manager.Env[0].ValueFrom.FieldRef.FieldPath).To(Equal("metadata.namespace"), "POD_NAMESPACE through the downward API")
 		g.Expect(deployment.Spec.Template.Spec.ServiceAccountName).To(Equal("figma-refresher"))
 
 		// Watched namespaces get Roles there and nothing cluster-wide but the metrics

@@ -16,19 +16,30 @@ func TestSamplesBecomeReadyAndShowTheirColumns(t *testing.T) {
 	g := newGomega(t)
 	ns := newNamespace(t)
 	mustKubectl(t, "", "apply", "-n", ns, "-k", filepath.Join(root, "config", "samples"))
-	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/design-system", "--timeout=90s")
+	mustKubectl(t, "", "wait", "-n", ns, "--for=condition=Ready", "figmatoken/design-system", "figmatoken/design-app", "--timeout=90s")
 
 	out := mustKubectl(t, "", "get", "figmatokens", "-n", ns)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	g.Expect(lines).To(HaveLen(2))
+	g.Expect(lines).To(HaveLen(3))
 	g.Expect(strings.Fields(lines[0])).To(Equal([]string{"NAME", "READY", "REASON", "SECRET", "EXPIRES", "NEXT-REFRESH", "AGE"}))
-	row := strings.Fields(lines[1])
-	g.Expect(row[:4]).To(Equal([]string{"design-system", "True", "Refreshed", "figma-credentials"}))
-	g.Expect(row[4]).To(MatchRegexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`))
-	g.Expect(row[5]).To(MatchRegexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`))
+	// design-app on the Figma upstream, design-system on Amplify.
+	for i, want := range [][]string{{"design-app", "True", "Refreshed", "design-app-credentials"}, {"design-system", "True", "Refreshed", "figma-credentials"}} {
+		row := strings.Fields(lines[i+1])
+		g.Expect(row[:4]).To(Equal(want))
+		g.Expect(row[4]).To(MatchRegexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`))
+		g.Expect(row[5]).To(MatchRegexp(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`))
+	}
+	g.Expect(figmaFake.Calls("sample-figma-app-refresh-token")).To(BeNumerically(">=", 1))
+
+	// The client shows its columns.
+	g.Eventually(func() []string {
+		return strings.Split(strings.TrimSpace(mustKubectl(t, "", "get", "figmaoauthclients", "-n", ns)), "\n")
+	}).Should(HaveExactElements(
+		WithTransform(strings.Fields, Equal([]string{"NAME", "READY", "UPSTREAM", "CLIENT-ID", "AGE"})),
+		WithTransform(func(line string) []string { return strings.Fields(line)[:4] }, Equal([]string{"design-app", "True", "Figma", sampleClientID}))))
 
 	// The short name works too.
-	g.Expect(mustKubectl(t, "", "get", "ft", "-n", ns, "-o", "name")).To(Equal("figmatoken.figma.tokenops.dev/design-system\n"))
+	g.Expect(mustKubectl(t, "", "get", "ft", "-n", ns, "-o", "name")).To(Equal("figmatoken.figma.tokenops.dev/design-app\nfigmatoken.figma.tokenops.dev/design-system\n"))
 }
 
 func TestKubectlApplyRefusesInvalidFigmaTokens(t *testing.T) {

@@ -97,7 +97,7 @@ func applyShardedFigmaTokens(t *testing.T, ns string, tokens, shards map[string]
 // (a killed leader is replaced within seconds), debug logs to logName in the run's folder.
 func newManager(kubeconfig, logName string, extraArgs ...string) *harness.Manager {
 	return &harness.Manager{
-		Binary: filepath.Join(work, "manager"), Kubeconfig: kubeconfig, Endpoint: fakeURL, LogPath: filepath.Join(work, logName),
+		Binary: filepath.Join(work, "manager"), Kubeconfig: kubeconfig, Endpoint: fakeURL, FigmaEndpoint: figmaURL, LogPath: filepath.Join(work, logName),
 		Args: append([]string{
 			"--leader-elect", "--leader-election-namespace", "system",
 			"--leader-elect-lease-duration", "4s", "--leader-elect-renew-deadline", "3s", "--leader-elect-retry-period", "500ms",

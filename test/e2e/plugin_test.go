@@ -109,7 +109,7 @@ func TestKubectlPluginStatusRenewAndGet(t *testing.T) {
 	// get -A: every namespace, this one's rows most urgent first.
 	out = mustPlugin("get", "-A")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	g.Expect(strings.Fields(lines[0])).To(Equal([]string{"NAMESPACE", "NAME", "READY", "REASON", "EXPIRES", "NEXT-REFRESH", "AGE"}))
+	g.Expect(strings.Fields(lines[0])).To(Equal([]string{"NAMESPACE", "NAME", "READY", "REASON", "EXPIRES", "NEXT-REFRESH", "CLIENT", "AGE"}))
 	var mine [][]string
 	for _, line := range lines[1:] {
 		if fields := strings.Fields(line); fields[0] == ns {

@@ -9,6 +9,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/tokenops/figma-token-operator/internal/harness"
 	"github.com/tokenops/figma-token-operator/pkg/fakeamplify"
+	"github.com/tokenops/figma-token-operator/pkg/fakefigma"
 )
 
 const operatorUser = "figma-token-operator"
@@ -35,7 +37,16 @@ var (
 	operatorKubeconfig string
 	operatorUserConfig *rest.Config
 	fakeURL            string
-	operator           *harness.Manager
+	// figmaFake serves Figma's OAuth endpoints at figmaURL, knowing the samples' OAuth app.
+	figmaFake *fakefigma.Server
+	figmaURL  string
+	operator  *harness.Manager
+)
+
+// The OAuth app of config/samples, as the fake Figma endpoint knows it.
+const (
+	sampleClientID     = "sample-figma-client-id"
+	sampleClientSecret = "sample-figma-client-secret"
 )
 
 // gc is the suite's garbage collector.
@@ -92,6 +103,10 @@ func runSuite(m *testing.M) (int, error) {
 	}
 	defer endpoint.Down()
 	fake, fakeURL = endpoint.Fake, endpoint.URL
+	figmaFake = fakefigma.New(fakefigma.Options{Clients: map[string]string{sampleClientID: sampleClientSecret}, Lifetime: time.Hour})
+	figmaServer := httptest.NewServer(figmaFake)
+	defer figmaServer.Close()
+	figmaURL = figmaServer.URL
 
 	operator = newManager(operatorKubeconfig, "manager.log")
 	if err := operator.Start(); err != nil {

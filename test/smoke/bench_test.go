@@ -15,7 +15,7 @@ func TestBenchSmoke(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	out := filepath.Join(t.TempDir(), "benchmarks")
-	runCommand(t, "bench", "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-restart-window", "3s", "-sharded", "30", "-out", out)
+	runCommand(t, "bench", "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-restart-window", "3s", "-sharded", "30", "-figma", "20", "-out", out)
 
 	data, err := os.ReadFile(out + ".json")
 	g.Expect(err).NotTo(HaveOccurred())
@@ -39,6 +39,12 @@ func TestBenchSmoke(t *testing.T) {
 			Twice int                `json:"tokens_refreshed_more_than_once"`
 			RSS   map[string]float64 `json:"rss_mib"`
 		} `json:"sharded"`
+		Figma struct {
+			Once  int     `json:"tokens_refreshed_once"`
+			None  int     `json:"tokens_not_refreshed"`
+			Twice int     `json:"tokens_refreshed_more_than_once"`
+			RSS   float64 `json:"rss_mib"`
+		} `json:"figma"`
 		Curve []struct {
 			N int `json:"n"`
 		} `json:"scaling_curve"`
@@ -61,6 +67,9 @@ func TestBenchSmoke(t *testing.T) {
 	g.Expect(r.Sharded.Once).To(Equal(30), "every token of the sharded point refreshed once, by one instance")
 	g.Expect(r.Sharded.None + r.Sharded.Twice).To(BeZero())
 	g.Expect(r.Sharded.RSS).To(HaveLen(3), "a default instance and two shards")
+	g.Expect(r.Figma.Once).To(Equal(20), "every token of the Figma point refreshed once")
+	g.Expect(r.Figma.None + r.Figma.Twice).To(BeZero())
+	g.Expect(r.Figma.RSS).To(BeNumerically(">", 0))
 	for _, file := range []string{".md", "-scaling.svg", "-lateness.svg"} {
 		g.Expect(out + file).To(BeAnExistingFile())
 	}

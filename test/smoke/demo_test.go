@@ -26,6 +26,7 @@ func TestDemoRunsAndStopsByItself(t *testing.T) {
 	text := runCommand(t, "demo", "-duration", "25s", "-token-lifetime", "9s")
 	g.Expect(text).To(ContainSubstring("get figmatokens -w"))
 	g.Expect(text).To(ContainSubstring("design-system Ready=True (Refreshed)"))
+	g.Expect(text).To(ContainSubstring("design-app Ready=True (Refreshed)"), "the FigmaToken on the Figma upstream")
 	made := regexp.MustCompile(`refreshes made:\s+(\d+) \(upstream calls (\d+), failed 0\)`).FindStringSubmatch(text)
 	g.Expect(made).NotTo(BeNil(), "%s", text)
 	refreshes, _ := strconv.Atoi(made[1])
@@ -84,7 +85,9 @@ func TestDemoAnswersARequestedRefreshAndCtrlCCleansUp(t *testing.T) {
 	g.Expect(strings.Count(text, "refresh requested ("+figmav1alpha1.AnnotationRefreshRequestedAt+"="+requested+")")).To(BeNumerically("<=", 1), text)
 	g.Expect(strings.Count(text, "refreshed as requested")).To(Equal(1), text)
 	g.Expect(strings.Count(text, "design-system Ready=True (Refreshed)")).To(Equal(1), "each state once:\n%s", text)
-	g.Expect(text).To(MatchRegexp(`refreshes made:\s+2 \(upstream calls 2, failed 0\)`))
+	g.Expect(strings.Count(text, "design-app Ready=True (Refreshed)")).To(Equal(1), "each state once:\n%s", text)
+	// design-system's first token and the one requested (Amplify), design-app's first (Figma).
+	g.Expect(text).To(MatchRegexp(`refreshes made:\s+3 \(upstream calls 3, failed 0\)`))
 	g.Expect(kubeconfig).NotTo(BeAnExistingFile(), "Ctrl-C removes the kubeconfig")
 	manager, _ := strconv.Atoi(pid[1])
 	g.Expect(syscall.Kill(manager, 0)).To(MatchError(syscall.ESRCH), "Ctrl-C stops the operator")
