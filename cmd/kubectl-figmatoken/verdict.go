@@ -70,6 +70,10 @@ func advice(reason string, ft *figmav1alpha1.FigmaToken) string {
 	case figmav1alpha1.ReasonRefreshTokenMissing:
 		return fmt.Sprintf("put the refresh token under %q in Secret %s (or an authorization code under %q with %q), or fix spec.secretRef.refreshTokenKey; it is used at once.",
 			refreshTokenKey(ft), source, figmav1alpha1.SecretKeyCode, figmav1alpha1.SecretKeyRedirectURI)
+	case figmav1alpha1.ReasonOAuthClientNotReady:
+		return fmt.Sprintf("the OAuth client spec.clientRef names may not be used (the condition message says why): create it (a FigmaOAuthClient in namespace %s) or its Secret, or have the platform team admit namespace %s to the ClusterFigmaOAuthClient; it is re-checked at once. Nothing was sent upstream.", ns, ns)
+	case figmav1alpha1.ReasonOAuthClientRejected:
+		return "Figma refused the OAuth client's ID or secret (invalid_client): correct the client's clientId or the client secret in its Secret; it is retried at once when either changes."
 	case figmav1alpha1.ReasonAWSAccessDenied:
 		return "AWS refused the operator's credentials: grant its IAM identity amplifyuibuilder:RefreshToken (and amplifyuibuilder:ExchangeCodeForToken for authorization codes) and check IRSA or Pod Identity; retries continue, so it recovers within 5 minutes of the fix."
 	case figmav1alpha1.ReasonRefreshRejected:

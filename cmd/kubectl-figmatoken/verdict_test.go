@@ -98,7 +98,8 @@ func TestEveryReasonHasAdvice(t *testing.T) {
 	generic := advice("NoSuchReason", figmaToken())
 	for _, reason := range []string{
 		figmav1alpha1.ReasonSuspended, figmav1alpha1.ReasonSecretNotFound, figmav1alpha1.ReasonSecretConflict,
-		figmav1alpha1.ReasonSecretOverwritten, figmav1alpha1.ReasonRefreshTokenMissing, figmav1alpha1.ReasonAWSAccessDenied,
+		figmav1alpha1.ReasonSecretOverwritten, figmav1alpha1.ReasonRefreshTokenMissing, figmav1alpha1.ReasonOAuthClientNotReady,
+		figmav1alpha1.ReasonOAuthClientRejected, figmav1alpha1.ReasonAWSAccessDenied,
 		figmav1alpha1.ReasonRefreshRejected, figmav1alpha1.ReasonRefreshFailed, figmav1alpha1.ReasonExpired,
 		figmav1alpha1.ReasonPending, figmav1alpha1.ReasonSecretWriteFailed,
 	} {
