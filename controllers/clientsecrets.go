@@ -8,6 +8,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
 // ClientSecrets reads the client secrets of OAuth clients straight from the API server
@@ -31,8 +33,8 @@ type secretKey struct {
 
 type keptSecret struct{ version, value string }
 
-// value is the text under key of a Secret, "" when the Secret or the key is missing or
-// empty, with the Secret's resourceVersion.
+// value is the text under key of a Secret, "" when the Secret or the key is missing, empty
+// or not text, with the Secret's resourceVersion.
 func (s *ClientSecrets) value(ctx context.Context, name types.NamespacedName, key string) (string, string, error) {
 	k := secretKey{secret: name, key: key}
 	meta := secretMetadata()
@@ -57,7 +59,8 @@ func (s *ClientSecrets) value(ctx context.Context, name types.NamespacedName, ke
 		}
 		return "", "", err
 	}
-	value := string(secret.Data[key])
+	// As a refresh token is read: text, surrounding whitespace (a newline from a file) dropped.
+	value := tokensecret.Text(secret, key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.kept == nil {

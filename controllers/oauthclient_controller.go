@@ -34,7 +34,7 @@ type OAuthClientReconciler struct {
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // clientSecretIndex indexes OAuth clients by the name of their client Secret.
-const clientSecretIndex = ".spec.figma.clientSecretRef.name"
+const clientSecretIndex = ".spec.figma.clientSecretRef.name" //nolint:gosec // a field path, not a credential
 
 func clientSecretName(obj client.Object) []string {
 	var spec figmav1alpha1.OAuthClientSpec

@@ -84,7 +84,7 @@ const (
 	SecretKeyCode        = "code"
 	SecretKeyRedirectURI = "redirectUri"
 	// SecretKeyCodeVerifier is the PKCE verifier (RFC 7636) sent with the code to Figma.
-	SecretKeyCodeVerifier = "codeVerifier"
+	SecretKeyCodeVerifier = "codeVerifier" //nolint:gosec // a key name, not a credential
 )
 
 // Reasons of an OAuth client's Ready condition.
