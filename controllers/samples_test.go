@@ -10,6 +10,8 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/rand"
+	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
@@ -52,4 +54,18 @@ func TestSamplesWorkTogether(t *testing.T) {
 	}
 	f.waitReady("design-app")
 	f.g.Expect(figmaFake.Calls("sample-figma-app-refresh-token")).To(BeNumerically(">=", 1))
+}
+
+// The platform team's example client is accepted by the API server as it is.
+func TestThePlatformExampleClientIsValid(t *testing.T) {
+	t.Parallel()
+	g := NewWithT(t)
+	root, err := harness.RepoRoot()
+	g.Expect(err).NotTo(HaveOccurred())
+	data, err := os.ReadFile(filepath.Join(root, "examples", "platform", "cluster-oauth-client.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	client := &figmav1alpha1.ClusterFigmaOAuthClient{}
+	g.Expect(yaml.UnmarshalStrict(data, client)).To(Succeed())
+	client.Name += "-example-" + rand.String(6)
+	g.Expect(k8s.Create(context.Background(), client, ctrlclient.DryRunAll)).To(Succeed())
 }
