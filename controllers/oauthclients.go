@@ -188,7 +188,11 @@ func (c *OAuthClients) check(ctx context.Context, spec figmav1alpha1.OAuthClient
 			message: "the cluster resource namespace, where the Secrets of ClusterFigmaOAuthClients live, is unknown: run the manager with --cluster-resource-namespace or POD_NAMESPACE."}, nil
 	}
 	secret, version, err := c.Secrets.value(ctx, types.NamespacedName{Namespace: secretNamespace, Name: string(ref.Name)}, key)
-	if err != nil {
+	switch {
+	case apierrors.IsForbidden(err):
+		return usability{reason: figmav1alpha1.ReasonClientSecretNotFound,
+			message: fmt.Sprintf("the operator may not read Secret %s in namespace %s: grant its ServiceAccount get, list and watch on Secrets there (a Role; a namespaced install has none in that namespace).", ref.Name, secretNamespace)}, nil
+	case err != nil:
 		return usability{}, err
 	}
 	if secret == "" {

@@ -42,7 +42,8 @@ func (r *FigmaTokenReconciler) obtain(ctx context.Context, ft *figmav1alpha1.Fig
 	case obs.RefreshTokenHash != "" || haveKept:
 		token := tokensecret.Text(source, string(ft.Spec.SecretRef.RefreshTokenKey))
 		if haveKept {
-			token, got.RefreshToken = kept.RefreshToken, kept.RefreshToken
+			// The kept exchange's refresh token, and the keys its code spent with it.
+			token, got.RefreshToken, got.Spent = kept.RefreshToken, kept.RefreshToken, kept.Spent
 		}
 		result, err = rt.upstream.Refresh(ctx, upstream.RefreshRequest{Client: rt.client, RefreshToken: token})
 		if err == nil && result.RefreshToken != "" && result.RefreshToken != token {

@@ -89,23 +89,41 @@ func New(opts Options) (*Client, error) {
 // Endpoint is the base URL called.
 func (c *Client) Endpoint() string { return c.endpoint }
 
-// config is the OAuth client for one token URL. The credentials go in the Authorization
-// header only: oauth2's auto-detection would, after any failure, send the request again
-// with the secret in the body (two calls per attempt, and a code sent twice).
-func (c *Client) config(client upstream.Client, path string) *oauth2.Config {
-	return &oauth2.Config{
-		ClientID:     client.ID,
-		ClientSecret: client.Secret,
-		Endpoint:     oauth2.Endpoint{TokenURL: c.endpoint + path, AuthStyle: oauth2.AuthStyleInHeader},
-	}
+// config is the OAuth configuration for one token URL. The credentials go in the
+// Authorization header only (oauth2's auto-detection would, after any failure, send the
+// request again with the secret in the body: two calls per attempt, and a code sent twice),
+// and as they are: oauth2 form-encodes them first (RFC 6749 2.3.1), while Figma documents
+// base64(client_id:client_secret), so a secret with '+', '/' or '=' would be refused. The
+// header is set by basicAuth, on the request oauth2 builds.
+func (c *Client) config(path string) *oauth2.Config {
+	return &oauth2.Config{Endpoint: oauth2.Endpoint{TokenURL: c.endpoint + path, AuthStyle: oauth2.AuthStyleInHeader}}
+}
+
+// withClient is ctx with the HTTP client oauth2 sends through, authenticating as client.
+func (c *Client) withClient(ctx context.Context, client upstream.Client) context.Context {
+	hc := *c.http
+	hc.Transport = basicAuth{next: c.http.Transport, id: client.ID, secret: client.Secret}
+	return context.WithValue(ctx, oauth2.HTTPClient, &hc)
+}
+
+// basicAuth sets HTTP Basic authentication with the client ID and secret as they are.
+type basicAuth struct {
+	next       http.RoundTripper
+	id, secret string
+}
+
+func (b basicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.SetBasicAuth(b.id, b.secret)
+	return b.next.RoundTrip(req)
 }
 
 // Refresh sends POST /v1/oauth/refresh with the refresh token. Figma does not rotate refresh
 // tokens; a different refresh_token in the answer is returned as Result.RefreshToken.
 func (c *Client) Refresh(ctx context.Context, req upstream.RefreshRequest) (upstream.Result, error) {
-	ctx, cancel := context.WithTimeout(context.WithValue(ctx, oauth2.HTTPClient, c.http), c.timeout)
+	ctx, cancel := context.WithTimeout(c.withClient(ctx, req.Client), c.timeout)
 	defer cancel()
-	token, err := c.config(req.Client, refreshPath).TokenSource(ctx, &oauth2.Token{RefreshToken: req.RefreshToken}).Token()
+	token, err := c.config(refreshPath).TokenSource(ctx, &oauth2.Token{RefreshToken: req.RefreshToken}).Token()
 	if err != nil {
 		return upstream.Result{}, c.sanitize(err, opRefresh, req.RefreshToken, req.Client.Secret)
 	}
@@ -119,13 +137,13 @@ func (c *Client) Refresh(ctx context.Context, req upstream.RefreshRequest) (upst
 
 // Exchange sends POST /v1/oauth/token with the authorization code, once.
 func (c *Client) Exchange(ctx context.Context, req upstream.ExchangeRequest) (upstream.Result, error) {
-	ctx, cancel := context.WithTimeout(context.WithValue(ctx, oauth2.HTTPClient, c.http), c.timeout)
+	ctx, cancel := context.WithTimeout(c.withClient(ctx, req.Client), c.timeout)
 	defer cancel()
 	opts := []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("redirect_uri", req.RedirectURI)}
 	if req.CodeVerifier != "" {
 		opts = append(opts, oauth2.VerifierOption(req.CodeVerifier))
 	}
-	token, err := c.config(req.Client, exchangePath).Exchange(ctx, req.Code, opts...)
+	token, err := c.config(exchangePath).Exchange(ctx, req.Code, opts...)
 	if err != nil {
 		return upstream.Result{}, c.sanitize(err, opExchange, req.Code, req.Client.Secret)
 	}
@@ -150,10 +168,12 @@ func answer(op string, token *oauth2.Token) (upstream.Result, error) {
 	return upstream.Result{AccessToken: token.AccessToken, ExpiresIn: seconds}, nil
 }
 
-// expiresIn reads expires_in as a whole number of seconds: a JSON number, or a string of
-// digits as some servers send it.
+// expiresIn reads expires_in as a whole number of seconds: a JSON number, a string of digits
+// as some servers send it, or the integer oauth2 parses from a form-encoded answer.
 func expiresIn(raw any) (int64, bool) {
 	switch v := raw.(type) {
+	case int64:
+		return v, true
 	case float64:
 		if v != float64(int64(v)) {
 			return 0, false

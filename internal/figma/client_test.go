@@ -2,7 +2,9 @@ package figma_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -169,5 +171,50 @@ func TestNewRefusesAnEndpointThatIsNotAURL(t *testing.T) {
 		if _, err := figma.New(figma.Options{Endpoint: endpoint}); err == nil {
 			t.Errorf("New(%q) succeeded", endpoint)
 		}
+	}
+}
+
+// The Authorization header is base64(client_id:client_secret) of the values as they are, as
+// Figma documents it (not form-encoded first), and the secret goes nowhere else.
+func TestBasicCredentialsAreSentAsTheyAre(t *testing.T) {
+	var header, body string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		header = r.Header.Get("Authorization")
+		b, _ := io.ReadAll(r.Body)
+		body = string(b)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"at","token_type":"bearer","expires_in":60}`)
+	}))
+	defer srv.Close()
+	c, err := figma.New(figma.Options{Endpoint: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Refresh(context.Background(), upstream.RefreshRequest{Client: app, RefreshToken: "rt"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(app.ID+":"+secret))
+	if header != want {
+		t.Fatalf("Authorization %q, want %q", header, want)
+	}
+	if strings.Contains(body, "client") || !strings.Contains(body, "refresh_token=rt") {
+		t.Fatalf("body %q: want the refresh token and no client credentials", body)
+	}
+}
+
+// A form-encoded answer's expires_in is read too.
+func TestAFormEncodedAnswerIsRead(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
+		_, _ = io.WriteString(w, "access_token=at&token_type=bearer&expires_in=7776000")
+	}))
+	defer srv.Close()
+	c, err := figma.New(figma.Options{Endpoint: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Refresh(context.Background(), upstream.RefreshRequest{Client: app, RefreshToken: "rt"})
+	if err != nil || got.ExpiresIn != 7776000 {
+		t.Fatalf("got %+v, %v; want expires_in 7776000", got, err)
 	}
 }

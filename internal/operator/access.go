@@ -17,21 +17,31 @@ import (
 // cluster-wide. The cluster-wide install grants it; a namespaced install may not, and then
 // must not watch them, or its cache would never sync.
 func mayReadClusterClients(ctx context.Context, config *rest.Config) (bool, error) {
+	return allowed(ctx, config, "list and watch",
+		authorizationv1.ResourceAttributes{Group: figmav1alpha1.GroupVersion.Group, Resource: "clusterfigmaoauthclients"},
+		authorizationv1.ResourceAttributes{Resource: "namespaces"})
+}
+
+// mayWatchSecretsIn asks whether the manager may list and watch Secrets in namespace: a
+// namespaced install that serves ClusterFigmaOAuthClients has a Role there for their Secrets.
+func mayWatchSecretsIn(ctx context.Context, config *rest.Config, namespace string) (bool, error) {
+	return allowed(ctx, config, "list and watch", authorizationv1.ResourceAttributes{Namespace: namespace, Resource: "secrets"})
+}
+
+// allowed reports whether every one of resources may be listed and watched.
+func allowed(ctx context.Context, config *rest.Config, what string, resources ...authorizationv1.ResourceAttributes) (bool, error) {
 	cs, err := kubernetes.NewForConfig(config)
 	if err != nil {
 		return false, err
 	}
-	for _, res := range []authorizationv1.ResourceAttributes{
-		{Group: figmav1alpha1.GroupVersion.Group, Resource: "clusterfigmaoauthclients"},
-		{Resource: "namespaces"},
-	} {
+	for _, res := range resources {
 		for _, verb := range []string{"list", "watch"} {
 			attrs := res
 			attrs.Verb = verb
 			review, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
 				&authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attrs}}, metav1.CreateOptions{})
 			if err != nil {
-				return false, fmt.Errorf("asking whether the manager may %s %s: %w", verb, res.Resource, err)
+				return false, fmt.Errorf("asking whether the manager may %s %s: %w", what, res.Resource, err)
 			}
 			if !review.Status.Allowed {
 				return false, nil

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -116,7 +117,7 @@ func New(restConfig *rest.Config, opts Options, upstreams Upstreams, clk clock.P
 		restConfig = fence.wrap(restConfig)
 		opts.leading = fence.check // and no upstream call either
 	}
-	mgr, err := ctrl.NewManager(withReconnectingWatches(restConfig, watches.Failed), ManagerOptions(ctrl.Options{
+	managerOptions := ManagerOptions(ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metricsOptions(opts),
 		HealthProbeBindAddress:        opts.ProbeAddr,
@@ -129,7 +130,11 @@ func New(restConfig *rest.Config, opts Options, upstreams Upstreams, clk clock.P
 		RenewDeadline:                 nonZero(opts.RenewDeadline),
 		RetryPeriod:                   nonZero(opts.RetryPeriod),
 		Controller:                    config.Controller{SkipNameValidation: &opts.SkipNameValidation},
-	}, opts.WatchNamespaces, opts.WatchLabelSelector, watches))
+	}, opts.WatchNamespaces, opts.WatchLabelSelector, watches)
+	if err := watchClusterClientSecrets(context.Background(), restConfig, opts, &managerOptions.Cache); err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(withReconnectingWatches(restConfig, watches.Failed), managerOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +210,34 @@ func Register(mgr ctrl.Manager, opts Options, upstreams Upstreams, clk clock.Pas
 		Sharded:         opts.WatchLabelSelector != nil && !opts.WatchLabelSelector.Empty(),
 	}
 	return reconciler.SetupWithManager(mgr, max(opts.MaxConcurrentReconciles, 1))
+}
+
+// watchClusterClientSecrets adds the cluster resource namespace to the Secret metadata watch
+// of a namespaced manager (--watch-namespace) that serves ClusterFigmaOAuthClients and may
+// watch Secrets there, so that a FigmaToken re-checks at once when such a client's Secret
+// changes. Without the grant the namespace stays out: a watch refused would keep the cache
+// from ever syncing.
+func watchClusterClientSecrets(ctx context.Context, config *rest.Config, opts Options, c *cache.Options) error {
+	ns := opts.ClusterResourceNamespace
+	if ns == "" || len(opts.WatchNamespaces) == 0 || slices.Contains(opts.WatchNamespaces, ns) {
+		return nil
+	}
+	clusterClients, err := mayReadClusterClients(ctx, config)
+	if err != nil || !clusterClients {
+		return err
+	}
+	if ok, err := mayWatchSecretsIn(ctx, config, ns); err != nil || !ok {
+		return err
+	}
+	namespaces := map[string]cache.Config{ns: {}}
+	for _, watched := range opts.WatchNamespaces {
+		namespaces[watched] = cache.Config{}
+	}
+	if c.ByObject == nil {
+		c.ByObject = map[client.Object]cache.ByObject{}
+	}
+	c.ByObject[&corev1.Secret{}] = cache.ByObject{Namespaces: namespaces}
+	return nil
 }
 
 // defaultRenewDeadline is controller-runtime's, for RenewDeadline zero.

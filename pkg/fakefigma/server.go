@@ -4,7 +4,7 @@
 // A Server is an http.Handler: serve it with net/http/httptest and point the operator at its
 // URL (--figma-endpoint). It serves POST /v1/oauth/refresh and POST /v1/oauth/token as
 // Figma does (https://www.figma.com/developers/api#oauth2): HTTP Basic client authentication
-// is enforced (RFC 6749 2.3.1: client ID and secret form-encoded, then Basic), answers are
+// is enforced (base64(client_id:client_secret), the values as they are), answers are
 // JSON, errors carry RFC 6749 error codes. It issues access tokens with a chosen lifetime,
 // never rotates refresh tokens, accepts each authorization code once, and can be told per
 // refresh token to reject it, fail or throttle (with Retry-After). It records every call;
@@ -245,19 +245,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authenticated checks HTTP Basic client authentication: client ID and secret are
-// form-encoded before they are joined (RFC 6749 2.3.1).
+// authenticated checks HTTP Basic client authentication, with the client ID and secret as
+// they are: a form-encoded secret ('+' as %2B) is a wrong secret, as Figma documents it.
 func (s *Server) authenticated(r *http.Request) bool {
-	user, pass, ok := r.BasicAuth()
+	id, secret, ok := r.BasicAuth()
 	if !ok {
 		return false
 	}
-	id, err1 := url.QueryUnescape(user)
-	secret, err2 := url.QueryUnescape(pass)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	want, known := s.clients[id]
-	return err1 == nil && err2 == nil && known && secret == want
+	return known && secret == want
 }
 
 // spend reports whether a code was used before, and marks it used when the exchange succeeds.
