@@ -79,7 +79,9 @@ func bindFlags(fs *flag.FlagSet) *settings {
 	fs.StringVar(&opts.ClusterResourceNamespace, "cluster-resource-namespace", "",
 		"Namespace of the Secrets of ClusterFigmaOAuthClients; default: the manager's own (POD_NAMESPACE, else the ServiceAccount's namespace).")
 	fs.BoolVar(&opts.NamespacedClientsAmbientIdentity, "namespaced-clients-ambient-identity", false,
-		"Let FigmaOAuthClients on the Amplify upstream sign with the operator's own AWS identity (as cert-manager's --issuer-ambient-credentials); off: they are not Ready.")
+		"Let FigmaOAuthClients on the Amplify upstream without amplify.roleArn sign with the operator's own AWS identity (as cert-manager's --issuer-ambient-credentials); off: they are not Ready.")
+	fs.BoolVar(&opts.RequireClientRef, "require-client-ref", false,
+		"Stall FigmaTokens without spec.clientRef (OAuthClientNotReady) rather than sign their calls with the operator's own AWS identity.")
 	fs.Float64Var(&s.kubeAPIQPS, "kube-api-qps", operator.DefaultQPS,
 		"Client-side limit of requests per second to the Kubernetes API server; 0 or less: none, the API server's Priority and Fairness paces the operator (as controller-runtime does).")
 	fs.IntVar(&s.kubeAPIBurst, "kube-api-burst", operator.DefaultBurst, "Burst of requests above --kube-api-qps, when that is positive; 0 or less: the QPS rounded up.")
@@ -170,7 +172,7 @@ func run(ctx context.Context, s *settings, log logr.Logger) error {
 	// The effective settings, for whoever reads the logs; no credential is among them.
 	log.Info("starting manager", "version", version.Version, "revision", version.Revision(),
 		"awsRegion", region, "amplifyEndpoint", amplifyEndpoint, "figmaEndpoint", upstreams.Figma.(*figma.Client).Endpoint(),
-		"clusterResourceNamespace", s.manager.ClusterResourceNamespace, "namespacedClientsAmbientIdentity", s.manager.NamespacedClientsAmbientIdentity,
+		"clusterResourceNamespace", s.manager.ClusterResourceNamespace, "namespacedClientsAmbientIdentity", s.manager.NamespacedClientsAmbientIdentity, "requireClientRef", s.manager.RequireClientRef,
 		"watchNamespaces", s.manager.WatchNamespaces, "watchLabelSelector", fmt.Sprint(s.manager.WatchLabelSelector), "leaderElect", s.manager.LeaderElect,
 		"maxConcurrentReconciles", s.manager.MaxConcurrentReconciles, "rolloutRestarts", s.manager.EnableRolloutRestarts,
 		"kubeAPIQPS", s.kubeAPIQPS, "kubeAPIBurst", s.kubeAPIBurst, "metricsBindAddress", s.manager.MetricsAddr, "metricsSecure", s.manager.MetricsSecure)

@@ -78,7 +78,7 @@ func (r *OAuthClientReconciler) reconcileNamespaced(ctx context.Context, req rec
 	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	status, err := r.status(ctx, c, c.Spec, c.Status, c.Namespace, true)
+	status, err := r.status(ctx, c, c.Spec, c.Status, c.Namespace, c.Namespace)
 	if err != nil || status == nil {
 		return reconcile.Result{}, err
 	}
@@ -92,7 +92,7 @@ func (r *OAuthClientReconciler) reconcileCluster(ctx context.Context, req reconc
 	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	status, err := r.status(ctx, c, c.Spec.OAuthClientSpec, c.Status, r.Clients.ClusterResourceNamespace, false)
+	status, err := r.status(ctx, c, c.Spec.OAuthClientSpec, c.Status, r.Clients.ClusterResourceNamespace, "")
 	if err != nil || status == nil {
 		return reconcile.Result{}, err
 	}
@@ -105,8 +105,8 @@ func (r *OAuthClientReconciler) reconcileCluster(ctx context.Context, req reconc
 // (so that several instances, shards, do not write it in turn). A Ready that turns False
 // gets a Warning Event, once per reason.
 func (r *OAuthClientReconciler) status(ctx context.Context, obj client.Object, spec figmav1alpha1.OAuthClientSpec,
-	current figmav1alpha1.OAuthClientStatus, secretNamespace string, namespaced bool) (*figmav1alpha1.OAuthClientStatus, error) {
-	usable, err := r.Clients.check(ctx, spec, secretNamespace, namespaced)
+	current figmav1alpha1.OAuthClientStatus, secretNamespace, namespace string) (*figmav1alpha1.OAuthClientStatus, error) {
+	usable, err := r.Clients.check(ctx, spec, secretNamespace, namespace)
 	if err != nil {
 		return nil, err
 	}

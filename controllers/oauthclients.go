@@ -39,6 +39,9 @@ type OAuthClients struct {
 	// NamespacedAmbientIdentity lets a FigmaOAuthClient on the Amplify upstream sign with the
 	// operator's own AWS identity (--namespaced-clients-ambient-identity).
 	NamespacedAmbientIdentity bool
+	// RequireClientRef refuses FigmaTokens without spec.clientRef (--require-client-ref)
+	// rather than sign their calls with the operator's own AWS identity.
+	RequireClientRef bool
 }
 
 // route is how a FigmaToken's refreshes reach their upstream: the implementation, the OAuth
@@ -58,6 +61,10 @@ const noRegionMessage = "The Amplify upstream is off: the manager has no AWS reg
 // blocked (seen.Blocked), found before any call; err is for failed reads only.
 func (c *OAuthClients) route(ctx context.Context, ft *figmav1alpha1.FigmaToken) (route, error) {
 	ref := ft.Spec.ClientRef
+	if ref == nil && c.RequireClientRef {
+		return route{seen: policy.Route{Blocked: figmav1alpha1.ReasonOAuthClientNotReady,
+			Message: "This manager requires spec.clientRef (--require-client-ref): name a FigmaOAuthClient of namespace " + ft.Namespace + " or a ClusterFigmaOAuthClient that admits it, instead of the operator's own AWS identity."}}, nil
+	}
 	if ref == nil {
 		rt := route{via: figmav1alpha1.UpstreamAmplify, upstream: c.Amplify, client: upstream.Client{ID: ft.Spec.ClientID}}
 		if c.Amplify == nil {
@@ -105,7 +112,11 @@ func (c *OAuthClients) route(ctx context.Context, ft *figmav1alpha1.FigmaToken) 
 		}
 		obj, spec, secretNamespace = fc, fc.Spec, ft.Namespace
 	}
-	usable, err := c.check(ctx, spec, secretNamespace, kind == figmav1alpha1.KindFigmaOAuthClient)
+	namespace := ""
+	if kind == figmav1alpha1.KindFigmaOAuthClient {
+		namespace = ft.Namespace
+	}
+	usable, err := c.check(ctx, spec, secretNamespace, namespace)
 	if err != nil {
 		return route{}, fmt.Errorf("reading the Secret of %s: %w", name, err)
 	}
@@ -166,15 +177,18 @@ type usability struct {
 }
 
 // check judges a client's spec: its Secret (in secretNamespace) for Figma, the identity it
-// would sign with for Amplify. namespaced: a FigmaOAuthClient.
-func (c *OAuthClients) check(ctx context.Context, spec figmav1alpha1.OAuthClientSpec, secretNamespace string, namespaced bool) (usability, error) {
+// would sign with for Amplify. namespace is a FigmaOAuthClient's, "" for a cluster client.
+func (c *OAuthClients) check(ctx context.Context, spec figmav1alpha1.OAuthClientSpec, secretNamespace, namespace string) (usability, error) {
 	if spec.Amplify != nil {
 		switch {
-		case namespaced && !c.NamespacedAmbientIdentity:
-			return usability{reason: figmav1alpha1.ReasonAmbientIdentityNotAllowed,
-				message: "a FigmaOAuthClient on the Amplify upstream would sign with the operator's own AWS identity, which the manager allows only with --namespaced-clients-ambient-identity; use the Figma upstream (spec.figma), or ask the platform team for a ClusterFigmaOAuthClient."}, nil
 		case c.Amplify == nil:
 			return usability{reason: figmav1alpha1.ReasonAWSAccessDenied, message: noRegionMessage}, nil
+		case spec.Amplify.RoleARN != "":
+			return usability{via: figmav1alpha1.UpstreamAmplify, upstream: c.Amplify,
+				client: upstream.Client{ID: spec.ClientID, Role: roleFor(spec.Amplify.RoleARN, namespace)}}, nil
+		case namespace != "" && !c.NamespacedAmbientIdentity:
+			return usability{reason: figmav1alpha1.ReasonAmbientIdentityNotAllowed,
+				message: "a FigmaOAuthClient on the Amplify upstream without amplify.roleArn would sign with the operator's own AWS identity, which the manager allows only with --namespaced-clients-ambient-identity; set amplify.roleArn to a role whose trust policy admits the ExternalId figma.tokenops.dev/" + namespace + ", use the Figma upstream (spec.figma), or ask the platform team for a ClusterFigmaOAuthClient."}, nil
 		}
 		return usability{via: figmav1alpha1.UpstreamAmplify, upstream: c.Amplify, client: upstream.Client{ID: spec.ClientID}}, nil
 	}
@@ -200,6 +214,20 @@ func (c *OAuthClients) check(ctx context.Context, spec figmav1alpha1.OAuthClient
 			message: fmt.Sprintf("Secret %s in namespace %s has no client secret under key %s (the Secret or the key is missing, or empty): put the Figma OAuth app's client secret there.", ref.Name, secretNamespace, key)}, nil
 	}
 	return usability{via: figmav1alpha1.UpstreamFigma, upstream: c.Figma, client: upstream.Client{ID: spec.ClientID, Secret: secret}, secretVersion: version}, nil
+}
+
+// roleFor is the role a client's Amplify calls are signed as: with the ExternalId of its
+// namespace for a FigmaOAuthClient (namespace ""), so that a role trusts one namespace only,
+// and a session named for the namespace, so that CloudTrail shows the tenant.
+func roleFor(arn, namespace string) upstream.Role {
+	if namespace == "" {
+		return upstream.Role{ARN: arn, SessionName: "figma-token-operator-cluster"}
+	}
+	session := "figma-token-operator-" + namespace
+	if len(session) > 64 { // STS's limit for RoleSessionName
+		session = session[:64]
+	}
+	return upstream.Role{ARN: arn, ExternalID: "figma.tokenops.dev/" + namespace, SessionName: session}
 }
 
 // fingerprint is 16 hex digits of a SHA-256 over parts: a version to compare, no secret in it.

@@ -37,6 +37,8 @@ var (
 	k8s        client.Client
 	fake       *fakeamplify.Server
 	amplifyAPI upstream.Refresher
+	// stsFake issues the temporary credentials of OAuth clients' roles, which fake accepts.
+	stsFake *fakeamplify.STS
 	// figmaFake is the fake Figma OAuth endpoint, with the OAuth app figmaApp; figmaAPI calls it.
 	figmaFake *fakefigma.Server
 	figmaAPI  upstream.Refresher
@@ -73,6 +75,11 @@ func runSuite(m *testing.M) int {
 	defer endpoint.Down()
 	fake = endpoint.Fake
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	// STS for the roles of OAuth clients, found as the SDK finds it.
+	stsFake = fakeamplify.NewSTS(fakeamplify.STSOptions{Credentials: harness.Credentials, Region: harness.Region, Amplify: fake})
+	stsServer := httptest.NewServer(stsFake)
+	defer stsServer.Close()
+	os.Setenv("AWS_ENDPOINT_URL_STS", stsServer.URL)
 	amplifyAPI, err = amplify.New(context.Background(), amplify.Options{
 		Endpoint: endpoint.URL, Region: harness.Region, CallTimeout: 5 * time.Second, MaxRetryBackoff: 50 * time.Millisecond,
 		ExtraConfig: []func(*config.LoadOptions) error{

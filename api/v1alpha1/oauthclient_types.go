@@ -45,10 +45,19 @@ type ClientSecretRef struct {
 	Key SecretKey `json:"key,omitempty"`
 }
 
-// AmplifyUpstream is the Amplify upstream's setting. A FigmaOAuthClient on it may sign with
-// the operator's own AWS identity only when the manager runs with
-// --namespaced-clients-ambient-identity.
-type AmplifyUpstream struct{}
+// AmplifyUpstream is the Amplify upstream's setting: whose AWS identity signs the calls.
+type AmplifyUpstream struct {
+	// roleArn is an IAM role the operator assumes (STS AssumeRole, from its own identity) to
+	// sign this client's calls. For a FigmaOAuthClient the operator sends the ExternalId
+	// figma.tokenops.dev/<the client's namespace>, so a role's trust policy can admit one
+	// namespace; a ClusterFigmaOAuthClient sends none. Without it the operator's own identity
+	// signs, which a FigmaOAuthClient may use only when the manager runs with
+	// --namespaced-clients-ambient-identity. Example: arn:aws:iam::111122223333:role/figma-web.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`
+	RoleARN string `json:"roleArn,omitempty"`
+}
 
 // OAuthClientStatus says whether FigmaTokens may refresh through the client.
 type OAuthClientStatus struct {

@@ -78,6 +78,7 @@ type Options struct {
 type Client struct {
 	api         *amplifyuibuilder.Client
 	credentials aws.CredentialsProvider
+	roles       *roles
 	timeout     time.Duration
 	region      string
 	endpoint    string
@@ -140,7 +141,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if endpoint == "" {
 		endpoint = aws.ToString(cfg.BaseEndpoint)
 	}
-	return &Client{api: api, credentials: cfg.Credentials, timeout: timeout, region: cfg.Region, endpoint: endpoint}, nil
+	return &Client{api: api, credentials: cfg.Credentials, roles: newRoles(cfg, timeout), timeout: timeout, region: cfg.Region, endpoint: endpoint}, nil
 }
 
 // ownTransport is the SDK's HTTP client with connect and TLS handshake bounded by connect,
@@ -187,13 +188,14 @@ func checkEndpoint(endpoint string) error {
 func (c *Client) Refresh(ctx context.Context, req upstream.RefreshRequest) (upstream.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	if err := c.checkCredentials(ctx, opRefresh); err != nil {
+	signAs, err := c.signer(ctx, opRefresh, req.Client.Role)
+	if err != nil {
 		return upstream.Result{}, err
 	}
 	out, err := c.api.RefreshToken(ctx, &amplifyuibuilder.RefreshTokenInput{
 		Provider:         types.TokenProvidersFigma,
 		RefreshTokenBody: &types.RefreshTokenRequestBody{Token: aws.String(req.RefreshToken), ClientId: optional(req.Client.ID)},
-	})
+	}, signAs)
 	if err != nil {
 		return upstream.Result{}, sanitize(err, opRefresh, req.RefreshToken)
 	}
@@ -206,7 +208,8 @@ func (c *Client) Refresh(ctx context.Context, req upstream.RefreshRequest) (upst
 func (c *Client) Exchange(ctx context.Context, req upstream.ExchangeRequest) (upstream.Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	if err := c.checkCredentials(ctx, opExchange); err != nil {
+	signAs, err := c.signer(ctx, opExchange, req.Client.Role)
+	if err != nil {
 		return upstream.Result{}, err
 	}
 	out, err := c.api.ExchangeCodeForToken(ctx, &amplifyuibuilder.ExchangeCodeForTokenInput{
@@ -214,7 +217,7 @@ func (c *Client) Exchange(ctx context.Context, req upstream.ExchangeRequest) (up
 		Request: &types.ExchangeCodeForTokenRequestBody{
 			Code: aws.String(req.Code), RedirectUri: aws.String(req.RedirectURI), ClientId: optional(req.Client.ID),
 		},
-	}, func(o *amplifyuibuilder.Options) { o.Retryer = aws.NopRetryer{} })
+	}, signAs, func(o *amplifyuibuilder.Options) { o.Retryer = aws.NopRetryer{} })
 	if err != nil {
 		return upstream.Result{}, sanitize(err, opExchange, req.Code)
 	}
@@ -232,6 +235,24 @@ func optional(s string) *string {
 		return nil
 	}
 	return aws.String(s)
+}
+
+// signer is the option that signs a call as role (assumed with STS AssumeRole from the
+// operator's identity, its credentials cached and renewed before they expire), or with the
+// operator's own identity for the zero role. Credentials that cannot be had are an error
+// before any request is sent.
+func (c *Client) signer(ctx context.Context, op string, role upstream.Role) (func(*amplifyuibuilder.Options), error) {
+	if role.ARN == "" {
+		return func(*amplifyuibuilder.Options) {}, c.checkCredentials(ctx, op)
+	}
+	if err := c.checkCredentials(ctx, op); err != nil {
+		return nil, err // AssumeRole is signed with the operator's own identity
+	}
+	creds := c.roles.credentials(role)
+	if _, err := creds.Retrieve(ctx); err != nil {
+		return nil, assumeRoleError(err, op, role)
+	}
+	return func(o *amplifyuibuilder.Options) { o.Credentials = creds }, nil
 }
 
 // checkCredentials turns missing or unloadable AWS credentials into AccessDenied before

@@ -89,6 +89,9 @@ type Options struct {
 	// NamespacedClientsAmbientIdentity lets FigmaOAuthClients on the Amplify upstream sign
 	// with the operator's own AWS identity (--namespaced-clients-ambient-identity).
 	NamespacedClientsAmbientIdentity bool
+	// RequireClientRef stalls FigmaTokens without spec.clientRef (OAuthClientNotReady)
+	// rather than sign their calls with the operator's own AWS identity (--require-client-ref).
+	RequireClientRef bool
 
 	// leading is the lease fence's check, with leader election (see leaseFence).
 	leading func() error
@@ -190,6 +193,7 @@ func Register(mgr ctrl.Manager, opts Options, upstreams Upstreams, clk clock.Pas
 		ClusterResourceNamespace:  opts.ClusterResourceNamespace,
 		ClusterClients:            clusterClients,
 		NamespacedAmbientIdentity: opts.NamespacedClientsAmbientIdentity,
+		RequireClientRef:          opts.RequireClientRef,
 	}
 	recorder := mgr.GetEventRecorder("figma-token-operator")
 	oauthClients := &controllers.OAuthClientReconciler{Client: mgr.GetClient(), Clients: clients, Recorder: recorder}

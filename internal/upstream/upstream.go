@@ -22,6 +22,19 @@ type Client struct {
 	// Secret is the client secret (Figma only, sent as HTTP Basic credentials). Never
 	// logged or formatted.
 	Secret string
+	// Role is the AWS role an Amplify call is signed as; zero for the operator's own identity.
+	Role Role
+}
+
+// Role is an AWS IAM role the operator assumes (STS AssumeRole) to sign a client's calls.
+type Role struct {
+	// ARN of the role, e.g. arn:aws:iam::111122223333:role/figma-web.
+	ARN string
+	// ExternalID is sent with AssumeRole: figma.tokenops.dev/<namespace> for a namespaced
+	// client, so that a role's trust policy admits one namespace; "" for none.
+	ExternalID string
+	// SessionName names the session in CloudTrail (the client's namespace, or "cluster").
+	SessionName string
 }
 
 // RefreshRequest is one refresh of an access token.

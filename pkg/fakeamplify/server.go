@@ -6,13 +6,15 @@
 // ExchangeCodeForToken on the AWS REST-JSON wire format, checks SigV4 signatures against the
 // credentials it is given, issues access tokens with a chosen lifetime, and can be told per
 // refresh token to reject it, fail transiently, throttle or hang. It records every call;
-// String never shows a token.
+// String never shows a token. STS (sts.go) is an AssumeRole fake beside it: the temporary
+// credentials it issues for a role are accepted here, and SignedAs tells which role signed.
 package fakeamplify
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -84,7 +86,11 @@ type Server struct {
 	usedCodes map[string]bool
 	// exchanged are the refresh tokens handed out for codes.
 	exchanged []string
-	total     atomic.Int64
+	// temporary are the credentials an STS fake issued, by access key ID, with their role.
+	temporary map[string]temporary
+	// signedAs is the role each call with a refresh token was signed as, "" for none.
+	signedAs map[string][]string
+	total    atomic.Int64
 }
 
 // New returns a Server.
@@ -100,7 +106,45 @@ func New(opts Options) *Server {
 		issues:    map[string][]time.Time{},
 		issuedFor: map[string][]string{},
 		usedCodes: map[string]bool{},
+		temporary: map[string]temporary{},
+		signedAs:  map[string][]string{},
 	}
+}
+
+// temporary are credentials issued for a role, valid until they expire.
+type temporary struct {
+	creds aws.Credentials
+	role  string
+}
+
+// accept lets calls be signed with temporary credentials of role (an STS fake issued them).
+func (s *Server) accept(creds aws.Credentials, role string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.temporary[creds.AccessKeyID] = temporary{creds: creds, role: role}
+}
+
+// verify checks a call's signature: with the server's credentials (role ""), or with
+// unexpired temporary credentials an STS fake issued for a role.
+func (s *Server) verify(r *http.Request, body []byte) (string, error) {
+	s.mu.Lock()
+	temp, isTemporary := s.temporary[accessKeyOf(r)]
+	s.mu.Unlock()
+	if !isTemporary {
+		return "", verifySignature(r, body, s.opts.Credentials, s.opts.Region, signingName)
+	}
+	if time.Now().After(temp.creds.Expires) {
+		return "", errors.New("expired temporary credentials")
+	}
+	return temp.role, verifySignature(r, body, temp.creds, s.opts.Region, signingName)
+}
+
+// SignedAs is the role each well-formed call with refreshToken was signed as, oldest
+// first: "" for the operator's own credentials, else the role's ARN.
+func (s *Server) SignedAs(refreshToken string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.signedAs[refreshToken]...)
 }
 
 // SetBehavior programs the answers for a refresh token.
@@ -226,7 +270,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "SerializationException", "unreadable body")
 		return
 	}
-	if err := verifySignature(r, body, s.opts.Credentials, s.opts.Region); err != nil {
+	role, err := s.verify(r, body)
+	if err != nil {
 		writeError(w, http.StatusForbidden, "InvalidSignatureException", err.Error())
 		return
 	}
@@ -237,7 +282,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	behavior, failure, failing := s.record(credential)
+	behavior, failure, failing := s.record(credential, role)
 	if s.opts.Inject != nil && !failing {
 		if b, f := s.opts.Inject(credential); f != nil {
 			failure, failing = *f, true
@@ -307,11 +352,13 @@ func sleep(r *http.Request, d time.Duration) bool {
 	}
 }
 
-// record counts a call and takes the programmed failure, if any, for it.
-func (s *Server) record(token string) (Behavior, Failure, bool) {
+// record counts a call, signed as role ("" for the operator's own identity), and takes the
+// programmed failure, if any, for it.
+func (s *Server) record(token, role string) (Behavior, Failure, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.total.Add(1)
+	s.signedAs[token] = append(s.signedAs[token], role)
 	s.calls[token] = append(s.calls[token], time.Now())
 	queue := s.failures[token]
 	if len(queue) == 0 {

@@ -55,9 +55,19 @@ func parseAuthorization(header string) (authorization, error) {
 	return a, nil
 }
 
+// accessKeyOf is the access key ID a SigV4 request says it is signed with.
+func accessKeyOf(r *http.Request) string {
+	auth, err := parseAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		return ""
+	}
+	return auth.accessKeyID
+}
+
 // verifySignature signs a copy of the request, holding only the headers the client
-// signed, with the server's credentials, and compares the signatures.
-func verifySignature(r *http.Request, body []byte, creds aws.Credentials, region string) error {
+// signed, with the server's credentials for service, and compares the signatures. Temporary
+// credentials (a session token) must come with their token.
+func verifySignature(r *http.Request, body []byte, creds aws.Credentials, region, service string) error {
 	auth, err := parseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
 		return err
@@ -65,7 +75,10 @@ func verifySignature(r *http.Request, body []byte, creds aws.Credentials, region
 	if auth.accessKeyID != creds.AccessKeyID {
 		return errors.New("unknown access key")
 	}
-	if auth.service != signingName || (region != "" && auth.region != region) {
+	if creds.SessionToken != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("X-Amz-Security-Token")), []byte(creds.SessionToken)) != 1 {
+		return errors.New("missing or wrong session token")
+	}
+	if auth.service != service || (region != "" && auth.region != region) {
 		return fmt.Errorf("wrong credential scope %s/%s", auth.region, auth.service)
 	}
 	signingTime, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
@@ -87,7 +100,7 @@ func verifySignature(r *http.Request, body []byte, creds aws.Credentials, region
 		}
 	}
 	sum := sha256.Sum256(body)
-	err = v4.NewSigner().SignHTTP(context.Background(), creds, replay, hex.EncodeToString(sum[:]), signingName, auth.region, signingTime)
+	err = v4.NewSigner().SignHTTP(context.Background(), creds, replay, hex.EncodeToString(sum[:]), service, auth.region, signingTime)
 	if err != nil {
 		return err
 	}
