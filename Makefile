@@ -124,7 +124,7 @@ bench: CURVE ?= 100,1000,5000,10000
 bench: SHARDED ?= 10000
 bench: FIGMA ?= 1000
 .PHONY: bench
-bench: ## Measure at scale (about 35 min); writes docs/benchmarks.{md,json} and plots (N, UNRELATED, CURVE, SHARDED, FIGMA).
+bench: ## Measure at scale (about 25 min); writes docs/benchmarks.{md,json} and plots (N, UNRELATED, CURVE, SHARDED, FIGMA).
 	go build -o bin/bench ./hack/bench
 	bin/bench -n $(N) -unrelated $(UNRELATED) $(if $(CURVE),-curve $(CURVE)) -sharded $(SHARDED) -figma $(FIGMA) -heap-profile bin/heap.pprof
 
