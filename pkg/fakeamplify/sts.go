@@ -30,8 +30,8 @@ type STSOptions struct {
 	Lifetime time.Duration
 }
 
-// NoExternalID, as a role's ExternalId in STSOptions.Roles, admits only AssumeRole requests
-// that send none: the trust policy of a role for ClusterFigmaOAuthClients, which a tenant's
+// NoExternalID is a role's ExternalId in STSOptions.Roles that admits only AssumeRole
+// requests that send none: the trust policy of a role for ClusterFigmaOAuthClients, which a tenant's
 // FigmaOAuthClient (which always sends its namespace's) must not assume.
 const NoExternalID = "\x00none"
 
