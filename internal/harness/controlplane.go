@@ -93,6 +93,9 @@ type ControlPlane struct {
 	certDir string // the API server's certificates, kept across its restarts
 }
 
+// controlPlaneStartTimeout bounds the start of etcd and of kube-apiserver, each.
+const controlPlaneStartTimeout = 90 * time.Second
+
 // StartControlPlane starts kube-apiserver and etcd, with the operator's CRDs (pkg/crds, the
 // copies of config/crd/bases) installed unless opts.WithoutCRDs.
 func StartControlPlane(opts ControlPlaneOptions) (*ControlPlane, error) {
@@ -101,7 +104,10 @@ func StartControlPlane(opts ControlPlaneOptions) (*ControlPlane, error) {
 		logger = logr.Discard()
 	}
 	log.SetLogger(logger)
-	env := &envtest.Environment{BinaryAssetsDirectory: opts.Assets}
+	// kube-apiserver may take longer than envtest's 20 s to become healthy on a loaded
+	// two-core machine where other suites start control planes of their own at the same time;
+	// a start that times out is killed and tried again, which only adds to the load.
+	env := &envtest.Environment{BinaryAssetsDirectory: opts.Assets, ControlPlaneStartTimeout: controlPlaneStartTimeout}
 	if !opts.WithoutCRDs {
 		// The CRDs as users' suites get them: embedded in pkg/crds.
 		all, err := crds.All()
