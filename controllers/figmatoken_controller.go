@@ -123,8 +123,9 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 			errs = append(errs, fmt.Errorf("deleting target Secrets spec.target no longer names: %w", err))
 		}
 	}
+	retryRestart := false
 	if d.RestartWorkloads {
-		r.restartWorkloads(ctx, ft, &obs)
+		retryRestart = r.restartWorkloads(ctx, ft, &obs)
 	}
 	r.memory.noteRestartedFor(ft, obs.RestartedFor)
 	if err := r.record(ctx, ft, obs, d); err != nil {
@@ -134,7 +135,11 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, errors.Join(errs...)
 	}
 	// From the time now: an upstream call may have taken up to its 30 s deadline since obs.Now.
-	return ctrl.Result{RequeueAfter: d.RequeueAfter(r.Clock.Now())}, nil
+	after := d.RequeueAfter(r.Clock.Now())
+	if retryRestart && (after == 0 || after > restartRetry) {
+		after = restartRetry
+	}
+	return ctrl.Result{RequeueAfter: after}, nil
 }
 
 // forget drops what is kept for a deleted FigmaToken. Its Secret is left as it is.

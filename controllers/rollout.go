@@ -21,8 +21,10 @@ import (
 // status per workload (rolloutRestartsSent) until every workload has its stamp, when status
 // records the token (obs.RestartedFor). So a workload is not patched again for the same
 // token, after an operator restart either, and whatever another writer did to its stamp.
-// A failure is a Warning Event and is retried at the next reconcile; the token itself is fine.
-func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) {
+// A failure is a Warning Event; the token itself is fine. retry says a failure may pass by
+// itself (not a missing workload, not a refused permission): the reconcile comes back after
+// restartRetry rather than at the next refresh.
+func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) (retry bool) {
 	stamp := restartStamp(obs.Record.RefreshedAt)
 	allSent := true
 	for _, target := range ft.Spec.RolloutRestartTargets {
@@ -43,6 +45,7 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 			r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, figmav1alpha1.ReasonRolloutRestartFailed, "RolloutRestart",
 				"Could not restart %s %s for the new token (%s); retrying at the next reconcile.", target.Kind, target.Name, apierrors.ReasonForError(err))
 			allSent = false
+			retry = retry || !(apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || apierrors.IsInvalid(err))
 			continue
 		}
 		r.memory.rememberRestart(ft, w, stamp)
@@ -51,7 +54,12 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 	if allSent {
 		obs.RestartedFor = obs.Record.RefreshedAt
 	}
+	return retry
 }
+
+// restartRetry is how soon a rollout restart that failed for a passing reason (a timeout, an
+// API server under load) is tried again.
+const restartRetry = 10 * time.Second
 
 // restartStamp is the restartedAt stamp for the token refreshed at refreshedAt.
 func restartStamp(refreshedAt time.Time) string { return refreshedAt.UTC().Format(time.RFC3339) }
