@@ -45,7 +45,7 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 			r.Recorder.Eventf(ft, nil, corev1.EventTypeWarning, figmav1alpha1.ReasonRolloutRestartFailed, "RolloutRestart",
 				"Could not restart %s %s for the new token (%s); retrying at the next reconcile.", target.Kind, target.Name, apierrors.ReasonForError(err))
 			allSent = false
-			retry = retry || !(apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || apierrors.IsInvalid(err))
+			retry = retry || (!apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err))
 			continue
 		}
 		r.memory.rememberRestart(ft, w, stamp)
