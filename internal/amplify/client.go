@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -318,30 +317,10 @@ func safe(value string, shape *regexp.Regexp, credential, instead string) string
 	if value == "" {
 		return ""
 	}
-	if !shape.MatchString(value) || overlapsCredential(value, credential) {
+	if !shape.MatchString(value) || upstream.Echoes(value, credential) {
 		return instead
 	}
 	return value
-}
-
-// minEchoRun is the shortest run of a credential that counts as an echo of it.
-const minEchoRun = 8
-
-// overlapsCredential reports whether value contains the credential, or any run of at least
-// minEchoRun characters of it (a header may carry a cut piece of an echoed body).
-func overlapsCredential(value, credential string) bool {
-	if credential == "" {
-		return false
-	}
-	if strings.Contains(value, credential) {
-		return true
-	}
-	for i := 0; i+minEchoRun <= len(credential); i++ {
-		if strings.Contains(value, credential[i:i+minEchoRun]) {
-			return true
-		}
-	}
-	return false
 }
 
 // describe names a failure without an AWS error code in a fixed phrase.

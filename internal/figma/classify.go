@@ -3,7 +3,6 @@ package figma
 import (
 	"net/http"
 	"regexp"
-	"strings"
 
 	"github.com/tokenops/figma-token-operator/internal/upstream"
 )
@@ -30,27 +29,11 @@ func Classify(code string, status int) upstream.Kind {
 // every registered code is lower case with underscores.
 var errorCodePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
-// minEchoRun is the shortest run of a credential that counts as an echo of it.
-const minEchoRun = 8
-
 // safeCode keeps an error code only when it has the shape of one and shares no run of a
 // credential sent, so a server cannot put free text or a token into conditions and logs.
 func safeCode(code string, credentials []string) string {
-	if !errorCodePattern.MatchString(code) {
+	if !errorCodePattern.MatchString(code) || upstream.Echoes(code, credentials...) {
 		return ""
-	}
-	for _, c := range credentials {
-		if c == "" {
-			continue
-		}
-		if strings.Contains(code, c) {
-			return ""
-		}
-		for i := 0; i+minEchoRun <= len(c); i++ {
-			if strings.Contains(code, c[i:i+minEchoRun]) {
-				return ""
-			}
-		}
 	}
 	return code
 }
