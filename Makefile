@@ -125,14 +125,14 @@ bench: SHARDED ?= 10000
 bench: FIGMA ?= 1000
 .PHONY: bench
 bench: ## Measure at scale (about 25 min); writes docs/benchmarks.{md,json} and plots (N, UNRELATED, CURVE, SHARDED, FIGMA).
-	go build -o bin/bench ./hack/bench
+	go build -o bin/bench ./test/bench
 	bin/bench -n $(N) -unrelated $(UNRELATED) $(if $(CURVE),-curve $(CURVE)) -sharded $(SHARDED) -figma $(FIGMA) -heap-profile bin/heap.pprof
 
 soak: DURATION ?= 10m
 soak: N ?= 500
 .PHONY: soak
 soak: ## Run under load and faults at once (DURATION, N, SEED, FAULTS); writes docs/soak.{json,md} and fails when an invariant breaks.
-	go build -o bin/soak ./hack/soak
+	go build -o bin/soak ./test/soak
 	bin/soak -duration $(DURATION) -n $(N) $(if $(SEED),-seed $(SEED)) $(if $(FAULTS),-faults $(FAULTS)) $(if $(OUT),-out $(OUT)) $(if $(LOG_LEVEL),-operator-log-level $(LOG_LEVEL))
 
 .PHONY: run

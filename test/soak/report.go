@@ -302,7 +302,7 @@ func replaceSection(path, table string) error {
 
 func (r *result) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Written by `make soak` (hack/soak) on %s from commit `%s`: %s with N = %d, seed %d "+
+	fmt.Fprintf(&b, "Written by `make soak` (test/soak) on %s from commit `%s`: %s with N = %d, seed %d "+
 		"(`make soak DURATION=%s N=%d SEED=%d` repeats it). Raw figures and every recovery: `docs/soak.json`.\n\n",
 		r.Date, r.Commit, time.Duration(r.DurationSeconds*float64(time.Second)), r.N, r.Seed,
 		time.Duration(r.DurationSeconds*float64(time.Second)), r.N, r.Seed)

@@ -147,7 +147,7 @@ func (r *result) write(base string) error {
 
 func (r *result) markdown(base string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (hack/bench) on %s from commit `%s`, in one run of %.0f minutes on "+
+	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (test/bench) on %s from commit `%s`, in one run of %.0f minutes on "+
 		"this project's machine (2 cores): a real kube-apiserver and etcd, the fake Amplify and Figma endpoints and the manager binary, "+
 		"all on loopback, each N in a fresh control plane. The operator reaches the API server through a counting proxy, "+
 		"as do the baselines, each as the operator's ServiceAccount (Priority and Fairness applies to it as in a cluster). Raw figures: `docs/benchmarks.json`; the method: `docs/tuning.md`.\n\n", r.Date, r.Commit, r.RunSeconds/60)
