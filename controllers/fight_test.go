@@ -45,7 +45,7 @@ func fakeReconciler(t *testing.T) (*figmav1alpha1.FigmaToken, *corev1.Secret, *F
 		WithIndex(&corev1.Secret{}, targetOwnerIndex, controllingFigmaToken).Build()
 	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	up := &countingUpstream{}
-	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
+	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c, Clock: clk}, SecretMetadata: c,
 		Clock: clk, Clients: &OAuthClients{Amplify: up}, Recorder: events.NewFakeRecorder(100)}
 	return ft, secret, r, c, clk, up
 }

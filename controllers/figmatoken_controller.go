@@ -63,8 +63,15 @@ type FigmaTokenReconciler struct {
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile reads the FigmaToken and its Secret, decides whether a refresh is due, refreshes
-// if so, and records the outcome in status, Events and metrics.
+// maxLooks bounds how often one reconcile looks at its Secrets again after a write found
+// them changed: as often as client-go retries a conflict (retry.DefaultRetry's five tries).
+const maxLooks = 4
+
+// Reconcile reads the FigmaToken and its Secrets once (observe), then decides and acts until
+// the decision asks for nothing more: each act reports what it did as a policy.Outcome,
+// which policy.Fold takes into the observation, and the next decision is made on that. A
+// write that finds a Secret changed is a look again, not a retry of the write. It ends by
+// recording the outcome in status, Events and metrics.
 func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	if r.Leading != nil {
 		if err := r.Leading(); err != nil {
@@ -91,42 +98,42 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the Secrets of FigmaToken %s: %w", req.NamespacedName, err)
 	}
-	r.noteOverwrite(ctx, ft, secrets, &obs)
-	d := policy.Decide(obs)
-	// Whatever a later step meets, the outcome so far is recorded; the errors are returned
+	// Whatever a later act meets, the outcome so far is recorded; the errors are returned
 	// together so that the reconcile is retried.
 	var errs []error
-	if d.ReleaseSource {
-		if err := r.releaseSource(ctx, ft, &secrets); err != nil {
-			errs = append(errs, fmt.Errorf("releasing the Secret spec.secretRef names from its former role as target: %w", err))
+	var done policy.Act
+	var retryRestart bool
+	looks := 0
+	for {
+		d := policy.Decide(obs)
+		act := d.NextAct(done)
+		if act == 0 {
+			return r.finish(ctx, ft, obs, d, errs, retryRestart)
 		}
-	}
-	if d.Adopt {
-		if err := r.adopt(ctx, ft, secrets, &obs); err != nil {
-			errs = append(errs, fmt.Errorf("adopting the token an earlier version wrote: %w", err))
+		done |= act
+		out, err := r.act(ctx, act, ft, &secrets, obs, rt)
+		if out.Conflict && looks < maxLooks {
+			// A Secret changed since it was read: look again, and decide on what is there now.
+			looks++
+			again, s, err := r.observeSecrets(ctx, ft, rt.seen)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("reading the Secrets of FigmaToken %s again: %w", req.NamespacedName, err))
+				return r.finish(ctx, ft, obs, d, errs, retryRestart)
+			}
+			obs, secrets, done = again, s, done&^act
+			continue
 		}
-		d = policy.Decide(obs)
-	}
-	if d.Refresh {
-		obs, d = r.refresh(ctx, ft, secrets, obs, rt)
-	} else if d.SyncSource {
-		if err := r.syncSource(ctx, ft, secrets, &obs); err != nil {
-			errs = append(errs, fmt.Errorf("bringing the Secret to spec.secretRef's keys: %w", err))
+		if err != nil {
+			errs = append(errs, err)
 		}
-	} else if d.SyncTarget {
-		if err := r.syncTarget(ctx, ft, secrets, obs); err != nil {
-			errs = append(errs, fmt.Errorf("bringing the target Secret back to spec.target: %w", err))
-		}
+		retryRestart = retryRestart || out.RetryRestart
+		obs = r.fold(ft, obs, out.Outcome)
 	}
-	if d.PruneTargets {
-		if err := r.deleteStaleTargets(ctx, ft); err != nil {
-			errs = append(errs, fmt.Errorf("deleting target Secrets spec.target no longer names: %w", err))
-		}
-	}
-	retryRestart := false
-	if d.RestartWorkloads {
-		retryRestart = r.restartWorkloads(ctx, ft, &obs)
-	}
+}
+
+// finish records the observation and decision and says when to come back.
+func (r *FigmaTokenReconciler) finish(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs policy.Observation, d policy.Decision,
+	errs []error, retryRestart bool) (ctrl.Result, error) {
 	r.memory.noteRestartedFor(ft, obs.RestartedFor)
 	if err := r.record(ctx, ft, obs, d); err != nil {
 		errs = append(errs, fmt.Errorf("recording the status: %w", err))
@@ -140,6 +147,19 @@ func (r *FigmaTokenReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		after = restartRetry
 	}
 	return ctrl.Result{RequeueAfter: after}, nil
+}
+
+// fold takes an act's outcome into the observation (policy.Fold), records the Event it is
+// worth, and remembers the failure streak until status shows it.
+func (r *FigmaTokenReconciler) fold(ft *figmav1alpha1.FigmaToken, obs policy.Observation, out policy.Outcome) policy.Observation {
+	obs, ev := policy.Fold(obs, out)
+	if ev.Reason != "" {
+		r.Recorder.Eventf(ft, nil, ev.Type, ev.Reason, ev.Action, "%s", ev.Message)
+	}
+	if out.Failure != nil || out.Wrote != nil {
+		r.memory.rememberFailure(ft, obs.Failure)
+	}
+	return obs
 }
 
 // forget drops what is kept for a deleted FigmaToken. Its Secret is left as it is.

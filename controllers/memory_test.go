@@ -17,7 +17,6 @@ func TestMemoryHoldsOneEntryPerFigmaTokenAndForgetsIt(t *testing.T) {
 	ft := &figmav1alpha1.FigmaToken{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "design", UID: "uid-1", ResourceVersion: "7"}}
 	m.rememberFailure(ft, policy.Failure{Attempts: 2, Last: time.Now(), Reason: figmav1alpha1.ReasonRefreshFailed})
 	m.rememberRestart(ft, workload{"Deployment", "web"}, "2026-11-25T10:00:00Z")
-	m.seeOverwrite(ft, "7", time.Now(), "")
 	m.sawVersion(ft)
 	if n := m.size(); n != 1 {
 		t.Fatalf("size = %d FigmaTokens, want 1", n)
@@ -26,11 +25,8 @@ func TestMemoryHoldsOneEntryPerFigmaTokenAndForgetsIt(t *testing.T) {
 	// A FigmaToken re-created under the same name starts afresh.
 	recreated := ft.DeepCopy()
 	recreated.UID = "uid-2"
-	if m.latestFailure(recreated).Attempts != 0 {
+	if m.failure(recreated) != nil {
 		t.Fatal("the failure streak of the old FigmaToken carried over")
-	}
-	if len(m.overwritesOf(recreated).Recent) != 0 {
-		t.Fatal("the overwrites of the old FigmaToken carried over")
 	}
 	if m.restartSent(recreated, workload{"Deployment", "web"}, "2026-11-25T10:00:00Z") {
 		t.Fatal("the restarts of the old FigmaToken carried over")

@@ -53,7 +53,7 @@ func TestObserveReadsTheSecretOnlyWhenItChangedOrARefreshIsDue(t *testing.T) {
 	}
 	api := &countingReader{Reader: c}
 	clk := clocktesting.NewFakePassiveClock(now)
-	r := &FigmaTokenReconciler{Client: c, APIReader: api, Secrets: &secretwrite.Writer{Client: c, Reader: api}, SecretMetadata: c, Clock: clk}
+	r := &FigmaTokenReconciler{Client: c, APIReader: api, Secrets: &secretwrite.Writer{Client: c, Reader: api, Clock: clk}, SecretMetadata: c, Clock: clk}
 	ft.Status = figmav1alpha1.FigmaTokenStatus{ObservedGeneration: 1, SecretName: "creds", SecretResourceVersion: secret.ResourceVersion}
 
 	observe := func(step string, wantReads int) {
@@ -108,7 +108,7 @@ func TestObserveReadsTheSecretForAMinuteAfterAWatchFailed(t *testing.T) {
 	}
 	api := &countingReader{Reader: c}
 	clk := clocktesting.NewFakePassiveClock(now)
-	r := &FigmaTokenReconciler{Client: c, APIReader: api, Secrets: &secretwrite.Writer{Client: c, Reader: api}, SecretMetadata: c, Clock: clk, Watches: NewWatchHealth(clk)}
+	r := &FigmaTokenReconciler{Client: c, APIReader: api, Secrets: &secretwrite.Writer{Client: c, Reader: api, Clock: clk}, SecretMetadata: c, Clock: clk, Watches: NewWatchHealth(clk)}
 	ft.Status = figmav1alpha1.FigmaTokenStatus{ObservedGeneration: 1, SecretName: "creds", SecretResourceVersion: secret.ResourceVersion}
 	reads := func() int {
 		t.Helper()

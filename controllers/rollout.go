@@ -24,7 +24,7 @@ import (
 // A failure is a Warning Event; the token itself is fine. retry says a failure may pass by
 // itself (not a missing workload, not a refused permission): the reconcile comes back after
 // restartRetry rather than at the next refresh.
-func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs *policy.Observation) (retry bool) {
+func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1alpha1.FigmaToken, obs policy.Observation) (out policy.Outcome, retry bool) {
 	stamp := restartStamp(obs.Record.RefreshedAt)
 	allSent := true
 	for _, target := range ft.Spec.RolloutRestartTargets {
@@ -52,9 +52,9 @@ func (r *FigmaTokenReconciler) restartWorkloads(ctx context.Context, ft *figmav1
 		log.FromContext(ctx).V(1).Info("rollout restart", "kind", target.Kind, "name", target.Name, "restartedAt", stamp)
 	}
 	if allSent {
-		obs.RestartedFor = obs.Record.RefreshedAt
+		out.RestartedFor = obs.Record.RefreshedAt
 	}
-	return retry
+	return out, retry
 }
 
 // restartRetry is how soon a rollout restart that failed for a passing reason (a timeout, an

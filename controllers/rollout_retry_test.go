@@ -39,7 +39,7 @@ func TestAFailedRolloutRestartIsRetriedSoon(t *testing.T) {
 			return c.Patch(ctx, obj, patch, opts...)
 		}}).Build()
 	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
-	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c,
+	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c, Clock: clk}, SecretMetadata: c,
 		Clock: clk, Clients: &OAuthClients{Amplify: &countingUpstream{}}, Recorder: events.NewFakeRecorder(100), RolloutRestarts: true}
 
 	if after := reconcileOnce(t, r, ft).RequeueAfter; after <= 0 || after > restartRetry {

@@ -3,11 +3,14 @@ package controllers
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -139,4 +142,139 @@ func timeOrZero(t *metav1.Time) time.Time {
 		return time.Time{}
 	}
 	return t.Time
+}
+
+// stalledBy reports whether status shows Stalled with reason.
+func stalledBy(ft *figmav1alpha1.FigmaToken, reason string) bool {
+	c := meta.FindStatusCondition(ft.Status.Conditions, figmav1alpha1.ConditionStalled)
+	return c != nil && c.Status == metav1.ConditionTrue && c.Reason == reason
+}
+
+// memory is what the reconciler keeps about each FigmaToken between reconciles that status
+// may not show yet; the Secret writer keeps the rest (its ledger: the token obtained, its own
+// writes, the overwrites of others: internal/secretwrite). Everything that must survive a
+// restart lives in the Secret and in status:
+//   - the failure streak, until the cache shows the status written for it;
+//   - the rollout restarts sent for the current token;
+//   - the FigmaToken version last written or read, to tell a lagging cached copy.
+//
+// An entry is keyed by the FigmaToken's name and belongs to one UID: a FigmaToken re-created
+// under the same name starts afresh. forget drops it when the FigmaToken is gone; so the
+// memory holds at most one entry per existing FigmaToken.
+type memory struct {
+	mu     sync.Mutex
+	tokens map[types.NamespacedName]*tokenMemory
+}
+
+type tokenMemory struct {
+	uid      types.UID
+	failure  *policy.Failure     // nil when none: most FigmaTokens have no streak
+	restarts map[workload]string // the restartedAt stamp last sent
+	// restartedFor is the token the workloads were last restarted for (or counted as such),
+	// until the cache shows the status that records it.
+	restartedFor  time.Time
+	statusVersion string
+}
+
+// workload is one of spec.rolloutRestartTargets.
+type workload struct{ kind, name string }
+
+// of returns the FigmaToken's entry, a fresh one for a new UID; m.mu must be held.
+func (m *memory) of(ft *figmav1alpha1.FigmaToken) *tokenMemory {
+	key := types.NamespacedName{Namespace: ft.Namespace, Name: ft.Name}
+	t := m.tokens[key]
+	if t == nil || t.uid != ft.UID {
+		if m.tokens == nil {
+			m.tokens = map[types.NamespacedName]*tokenMemory{}
+		}
+		t = &tokenMemory{uid: ft.UID}
+		m.tokens[key] = t
+	}
+	return t
+}
+
+// failure returns the remembered streak, nil when none (policy.Observe takes the newer of
+// it and status's).
+func (m *memory) failure(ft *figmav1alpha1.FigmaToken) *policy.Failure {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if f := m.of(ft).failure; f != nil {
+		copied := *f
+		return &copied
+	}
+	return nil
+}
+
+// rememberFailure stores a streak; a zero streak (after a success) clears it.
+func (m *memory) rememberFailure(ft *figmav1alpha1.FigmaToken, f policy.Failure) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.of(ft)
+	t.failure = nil
+	if f.Attempts > 0 {
+		t.failure = &f
+	}
+}
+
+// restartSent reports whether stamp was already sent to the workload.
+func (m *memory) restartSent(ft *figmav1alpha1.FigmaToken, w workload, stamp string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.of(ft).restarts[w] == stamp
+}
+
+func (m *memory) rememberRestart(ft *figmav1alpha1.FigmaToken, w workload, stamp string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.of(ft)
+	if t.restarts == nil {
+		t.restarts = map[workload]string{}
+	}
+	t.restarts[w] = stamp
+}
+
+// noteRestartedFor keeps the later of what was kept and t.
+func (m *memory) noteRestartedFor(ft *figmav1alpha1.FigmaToken, t time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r := m.of(ft); t.After(r.restartedFor) {
+		r.restartedFor = t
+	}
+}
+
+// restartedFor returns the token the workloads were last restarted for, as kept until
+// status shows it (policy.Observe takes the later of it and status's).
+func (m *memory) restartedFor(ft *figmav1alpha1.FigmaToken) time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.of(ft).restartedFor
+}
+
+// sawVersion notes the FigmaToken version last written or read from the API server.
+func (m *memory) sawVersion(ft *figmav1alpha1.FigmaToken) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.of(ft).statusVersion = ft.ResourceVersion
+}
+
+// isCurrent reports whether a copy is the version last seen, or none was seen yet.
+func (m *memory) isCurrent(ft *figmav1alpha1.FigmaToken) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seen := m.of(ft).statusVersion
+	return seen == "" || seen == ft.ResourceVersion
+}
+
+// forget drops everything kept for a FigmaToken that is gone.
+func (m *memory) forget(key types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.tokens, key)
+}
+
+// size is how many FigmaTokens the memory holds, for tests.
+func (m *memory) size() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.tokens)
 }

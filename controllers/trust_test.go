@@ -28,7 +28,7 @@ import (
 // another is a reconciler of its own (a restarted process, another instance) on the same
 // fake API server, clock and upstream as r.
 func another(r *FigmaTokenReconciler, up upstream.Refresher) *FigmaTokenReconciler {
-	return &FigmaTokenReconciler{Client: r.Client, APIReader: r.APIReader, Secrets: &secretwrite.Writer{Client: r.Client, Reader: r.APIReader},
+	return &FigmaTokenReconciler{Client: r.Client, APIReader: r.APIReader, Secrets: &secretwrite.Writer{Client: r.Client, Reader: r.APIReader, Clock: r.Clock},
 		SecretMetadata: r.SecretMetadata, Clock: r.Clock, Clients: &OAuthClients{Amplify: up}, Recorder: events.NewFakeRecorder(100), RolloutRestarts: r.RolloutRestarts}
 }
 
@@ -231,7 +231,7 @@ func twoFigmaTokens(t *testing.T, sharded bool) (a, b *figmav1alpha1.FigmaToken,
 		if view = c; sharded {
 			view = shardView{Client: c, shard: shard}
 		}
-		return &FigmaTokenReconciler{Client: view, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: view,
+		return &FigmaTokenReconciler{Client: view, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c, Clock: clk}, SecretMetadata: view,
 			Clock: clk, Clients: &OAuthClients{Amplify: up}, Recorder: events.NewFakeRecorder(100), Sharded: sharded}
 	}
 	return a, b, reconciler(""), reconciler("b"), c, up

@@ -44,7 +44,7 @@ func TestRetryAfterAHangingCallComesAtOnce(t *testing.T) {
 		WithIndex(&figmav1alpha1.FigmaToken{}, secretNameIndex, secretNames).
 		WithIndex(&corev1.Secret{}, targetOwnerIndex, controllingFigmaToken).Build()
 	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
-	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c}, SecretMetadata: c, Clock: clk,
+	r := &FigmaTokenReconciler{Client: c, APIReader: c, Secrets: &secretwrite.Writer{Client: c, Reader: c, Clock: clk}, SecretMetadata: c, Clock: clk,
 		Clients: &OAuthClients{Amplify: hangingUpstream{clk}}, Recorder: events.NewFakeRecorder(10)}
 
 	result, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(ft)})

@@ -203,7 +203,7 @@ func Register(mgr ctrl.Manager, opts Options, upstreams Upstreams, clk clock.Pas
 	reconciler := &controllers.FigmaTokenReconciler{
 		Client:          mgr.GetClient(),
 		APIReader:       mgr.GetAPIReader(),
-		Secrets:         &secretwrite.Writer{Client: mgr.GetClient(), Reader: mgr.GetAPIReader()},
+		Secrets:         &secretwrite.Writer{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Clock: clk},
 		SecretMetadata:  mgr.GetCache(),
 		Clients:         clients,
 		Recorder:        recorder,

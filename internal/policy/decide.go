@@ -156,9 +156,10 @@ func blocker(o Observation) string {
 
 // when says whether to refresh now and, if not, when.
 func when(o Observation) (bool, time.Time) {
-	if o.RequestInFlight() {
+	if o.RequestInFlight() && !o.KeptUsable() {
 		// Another instance's call answers this request (and brings a token): one value,
-		// one call, also during a failure streak.
+		// one call, also during a failure streak. A kept token that answers it (this
+		// process's own call, whose write found the Secret changed) is written, no call.
 		return false, o.InFlight.Until
 	}
 	if f := o.Failure; f.Attempts > 0 {

@@ -65,6 +65,11 @@ func TestDecide(t *testing.T) {
 			obs: with(with(healthy(), failing(figmav1alpha1.ReasonRefreshFailed, 2, time.Minute)), func(o *Observation) {
 				o.Request, o.InFlight = "r1", tokensecret.InFlight{Request: "r1", Until: now.Add(20 * time.Second)}
 			}), wantReason: figmav1alpha1.ReasonRefreshFailed, wantNext: now.Add(20 * time.Second)},
+		{name: "a requested refresh in flight that the kept token answers (this process's call): write it",
+			obs: with(healthy(), func(o *Observation) {
+				o.Request, o.InFlight = "r1", tokensecret.InFlight{Request: "r1", Until: now.Add(20 * time.Second)}
+				o.Kept = Kept{CredentialHash: "hash-1", Request: "r1", RefreshedAt: now, ExpiresAt: now.Add(time.Hour)}
+			}), wantRefresh: true},
 		{name: "another request in flight: answer this one",
 			obs: with(healthy(), func(o *Observation) {
 				o.Request, o.InFlight = "r2", tokensecret.InFlight{Request: "r1", Until: now.Add(20 * time.Second)}

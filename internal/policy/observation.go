@@ -75,6 +75,8 @@ type Observation struct {
 	Kept Kept
 	// Overwrites is what other writers did to the token lately.
 	Overwrites Overwrites
+	// ReadyBefore: status showed Ready True when the reconcile began.
+	ReadyBefore bool
 }
 
 // Kept is an obtained token as the reconciler keeps it (never the token itself): the inputs

@@ -69,7 +69,7 @@ func TestARelistMergingAnOwnWriteWithARotationIsNotDropped(t *testing.T) {
 	write := func(rv, refreshedAt string) {
 		w.noteWrite(ft, key, refreshedAt)
 		server.set(secretAt(rv, refreshedAt, "refresh-1"))
-		w.wrote(ft, key, rv, true)
+		w.wrote(write{owner: ft, key: key, payload: data}, rv)
 	}
 	write("2", "2026-11-30T10:00:00Z")
 	watcher.Modify(server.get())

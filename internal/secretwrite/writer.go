@@ -1,11 +1,15 @@
 // Package secretwrite is the one way the operator writes Secrets. A Writer sends every
-// create and update with the resourceVersion read and under the operator's field manager;
-// on a conflict it re-reads the Secret and asks whether it may still write it (the caller's
-// Recheck; a reshape leaves it to the next reconcile, and a refresh token an exchange
-// returned is stored on whatever version is found, as its code is spent), then writes again
-// what it already holds. It notes its own writes, so that their watch
-// events start no reconcile, and keeps the tokens obtained (kept.go), so that neither a
-// failed write nor another writer's overwrite ever costs a second upstream call.
+// create and update with the resourceVersion read and under the operator's field manager.
+// A Secret that changed meanwhile is an outcome, not a retry: the write returns the conflict
+// (IsChanged), and the reconcile looks at the Secret again and decides anew. Only where the
+// writer's own rule suffices does it re-read and write again (a refresh token an exchange
+// returned is stored on whatever version is found, as its code is spent; a release or the
+// removal of a note in flight while the Secret still calls for it).
+//
+// A Writer keeps one ledger per FigmaToken (ledger.go), booked by the writes themselves: the
+// token obtained, so that neither a failed write nor another writer's overwrite ever costs a
+// second upstream call; the Secrets it wrote; its own writes, so that their watch events
+// start no reconcile; and what other writers did to the token.
 //
 // What to write, and whether it is allowed, is the caller's to decide (internal/policy,
 // internal/tokensecret); a Writer only carries it out.
@@ -16,20 +20,22 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
+	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
-// FieldManager marks every Secret write of the operator in managedFields, so that the
-// writes of others can be told apart and named.
-const FieldManager = "figma-token-operator"
+// FieldManager marks every Secret write of the operator in managedFields.
+const FieldManager = tokensecret.FieldManager
 
 // Writer writes Secrets for FigmaTokens. The zero value is not usable: set Client and Reader.
 type Writer struct {
@@ -37,25 +43,19 @@ type Writer struct {
 	Client client.Client
 	// Reader reads Secrets from the API server: their data is never cached.
 	Reader client.Reader
+	// Clock times the overwrites and rewrites of the ledger; nil is the real clock.
+	Clock clock.PassiveClock
 
 	mu sync.Mutex
 	// own maps a Secret to the operator's last write of it.
 	own map[types.NamespacedName]ownWrite
-	// owners are the FigmaTokens' entries: the Secrets they wrote and the token kept.
-	owners map[types.NamespacedName]*ownerEntry
+	// owners are the FigmaTokens' ledgers.
+	owners map[types.NamespacedName]*ledger
 }
 
-// ownerEntry is what a Writer holds for one FigmaToken (of one UID).
-type ownerEntry struct {
-	uid types.UID
-	// noted are the Secrets with an own-write note; wrote those whose write landed.
-	noted, wrote []types.NamespacedName
-	kept         *Token
-}
-
-// Recheck is asked, after a conflict, whether the Secret as re-read (nil when it is gone)
-// may still be written.
-type Recheck func(current *corev1.Secret) (bool, error)
+// IsChanged reports whether a write met a Secret that changed since it was read (a conflict,
+// or a create that found it created): look again.
+func IsChanged(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
 
 // Read gets a Secret from the API server; nil when it does not exist.
 func (w *Writer) Read(ctx context.Context, key types.NamespacedName) (*corev1.Secret, error) {
@@ -69,90 +69,82 @@ func (w *Writer) Read(ctx context.Context, key types.NamespacedName) (*corev1.Se
 	return secret, nil
 }
 
-// Put writes one Secret for owner: shape changes a copy of current (a new Secret when current
-// is nil), which is then created or updated with current's resourceVersion. When the Secret
-// changed meanwhile (a conflict, or a create that found it created), Put re-reads it, asks
-// recheck, and shapes and writes again on the version found. It returns the Secret as last
-// written or read, and whether the write landed (false with a nil error when recheck said no).
-func (w *Writer) Put(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
-	shape func(*corev1.Secret) error, recheck Recheck) (*corev1.Secret, bool, error) {
-	return w.put(ctx, owner, key, current, shape, recheck, true)
+// What a write puts into a Secret, for the ledger.
+type payload int
+
+const (
+	// metadata: no token (a claim, the note of a call in flight, a release); it does not
+	// count as owner having written the Secret, so a Secret without owner's token is not
+	// taken for one another writer overwrote.
+	metadata payload = iota
+	// data: owner's token as it is (a reshape, an adoption, a stored refresh token).
+	data
+	// accessToken: a token just obtained or kept, booked in the ledger (booked).
+	accessToken
+)
+
+// write is one write of a Secret for owner: shape changes a copy of current (a new Secret
+// when current is nil), which is then created or updated with current's resourceVersion.
+// It returns the Secret as written; a Secret changed meanwhile is returned as the error
+// (IsChanged).
+type write struct {
+	owner   client.Object
+	key     types.NamespacedName
+	current *corev1.Secret
+	shape   func(*corev1.Secret) error
+	payload payload
+	// token and credential are booked for an accessToken write.
+	token      Token
+	credential string
 }
 
-// putMetadata is Put for a write that puts no token into the Secret (a claim, the note of a
-// call in flight, a release): it does not count as owner having written the Secret (Wrote),
-// so a Secret without owner's token is not taken for one another writer overwrote.
-func (w *Writer) putMetadata(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
-	shape func(*corev1.Secret) error, recheck Recheck) (*corev1.Secret, bool, error) {
-	return w.put(ctx, owner, key, current, shape, recheck, false)
-}
-
-func (w *Writer) put(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
-	shape func(*corev1.Secret) error, recheck Recheck, token bool) (*corev1.Secret, bool, error) {
-	changed := func(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
-	mayWrite := true
-	var written *corev1.Secret
-	err := retry.OnError(retry.DefaultRetry, changed, func() error {
-		err := w.send(ctx, owner, key, current, shape, &written, token)
-		if !changed(err) {
-			return err
-		}
-		var readErr error
-		if current, readErr = w.Read(ctx, key); readErr != nil {
-			return readErr
-		}
-		if mayWrite, readErr = recheck(current); readErr != nil || !mayWrite {
-			return readErr
-		}
-		return err
-	})
-	if err == nil && mayWrite {
-		return written, true, nil
-	}
-	return current, false, err
-}
-
-// send shapes and sends one create or update, noting it as the operator's own first.
-func (w *Writer) send(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
-	shape func(*corev1.Secret) error, written **corev1.Secret, token bool) error {
+// put sends w once.
+func (w *Writer) put(ctx context.Context, wr write) (*corev1.Secret, error) {
 	secret := &corev1.Secret{}
-	secret.Namespace, secret.Name = key.Namespace, key.Name
-	if current != nil {
-		secret = current.DeepCopy()
+	secret.Namespace, secret.Name = wr.key.Namespace, wr.key.Name
+	if wr.current != nil {
+		secret = wr.current.DeepCopy()
 	}
-	if err := shape(secret); err != nil {
-		return err
+	if err := wr.shape(secret); err != nil {
+		return nil, err
 	}
 	// Noted before it is sent, so its watch event is recognized however early it arrives.
-	w.noteWrite(owner, key, secret.Annotations[figmav1alpha1.AnnotationRefreshedAt])
+	w.noteWrite(wr.owner, wr.key, secret.Annotations[figmav1alpha1.AnnotationRefreshedAt])
 	var err error
-	if current == nil {
+	if wr.current == nil {
 		err = w.Client.Create(ctx, secret, client.FieldOwner(FieldManager))
 	} else {
 		err = w.Client.Update(ctx, secret, client.FieldOwner(FieldManager))
 	}
-	if err == nil {
-		*written = secret
-		w.wrote(owner, key, secret.ResourceVersion, token)
+	if err != nil {
+		return nil, err
 	}
-	return err
+	w.wrote(wr, secret.ResourceVersion)
+	return secret, nil
 }
 
-// entry returns owner's entry, a fresh one for a new UID; w.mu must be held.
-func (w *Writer) entry(owner client.Object) *ownerEntry {
-	key := client.ObjectKeyFromObject(owner)
-	e := w.owners[key]
-	if e == nil || e.uid != owner.GetUID() {
-		if e != nil {
-			w.dropNotes(e)
+// putAgain sends wr and, while the Secret changed meanwhile and still (as re-read) calls for
+// it, sends it again on the version found; it reports whether the write landed.
+func (w *Writer) putAgain(ctx context.Context, wr write, still func(*corev1.Secret) bool) (*corev1.Secret, bool, error) {
+	var written *corev1.Secret
+	gaveUp := false
+	err := retry.OnError(retry.DefaultRetry, IsChanged, func() error {
+		var err error
+		if written, err = w.put(ctx, wr); !IsChanged(err) {
+			return err
 		}
-		if w.owners == nil {
-			w.owners = map[types.NamespacedName]*ownerEntry{}
+		current, readErr := w.Read(ctx, wr.key)
+		if readErr != nil {
+			return readErr
 		}
-		e = &ownerEntry{uid: owner.GetUID()}
-		w.owners[key] = e
-	}
-	return e
+		if !still(current) {
+			gaveUp = true
+			return nil
+		}
+		wr.current = current
+		return err
+	})
+	return written, err == nil && !gaveUp, err
 }
 
 // ownWrite is the operator's last write of a Secret, for IsOwnWrite: the refreshed-at it
@@ -173,17 +165,21 @@ func (w *Writer) noteWrite(owner client.Object, secret types.NamespacedName, ref
 	w.own[secret] = ownWrite{refreshedAt: refreshedAt}
 }
 
-// wrote records that a write of secret for owner landed as resourceVersion, and, when it
-// put owner's token there, that owner wrote the Secret.
-func (w *Writer) wrote(owner client.Object, secret types.NamespacedName, resourceVersion string, token bool) {
+// wrote books a write that landed as resourceVersion: the own-write note, the Secret owner
+// wrote its token into, and an access token in the ledger.
+func (w *Writer) wrote(wr write, resourceVersion string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if note, ok := w.own[secret]; ok {
+	if note, ok := w.own[wr.key]; ok {
 		note.resourceVersion = resourceVersion
-		w.own[secret] = note
+		w.own[wr.key] = note
 	}
-	if e := w.entry(owner); token && !slices.Contains(e.wrote, secret) {
-		e.wrote = append(e.wrote, secret)
+	e := w.entry(wr.owner)
+	if wr.payload != metadata && !slices.Contains(e.wrote, wr.key) {
+		e.wrote = append(e.wrote, wr.key)
+	}
+	if wr.payload == accessToken {
+		e.booked(wr.token, wr.credential, w.now())
 	}
 }
 
@@ -204,42 +200,16 @@ func (w *Writer) IsOwnWrite(old, updated metav1.Object) bool {
 		(note.resourceVersion == "" || note.resourceVersion == updated.GetResourceVersion())
 }
 
-// dropNotes removes the own-write notes of an entry; w.mu must be held.
-func (w *Writer) dropNotes(e *ownerEntry) {
+// dropNotes removes the own-write notes of a ledger; w.mu must be held.
+func (w *Writer) dropNotes(e *ledger) {
 	for _, secret := range e.noted {
 		delete(w.own, secret)
 	}
 }
 
-// Forget drops everything held for a FigmaToken that is gone.
-func (w *Writer) Forget(owner types.NamespacedName) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if e := w.owners[owner]; e != nil {
-		w.dropNotes(e)
+func (w *Writer) now() time.Time {
+	if w.Clock == nil {
+		return time.Now()
 	}
-	delete(w.owners, owner)
-}
-
-// Size is how many FigmaTokens and Secrets the Writer holds notes for, for tests.
-func (w *Writer) Size() (owners, secrets int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.owners), len(w.own)
-}
-
-// Unwrote forgets that owner wrote secret: the Secret was handed over to another FigmaToken,
-// so a Secret without owner's token is no longer one another writer overwrote.
-func (w *Writer) Unwrote(owner client.Object, secret types.NamespacedName) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	e := w.entry(owner)
-	e.wrote = slices.DeleteFunc(e.wrote, func(s types.NamespacedName) bool { return s == secret })
-}
-
-// Wrote reports whether a write of secret for owner (of its UID) landed in this process.
-func (w *Writer) Wrote(owner client.Object, secret types.NamespacedName) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return slices.Contains(w.entry(owner).wrote, secret)
+	return w.Clock.Now()
 }

@@ -34,8 +34,10 @@ func newWriter(t *testing.T, objects ...client.Object) *Writer {
 	return &Writer{Client: c, Reader: c}
 }
 
-// A write that meets a newer version re-reads it, asks, and writes again what it holds.
-func TestPutRereadsAndAsksOnAConflict(t *testing.T) {
+// A write that meets a newer version writes nothing and says so (IsChanged): the reconcile
+// looks again and decides on what is there. A refresh token is stored on whatever version
+// is found, as the code it was exchanged for is spent.
+func TestAChangedSecretIsAnOutcomeNotARetry(t *testing.T) {
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "web", Name: "creds"},
 		Data: map[string][]byte{"refreshToken": []byte("refresh-1")}}
 	w := newWriter(t, secret)
@@ -51,29 +53,47 @@ func TestPutRereadsAndAsksOnAConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var asked []string
 	rec := tokensecret.Record{Owner: "design", RefreshedAt: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-	written, ok, err := w.InPlace(ctx, owner("uid-1"), stale, tokensecret.Keys{AccessToken: "accessToken"}, "refreshToken",
-		Token{AccessToken: "access-1"}, rec, func(current *corev1.Secret) (bool, error) {
-			asked = append(asked, current.Labels["other"])
-			return true, nil
-		})
-	if err != nil || !ok {
-		t.Fatalf("InPlace = %v, %v", ok, err)
+	if _, err := w.InPlace(ctx, owner("uid-1"), stale, tokensecret.Keys{AccessToken: "accessToken"}, "refreshToken",
+		Token{AccessToken: "access-1"}, rec); !IsChanged(err) {
+		t.Fatalf("InPlace on a stale version = %v, want a conflict", err)
 	}
-	if len(asked) != 1 || asked[0] != "writer" {
-		t.Fatalf("recheck saw %v, want the newer version once", asked)
+	if _, err := w.Claim(ctx, owner("uid-1"), stale); !IsChanged(err) {
+		t.Fatalf("Claim on a stale version = %v, want a conflict", err)
 	}
-	if written.Labels["other"] != "writer" || string(written.Data["refreshToken"]) != "refresh-1" {
-		t.Fatalf("the write lost the other writer's change: %+v", written.ObjectMeta)
+	current, err := w.Read(ctx, client.ObjectKeyFromObject(secret))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !w.IsOwnWrite(secret, written) {
-		t.Fatal("its own write is not recognized")
+	if current.Annotations[figmav1alpha1.AnnotationOwner] != "" || current.Data["accessToken"] != nil {
+		t.Fatalf("a write on a stale version landed: %+v", current.ObjectMeta)
+	}
+	if _, ok := w.Kept(owner("uid-1")); ok {
+		t.Fatal("a write that did not land was booked")
 	}
 
-	// Refused on recheck: nothing written, no error.
-	if _, ok, err := w.Claim(ctx, owner("uid-1"), stale, func(*corev1.Secret) (bool, error) { return false, nil }); ok || err != nil {
-		t.Fatalf("Claim on a stale version refused by recheck = %v, %v; want false, nil", ok, err)
+	stored, err := w.StoreRefreshToken(ctx, owner("uid-1"), stale, "refreshToken", Token{RefreshToken: "refresh-2", AccessToken: "access-2"}, "hash-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Labels["other"] != "writer" || string(stored.Data["refreshToken"]) != "refresh-2" {
+		t.Fatalf("the refresh token was not stored on the version found: %+v", stored.ObjectMeta)
+	}
+	if k, ok := w.Kept(owner("uid-1")); !ok || k.RefreshToken != "" || k.CredentialHash != "hash-2" {
+		t.Fatalf("Kept after storing the refresh token = %+v, %v; want it under the stored refresh token", k, ok)
+	}
+
+	// A write that lands books the token it wrote, and is recognized as its own.
+	written, err := w.InPlace(ctx, owner("uid-1"), stored, tokensecret.Keys{AccessToken: "accessToken"}, "refreshToken",
+		Token{AccessToken: "access-2", CredentialHash: "hash-2"}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !w.IsOwnWrite(stored, written) {
+		t.Fatal("its own write is not recognized")
+	}
+	if k, ok := w.Kept(owner("uid-1")); !ok || !k.Written {
+		t.Fatalf("Kept after the write = %+v, %v; want it written", k, ok)
 	}
 }
 
@@ -82,8 +102,8 @@ func TestKeptTokensBelongToOneUIDAndAreForgotten(t *testing.T) {
 	ft := owner("uid-1")
 	w.Keep(ft, Token{AccessToken: "access-1", CredentialHash: "hash-1"})
 	w.noteWrite(ft, types.NamespacedName{Namespace: "web", Name: "creds"}, "2026-11-25T10:00:00Z")
-	w.Written(ft)
-	if k, ok := w.Kept(ft); !ok || !k.Written {
+	w.SeeOverwrite(ft, 1, "7", "")
+	if k, ok := w.Kept(ft); !ok || k.AccessToken != "access-1" {
 		t.Fatalf("Kept = %+v, %v", k, ok)
 	}
 	if owners, secrets := w.Size(); owners != 1 || secrets != 1 {
@@ -92,6 +112,9 @@ func TestKeptTokensBelongToOneUIDAndAreForgotten(t *testing.T) {
 	// A FigmaToken re-created under the same name starts afresh.
 	if _, ok := w.Kept(owner("uid-2")); ok {
 		t.Fatal("the token of the old FigmaToken carried over")
+	}
+	if len(w.Overwrites(owner("uid-2"), 1).Recent) != 0 {
+		t.Fatal("the overwrites of the old FigmaToken carried over")
 	}
 	w.Forget(client.ObjectKeyFromObject(ft))
 	if owners, secrets := w.Size(); owners != 0 || secrets != 0 {

@@ -13,34 +13,61 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/tokensecret"
 )
 
-// The writes a FigmaToken makes. owner is the FigmaToken; each write is one Put.
+// The writes a FigmaToken makes. owner is the FigmaToken. Unless one says otherwise, a
+// Secret changed since it was read is returned as the error (IsChanged), nothing written.
 
-// InPlace writes the access token and its record into the source Secret, leaving every
+// InPlace writes the access token t and its record into the source Secret, leaving every
 // other key, label and annotation as it was, but for this FigmaToken's own token under a key
 // it no longer writes (accessTokenKey changed), which is removed; after an
 // authorization-code exchange, the refresh token goes under refreshTokenKey and the spent
-// code is removed in the same update.
+// code is removed in the same update. The ledger books t as written.
 func (w *Writer) InPlace(ctx context.Context, owner client.Object, source *corev1.Secret, keys tokensecret.Keys,
-	refreshTokenKey string, t Token, rec tokensecret.Record, recheck Recheck) (*corev1.Secret, bool, error) {
-	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
-		if t.RefreshToken != "" {
-			tokensecret.StoreRefreshToken(s, refreshTokenKey, t.RefreshToken, t.Spent...)
-		}
-		tokensecret.RemoveMovedToken(s, keys.AccessToken, string(owner.GetUID()))
-		tokensecret.Write(s, keys, t.AccessToken, rec)
-		return nil
-	}, recheck)
+	refreshTokenKey string, t Token, rec tokensecret.Record) (*corev1.Secret, error) {
+	return w.put(ctx, write{owner: owner, key: client.ObjectKeyFromObject(source), current: source, payload: accessToken,
+		token: t, credential: rec.RefreshTokenHash, shape: func(s *corev1.Secret) error {
+			if t.RefreshToken != "" {
+				tokensecret.StoreRefreshToken(s, refreshTokenKey, t.RefreshToken, t.Spent...)
+			}
+			tokensecret.RemoveMovedToken(s, keys.AccessToken, string(owner.GetUID()))
+			tokensecret.Write(s, keys, t.AccessToken, rec)
+			return nil
+		}})
 }
 
 // Target creates (current nil) or updates owner's target Secret key so that it holds exactly
-// what shape asks, the access token and its record, controlled by owner (so it is
-// garbage-collected with it).
+// what shape asks, the access token t and its record, controlled by owner (so it is
+// garbage-collected with it). The ledger books t as written.
 func (w *Writer) Target(ctx context.Context, owner client.Object, key types.NamespacedName, current *corev1.Secret,
-	shape tokensecret.Target, accessToken string, rec tokensecret.Record, recheck Recheck) (*corev1.Secret, bool, error) {
-	return w.Put(ctx, owner, key, current, func(s *corev1.Secret) error {
-		tokensecret.ShapeTarget(s, shape, accessToken, rec)
-		return controllerutil.SetControllerReference(owner, s, w.Client.Scheme())
-	}, recheck)
+	shape tokensecret.Target, t Token, rec tokensecret.Record) (*corev1.Secret, error) {
+	return w.put(ctx, write{owner: owner, key: key, current: current, payload: accessToken, token: t,
+		credential: rec.RefreshTokenHash, shape: func(s *corev1.Secret) error {
+			tokensecret.ShapeTarget(s, shape, t.AccessToken, rec)
+			return controllerutil.SetControllerReference(owner, s, w.Client.Scheme())
+		}})
+}
+
+// StoreRefreshToken writes a refresh token an authorization code was exchanged for into the
+// source Secret and removes the spent code, for a FigmaToken whose access token goes to a
+// target Secret: on whatever version it finds, as the code is spent. The ledger keeps t
+// under that refresh token (credential, its fingerprint) from then on.
+func (w *Writer) StoreRefreshToken(ctx context.Context, owner client.Object, source *corev1.Secret, key string, t Token, credential string) (*corev1.Secret, error) {
+	stored, _, err := w.putAgain(ctx, write{owner: owner, key: client.ObjectKeyFromObject(source), current: source, payload: data,
+		shape: func(s *corev1.Secret) error {
+			if s.ResourceVersion == "" {
+				return apierrors.NewNotFound(corev1.Resource("secrets"), source.Name)
+			}
+			tokensecret.StoreRefreshToken(s, key, t.RefreshToken, t.Spent...)
+			return nil
+		}}, func(current *corev1.Secret) bool { return current != nil })
+	if err != nil {
+		return nil, err
+	}
+	if stored == nil {
+		return nil, apierrors.NewNotFound(corev1.Resource("secrets"), source.Name)
+	}
+	t.RefreshToken, t.CredentialHash = "", credential
+	w.Keep(owner, t)
+	return stored, nil
 }
 
 // Reshape brings an owned target Secret back to shape, keeping the token and record it
@@ -50,11 +77,15 @@ func (w *Writer) Reshape(ctx context.Context, owner client.Object, target *corev
 	if !tokensecret.Reshape(target.DeepCopy(), shape, rec, uid) {
 		return false, nil
 	}
-	_, written, err := w.Put(ctx, owner, client.ObjectKeyFromObject(target), target, func(s *corev1.Secret) error {
-		tokensecret.Reshape(s, shape, rec, uid)
-		return nil
-	}, func(*corev1.Secret) (bool, error) { return false, nil })
-	return written, err
+	_, err := w.put(ctx, write{owner: owner, key: client.ObjectKeyFromObject(target), current: target, payload: data,
+		shape: func(s *corev1.Secret) error {
+			tokensecret.Reshape(s, shape, rec, uid)
+			return nil
+		}})
+	if IsChanged(err) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // ReshapeSource brings the source Secret to what the spec's keys ask, with the token it
@@ -65,77 +96,81 @@ func (w *Writer) ReshapeSource(ctx context.Context, owner client.Object, source 
 	if !tokensecret.ReshapeSource(source.DeepCopy(), keys, uid) {
 		return source, false, nil
 	}
-	return w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
-		tokensecret.ReshapeSource(s, keys, uid)
-		return nil
-	}, func(*corev1.Secret) (bool, error) { return false, nil })
+	reshaped, err := w.put(ctx, write{owner: owner, key: client.ObjectKeyFromObject(source), current: source, payload: data,
+		shape: func(s *corev1.Secret) error {
+			tokensecret.ReshapeSource(s, keys, uid)
+			return nil
+		}})
+	if IsChanged(err) {
+		return source, false, nil
+	}
+	return reshaped, err == nil, err
 }
 
 // Release takes owner's target-of mark and ownerReference off a Secret it created as a
 // target that spec.secretRef names now (tokensecret.Release), so that it is not deleted with
-// owner; every other field is left as it was. A Secret found changed is released if
-// madeAsTarget still says so.
-func (w *Writer) Release(ctx context.Context, owner client.Object, source *corev1.Secret, madeAsTarget func(*corev1.Secret) bool) (*corev1.Secret, bool, error) {
+// owner; every other field is left as it was. A Secret found changed is released if it
+// still was made as owner's target (tokensecret.MadeAsTarget).
+func (w *Writer) Release(ctx context.Context, owner client.Object, source *corev1.Secret) (*corev1.Secret, bool, error) {
 	uid := string(owner.GetUID())
-	return w.putMetadata(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
-		tokensecret.Release(s, uid)
-		return nil
-	}, func(current *corev1.Secret) (bool, error) { return current != nil && madeAsTarget(current), nil })
+	return w.putAgain(ctx, write{owner: owner, key: client.ObjectKeyFromObject(source), current: source, payload: metadata,
+		shape: func(s *corev1.Secret) error {
+			tokensecret.Release(s, uid)
+			return nil
+		}}, func(current *corev1.Secret) bool { return current != nil && tokensecret.MadeAsTarget(current, uid) })
 }
 
 // NoteInFlight writes into the source Secret that owner's requested refresh is in flight
-// (tokensecret.InFlight), before the call, so that another instance waits for its answer;
-// recheck decides whether a Secret found changed may still be written.
-func (w *Writer) NoteInFlight(ctx context.Context, owner client.Object, source *corev1.Secret, f tokensecret.InFlight, recheck Recheck) (*corev1.Secret, bool, error) {
-	return w.putMetadata(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
-		if s.Annotations == nil {
-			s.Annotations = map[string]string{}
-		}
-		tokensecret.NoteInFlight(s.Annotations, f)
+// (tokensecret.InFlight), before the call, so that another instance waits for its answer.
+func (w *Writer) NoteInFlight(ctx context.Context, owner client.Object, source *corev1.Secret, f tokensecret.InFlight) (*corev1.Secret, error) {
+	return w.put(ctx, write{owner: owner, key: client.ObjectKeyFromObject(source), current: source, payload: metadata,
+		shape: func(s *corev1.Secret) error {
+			if s.Annotations == nil {
+				s.Annotations = map[string]string{}
+			}
+			tokensecret.NoteInFlight(s.Annotations, f)
+			return nil
+		}})
+}
+
+// ClearInFlight removes the note of a requested refresh in flight from the source Secret,
+// also from a version found changed that still has one.
+func (w *Writer) ClearInFlight(ctx context.Context, owner client.Object, source *corev1.Secret) error {
+	noted := func(s *corev1.Secret) bool { return s != nil && tokensecret.ReadInFlight(s.Annotations).Request != "" }
+	if !noted(source) {
 		return nil
-	}, recheck)
+	}
+	_, _, err := w.putAgain(ctx, write{owner: owner, key: client.ObjectKeyFromObject(source), current: source, payload: metadata,
+		shape: func(s *corev1.Secret) error {
+			tokensecret.NoteInFlight(s.Annotations, tokensecret.InFlight{})
+			return nil
+		}}, noted)
+	return err
 }
 
 // Claim makes a Secret that other FigmaTokens name too owner's before any upstream call: an
 // update of the owner annotation alone, carrying the resourceVersion read, so exactly one
-// claim lands; recheck decides whether a Secret found changed may still be claimed.
-func (w *Writer) Claim(ctx context.Context, owner client.Object, source *corev1.Secret, recheck Recheck) (*corev1.Secret, bool, error) {
-	return w.putMetadata(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
-		if s.Annotations == nil {
-			s.Annotations = map[string]string{}
-		}
-		s.Annotations[figmav1alpha1.AnnotationOwner] = owner.GetName()
-		return nil
-	}, recheck)
-}
-
-// StoreRefreshToken writes a refresh token an authorization code was exchanged for into the
-// source Secret and removes the spent code, for a FigmaToken whose access token goes to a
-// target Secret.
-func (w *Writer) StoreRefreshToken(ctx context.Context, owner client.Object, source *corev1.Secret, key string, t Token) error {
-	_, _, err := w.Put(ctx, owner, client.ObjectKeyFromObject(source), source, func(s *corev1.Secret) error {
-		tokensecret.StoreRefreshToken(s, key, t.RefreshToken, t.Spent...)
-		return nil
-	}, func(current *corev1.Secret) (bool, error) {
-		if current == nil {
-			return false, apierrors.NewNotFound(corev1.Resource("secrets"), source.Name)
-		}
-		return true, nil
-	})
-	return err
+// claim lands.
+func (w *Writer) Claim(ctx context.Context, owner client.Object, source *corev1.Secret) (*corev1.Secret, error) {
+	return w.put(ctx, write{owner: owner, key: client.ObjectKeyFromObject(source), current: source, payload: metadata,
+		shape: func(s *corev1.Secret) error {
+			if s.Annotations == nil {
+				s.Annotations = map[string]string{}
+			}
+			s.Annotations[figmav1alpha1.AnnotationOwner] = owner.GetName()
+			return nil
+		}})
 }
 
 // AddAccessTokenHash adopts the token an earlier version of the operator wrote into secret
 // (under key): it adds the access-token-hash for the value and refreshed-at found, in one
-// update; recheck decides whether a Secret found changed still qualifies.
-func (w *Writer) AddAccessTokenHash(ctx context.Context, owner client.Object, secret *corev1.Secret, key string, recheck Recheck) (*corev1.Secret, bool, error) {
-	return w.Put(ctx, owner, client.ObjectKeyFromObject(secret), secret, func(s *corev1.Secret) error {
-		if s.ResourceVersion == "" {
-			return apierrors.NewNotFound(corev1.Resource("secrets"), secret.Name)
-		}
-		tokensecret.AddAccessTokenHash(s, key, string(owner.GetUID()))
-		return nil
-	}, recheck)
+// update.
+func (w *Writer) AddAccessTokenHash(ctx context.Context, owner client.Object, secret *corev1.Secret, key string) (*corev1.Secret, error) {
+	return w.put(ctx, write{owner: owner, key: client.ObjectKeyFromObject(secret), current: secret, payload: data,
+		shape: func(s *corev1.Secret) error {
+			tokensecret.AddAccessTokenHash(s, key, string(owner.GetUID()))
+			return nil
+		}})
 }
 
 // Delete deletes a Secret owner created, if it is still the one of that UID at that

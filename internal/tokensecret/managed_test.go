@@ -1,4 +1,4 @@
-package controllers
+package tokensecret
 
 import (
 	"strings"
@@ -6,8 +6,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/tokenops/figma-token-operator/internal/secretwrite"
 )
 
 func TestLastWriterIsTheManagerOfTheAccessTokenKey(t *testing.T) {
@@ -17,19 +15,19 @@ func TestLastWriterIsTheManagerOfTheAccessTokenKey(t *testing.T) {
 	}
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{ManagedFields: []metav1.ManagedFieldsEntry{
 		entry("kubectl-client-side-apply", `{"f:data":{".":{},"f:refreshToken":{}}}`),
-		entry(secretwrite.FieldManager, `{"f:metadata":{"f:annotations":{}}}`),
+		entry(FieldManager, `{"f:metadata":{"f:annotations":{}}}`),
 		entry("kubectl-patch", `{"f:data":{"f:accessToken":{}}}`),
 	}}}
-	if got := lastWriter(secret, "accessToken"); got != `field manager "kubectl-patch"` {
-		t.Fatalf("lastWriter = %q, want the manager that set the access token", got)
+	if got := LastWriter(secret, "accessToken"); got != `field manager "kubectl-patch"` {
+		t.Fatalf("LastWriter = %q, want the manager that set the access token", got)
 	}
 	// A replace that removed the key leaves no trace of its writer.
 	secret.ManagedFields = secret.ManagedFields[:2]
-	if got := lastWriter(secret, "accessToken"); !strings.Contains(got, "no field manager") || !strings.Contains(got, `"kubectl-client-side-apply"`) || strings.Contains(got, secretwrite.FieldManager) {
-		t.Fatalf("lastWriter = %q, want no manager named for the key, the others listed, never the operator", got)
+	if got := LastWriter(secret, "accessToken"); !strings.Contains(got, "no field manager") || !strings.Contains(got, `"kubectl-client-side-apply"`) || strings.Contains(got, FieldManager) {
+		t.Fatalf("LastWriter = %q, want no manager named for the key, the others listed, never the operator", got)
 	}
 	secret.ManagedFields = nil
-	if got := lastWriter(secret, "accessToken"); got != "" {
+	if got := LastWriter(secret, "accessToken"); got != "" {
 		t.Fatalf("lastWriter without managedFields = %q", got)
 	}
 }
