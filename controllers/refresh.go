@@ -78,8 +78,9 @@ func (r *FigmaTokenReconciler) refresh(ctx context.Context, ft *figmav1alpha1.Fi
 	} else {
 		logger.V(1).Info("access token refreshed", "secret", destination, "expiresAt", got.ExpiresAt)
 	}
+	kept, overwrites := r.Secrets.KeptInfo(ft), r.Secrets.Overwrites(ft, ft.Generation)
 	out.Wrote, out.Restored, out.Exchanged, out.SecretVersion = &rec, got.Written, got.RefreshToken != "", version
-	out.Kept, out.Overwrites = ptr(r.Secrets.KeptInfo(ft)), ptr(r.Secrets.Overwrites(ft, ft.Generation))
+	out.Kept, out.Overwrites = &kept, &overwrites
 	return out
 }
 
@@ -96,19 +97,27 @@ func (r *FigmaTokenReconciler) writeFailed(ctx context.Context, out policy.Outco
 	return out
 }
 
-// write stores what was obtained, in place or in the target Secret. With a target, an
-// exchanged refresh token goes into the source first: the code is spent, and that token is
-// what keeps the target fresh. It returns the Secret it wrote, or failed to write, and the
-// resourceVersion at which the source holds exactly rec ("" for a target).
+// write stores what was obtained, in place or in the target Secret. It returns the Secret
+// it wrote, or failed to write, and the resourceVersion at which the source holds exactly
+// rec ("" for a target).
 func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.FigmaToken, s *secrets,
 	got secretwrite.Token, rec tokensecret.Record) (string, string, error) {
-	if ft.Spec.Target == nil {
-		written, err := r.Secrets.InPlace(ctx, ft, s.source, secretKeys(ft), string(ft.Spec.SecretRef.RefreshTokenKey), got, rec)
-		if err != nil {
-			return s.source.Name, "", err
-		}
-		return s.source.Name, written.ResourceVersion, nil
+	if ft.Spec.Target != nil {
+		return r.writeTarget(ctx, ft, s, got, rec)
 	}
+	written, err := r.Secrets.InPlace(ctx, ft, s.source, secretKeys(ft), string(ft.Spec.SecretRef.RefreshTokenKey), got, rec)
+	if err != nil {
+		return s.source.Name, "", err
+	}
+	return s.source.Name, written.ResourceVersion, nil
+}
+
+// writeTarget writes the access token into the target Secret. An exchanged refresh token
+// goes into the source first: the code is spent, and that token is what keeps the target
+// fresh.
+func (r *FigmaTokenReconciler) writeTarget(ctx context.Context, ft *figmav1alpha1.FigmaToken, s *secrets,
+	got secretwrite.Token, rec tokensecret.Record) (string, string, error) {
+	key, shape := types.NamespacedName{Namespace: ft.Namespace, Name: string(ft.Spec.Target.Name)}, targetShape(ft)
 	if got.RefreshToken != "" {
 		stored, err := r.Secrets.StoreRefreshToken(ctx, ft, s.source, string(ft.Spec.SecretRef.RefreshTokenKey), got, rec.RefreshTokenHash)
 		if err != nil {
@@ -117,8 +126,7 @@ func (r *FigmaTokenReconciler) write(ctx context.Context, ft *figmav1alpha1.Figm
 		s.source = stored
 		got.RefreshToken, got.CredentialHash = "", rec.RefreshTokenHash
 	}
-	key := types.NamespacedName{Namespace: ft.Namespace, Name: string(ft.Spec.Target.Name)}
-	if _, err := r.Secrets.Target(ctx, ft, key, s.target, targetShape(ft), got, rec); err != nil {
+	if _, err := r.Secrets.Target(ctx, ft, key, s.target, shape, got, rec); err != nil {
 		return key.Name, "", err
 	}
 	// The note of a requested refresh in flight goes once the target holds the answer (in

@@ -13,7 +13,7 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
-// runCommand builds hack/NAME and runs it from the repository, as make does, and returns
+// runCommand builds test/NAME and runs it from the repository, as make does, and returns
 // what it printed; it fails the test if the command fails or runs over eight minutes.
 func runCommand(t *testing.T, name string, args ...string) string {
 	t.Helper()
@@ -24,7 +24,7 @@ func runCommand(t *testing.T, name string, args ...string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	binary := filepath.Join(t.TempDir(), name)
-	if err := harness.GoBuild(ctx, root, binary, "./hack/"+name); err != nil {
+	if err := harness.GoBuild(ctx, root, binary, "./test/"+name); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(ctx, binary, args...)
