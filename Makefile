@@ -115,7 +115,7 @@ plugin: ## Build the kubectl plugin for this machine into bin/kubectl-figmatoken
 
 .PHONY: demo
 demo: ## Run the operator on a local control plane with fake Amplify and Figma endpoints, a FigmaToken on each (DURATION=90s to stop by itself).
-	go build -o bin/demo ./hack/demo
+	@hack/progress.sh "building the demo into bin/demo" go build -o bin/demo ./hack/demo
 	bin/demo $(if $(DURATION),-duration $(DURATION))
 
 bench: N ?= 1000
@@ -125,14 +125,14 @@ bench: SHARDED ?= 10000
 bench: FIGMA ?= 1000
 .PHONY: bench
 bench: ## Measure at scale (about 25 min); writes docs/benchmarks.{md,json} and plots (N, UNRELATED, CURVE, SHARDED, FIGMA).
-	go build -o bin/bench ./test/bench
+	@hack/progress.sh "building the bench into bin/bench" go build -o bin/bench ./test/bench
 	bin/bench -n $(N) -unrelated $(UNRELATED) $(if $(CURVE),-curve $(CURVE)) -sharded $(SHARDED) -figma $(FIGMA) -heap-profile bin/heap.pprof
 
 soak: DURATION ?= 10m
 soak: N ?= 500
 .PHONY: soak
 soak: ## Run under load and faults at once (DURATION, N, SEED, FAULTS); writes docs/soak.{json,md} and fails when an invariant breaks.
-	go build -o bin/soak ./test/soak
+	@hack/progress.sh "building the soak into bin/soak" go build -o bin/soak ./test/soak
 	bin/soak -duration $(DURATION) -n $(N) $(if $(SEED),-seed $(SEED)) $(if $(FAULTS),-faults $(FAULTS)) $(if $(OUT),-out $(OUT)) $(if $(LOG_LEVEL),-operator-log-level $(LOG_LEVEL))
 
 .PHONY: run
@@ -266,5 +266,5 @@ $(CRD_REF_DOCS):
 # go-install builds package $(2) at version $(3) into the file $(1).
 define go-install
 	@echo "building $$(basename $(2)) $(3) into bin/ (once)"
-	@mkdir -p $(dir $(1)) && tmp=$$(mktemp -d) && GOBIN=$$tmp go install $(2)@$(3) && mv $$tmp/$$(basename $(2)) $(1) && rmdir $$tmp
+	@mkdir -p $(dir $(1)) && tmp=$$(mktemp -d) && GOBIN=$$tmp hack/progress.sh "building $$(basename $(2)) $(3)" go install $(2)@$(3) && mv $$tmp/$$(basename $(2)) $(1) && rmdir $$tmp
 endef

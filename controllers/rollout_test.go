@@ -32,8 +32,11 @@ func TestRolloutRestartTargetsRestartAfterEachRefresh(t *testing.T) {
 	f.g.Eventually(f.eventReasons).Should(ContainElement(figmav1alpha1.ReasonRolloutRestartFailed), "a missing workload is reported")
 	f.g.Expect(f.condition("design", figmav1alpha1.ConditionReady)()).To(Equal("True/Refreshed"), "the token is fine all the same")
 
+	first := refreshedAt()
 	f.update(ft, func() { ft.Annotations = map[string]string{figmav1alpha1.AnnotationRefreshRequestedAt: "again"} })
 	f.g.Eventually(func() int { return fake.Calls(rt) }).Should(Equal(2))
+	// The new token's refreshed-at once it is written (the call is counted before the write).
+	f.g.Eventually(refreshedAt).ShouldNot(Equal(first))
 	f.g.Eventually(f.restartedAt("web")).Should(Equal(refreshedAt()), "restarted again for the new token")
 
 	d := &appsv1.Deployment{}

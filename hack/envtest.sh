@@ -16,6 +16,7 @@ set -euo pipefail
 setup_envtest_version=v0.25.1 # sigs.k8s.io/controller-runtime/tools/setup-envtest
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+progress=$root/hack/progress.sh
 module="$root/hack/kubernetes"
 k8s_version=$(cd "$module" && go list -m -f '{{.Version}}' k8s.io/kubernetes)
 etcd_version=$(cd "$module" && go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)
@@ -67,9 +68,9 @@ if [[ ${#build[@]} -gt 0 ]]; then
     echo "building $b ($((i + 1)) of ${#build[@]})..." >&2
     started=$SECONDS
     if [[ "$b" == etcd ]]; then
-      CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd_version" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
+      CGO_ENABLED=0 "$progress" "building $b" go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd_version" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
     else
-      CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$tmp/$b" "k8s.io/kubernetes/cmd/$b"
+      CGO_ENABLED=0 "$progress" "building $b" go build -trimpath -ldflags "$ldflags" -o "$tmp/$b" "k8s.io/kubernetes/cmd/$b"
     fi
     # Each binary moves into place only once built, so a half build is never reused.
     mv "$tmp/$b" "$out/"

@@ -36,12 +36,13 @@ func (s summary) print() {
 }
 
 // watch polls the FigmaToken and its Secret and narrates each change once, until ctx ends: a
-// refresh requested with the annotation, each new token (marked when it answers the
-// request), each new Ready state and each new next-refresh time.
+// refresh requested with the annotation, a suspend and a resume, each new token (marked when
+// it answers the request), each new Ready state and each new next-refresh time.
 func watch(ctx context.Context, c client.Client, namespace, name, secretName string) summary {
 	var (
 		s                                               summary
 		lastToken, lastReady, next, requested, answered string
+		suspended                                       bool
 	)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
@@ -55,10 +56,17 @@ func watch(ctx context.Context, c client.Client, namespace, name, secretName str
 		if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, ft); err != nil {
 			continue
 		}
+		// Said even when the operator answered before this poll saw the annotation.
 		if r := ft.Annotations[figmav1alpha1.AnnotationRefreshRequestedAt]; r != "" && r != requested {
 			requested = r
-			if ft.Status.LastHandledRefreshRequest != r {
-				say("%s: refresh requested (%s=%s)", name, figmav1alpha1.AnnotationRefreshRequestedAt, r)
+			say("%s: refresh requested (%s=%s)", name, figmav1alpha1.AnnotationRefreshRequestedAt, r)
+		}
+		if ft.Spec.Suspend != suspended {
+			suspended = ft.Spec.Suspend
+			if suspended {
+				say("%s suspended (spec.suspend=true): no refreshes until it is false", name)
+			} else {
+				say("%s resumed (spec.suspend=false): refreshes go on", name)
 			}
 		}
 		secret := &corev1.Secret{}

@@ -34,7 +34,31 @@ func Build(ctx context.Context, say func(format string, args ...any)) (Binaries,
 	say("building the operator into bin/manager...")
 	cmd := goBuild(ctx, root, append(releaseFlags, "-o", b.Manager, ".")...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	return b, cmd.Run()
+	// The first build compiles the whole module graph (minutes on two cores): never quiet.
+	started := time.Now()
+	err = whileSaying(cmd.Run, 20*time.Second, func() {
+		say("still building the operator (%s so far)...", time.Since(started).Round(time.Second))
+	})
+	return b, err
+}
+
+// whileSaying runs run, calling progress every interval until it returns.
+func whileSaying(run func() error, interval time.Duration, progress func()) error {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				progress()
+			}
+		}
+	}()
+	return run()
 }
 
 // releaseFlags build the manager as the Dockerfile and make release do (with CGO_ENABLED=0):

@@ -15,7 +15,7 @@ func TestBenchSmoke(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	out := filepath.Join(t.TempDir(), "benchmarks")
-	runCommand(t, "bench", "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-restart-window", "3s", "-sharded", "30", "-figma", "20", "-out", out)
+	runCommand(t, "test/bench", "-n", "20", "-unrelated", "50", "-idle", "3s", "-timeliness-lifetime", "9s", "-restart-window", "3s", "-sharded", "30", "-figma", "20", "-out", out)
 
 	data, err := os.ReadFile(out + ".json")
 	g.Expect(err).NotTo(HaveOccurred())

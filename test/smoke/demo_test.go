@@ -23,7 +23,7 @@ import (
 func TestDemoRunsAndStopsByItself(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
-	text := runCommand(t, "demo", "-duration", "25s", "-token-lifetime", "9s")
+	text := runCommand(t, "hack/demo", "-duration", "25s", "-token-lifetime", "9s")
 	g.Expect(text).To(ContainSubstring("get figmatokens -w"))
 	g.Expect(text).To(ContainSubstring("design-system Ready=True (Refreshed)"))
 	g.Expect(text).To(ContainSubstring("design-app Ready=True (Refreshed)"), "the FigmaToken on the Figma upstream")
@@ -39,8 +39,9 @@ func TestDemoRunsAndStopsByItself(t *testing.T) {
 }
 
 // make demo run until Ctrl-C: a refresh requested with the annotation is narrated as
-// requested and answered, each once; Ctrl-C stops it cleanly, with the summary, and takes
-// away what it made: the operator's process and the kubeconfig.
+// requested and answered, each once, and a suspend and a resume as such; Ctrl-C stops it
+// cleanly, with the summary, and takes away what it made: the operator's process and the
+// kubeconfig.
 func TestDemoAnswersARequestedRefreshAndCtrlCCleansUp(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
@@ -78,11 +79,24 @@ func TestDemoAnswersARequestedRefreshAndCtrlCCleansUp(t *testing.T) {
 		"-n", "default", "annotate", "figmatoken", "design-system", "--overwrite", figmav1alpha1.AnnotationRefreshRequestedAt+"="+requested)
 	g.Expect(annotate.CombinedOutput()).Error().NotTo(HaveOccurred())
 	g.Eventually(output, time.Minute, 100*time.Millisecond).Should(ContainSubstring("refreshed as requested"))
+	g.Expect(output()).To(ContainSubstring("design-system: refresh requested ("+figmav1alpha1.AnnotationRefreshRequestedAt+"="+requested+")"),
+		"the request is narrated, however soon it was answered")
+
+	// A suspend and a resume are narrated too.
+	suspend := func(on string) {
+		patch := exec.CommandContext(ctx, filepath.Join(os.Getenv("KUBEBUILDER_ASSETS"), "kubectl"), "--kubeconfig", kubeconfig,
+			"-n", "default", "patch", "figmatoken", "design-system", "--type=merge", "-p", `{"spec":{"suspend":`+on+`}}`)
+		g.Expect(patch.CombinedOutput()).Error().NotTo(HaveOccurred())
+	}
+	suspend("true")
+	g.Eventually(output, time.Minute, 100*time.Millisecond).Should(ContainSubstring("design-system suspended (spec.suspend=true)"))
+	suspend("false")
+	g.Eventually(output, time.Minute, 100*time.Millisecond).Should(ContainSubstring("design-system resumed (spec.suspend=false)"))
 
 	g.Expect(demo.Process.Signal(os.Interrupt)).To(Succeed())
 	g.Eventually(exited, time.Minute).Should(Receive(BeNil()), "%s", out)
 	text := out.String()
-	g.Expect(strings.Count(text, "refresh requested ("+figmav1alpha1.AnnotationRefreshRequestedAt+"="+requested+")")).To(BeNumerically("<=", 1), text)
+	g.Expect(strings.Count(text, "refresh requested ("+figmav1alpha1.AnnotationRefreshRequestedAt+"="+requested+")")).To(Equal(1), text)
 	g.Expect(strings.Count(text, "refreshed as requested")).To(Equal(1), text)
 	g.Expect(strings.Count(text, "design-system Ready=True (Refreshed)")).To(Equal(1), "each state once:\n%s", text)
 	g.Expect(strings.Count(text, "design-app Ready=True (Refreshed)")).To(Equal(1), "each state once:\n%s", text)

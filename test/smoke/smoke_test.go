@@ -13,10 +13,12 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
-// runCommand builds test/NAME and runs it from the repository, as make does, and returns
-// what it printed; it fails the test if the command fails or runs over eight minutes.
-func runCommand(t *testing.T, name string, args ...string) string {
+// runCommand builds the program in folder dir (test/bench, hack/demo) and runs it from the
+// repository, as make does, and returns what it printed; it fails the test if the command
+// fails or runs over eight minutes.
+func runCommand(t *testing.T, dir string, args ...string) string {
 	t.Helper()
+	name := filepath.Base(dir)
 	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +26,7 @@ func runCommand(t *testing.T, name string, args ...string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	binary := filepath.Join(t.TempDir(), name)
-	if err := harness.GoBuild(ctx, root, binary, "./test/"+name); err != nil {
+	if err := harness.GoBuild(ctx, root, binary, "./"+dir); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(ctx, binary, args...)

@@ -19,7 +19,7 @@ func TestSoakShort(t *testing.T) {
 	t.Parallel()
 	g := NewWithT(t)
 	out := filepath.Join(t.TempDir(), "soak")
-	runCommand(t, "soak", "-duration", "3m", "-n", "100", "-seed", "20261126", "-faults", "leader_pause,apiserver_restart", "-safety-only", "-out", out)
+	runCommand(t, "test/soak", "-duration", "3m", "-n", "100", "-seed", "20261126", "-faults", "leader_pause,apiserver_restart", "-safety-only", "-out", out)
 
 	data, err := os.ReadFile(out + ".json")
 	g.Expect(err).NotTo(HaveOccurred())
