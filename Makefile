@@ -168,6 +168,11 @@ deploy-namespaced: manifests ## Deploy the operator for one namespace (config/na
 undeploy: ## Remove what make deploy created but the CRD, which would take every FigmaToken with it (make uninstall removes it).
 	KUBECTL=$(KUBECTL) AWS_REGION=$(AWS_REGION) hack/render.sh config/default $(IMG) $(COMPONENTS) 2>/dev/null | $(KUBECTL) delete --ignore-not-found -f - --selector='!figma.tokenops.dev/keep-on-undeploy'
 
+.PHONY: undeploy-namespaced
+undeploy-namespaced: ## Remove what make deploy-namespaced created but the CRDs: WATCH_NAMESPACE=web.
+	@test -n "$(WATCH_NAMESPACE)" || { echo "set WATCH_NAMESPACE, the namespace make deploy-namespaced watched"; exit 1; }
+	$(RENDER) config/namespaced $(IMG) 2>/dev/null | sed 's/WATCHED_NAMESPACE/$(WATCH_NAMESPACE)/g' | $(KUBECTL) delete --ignore-not-found -f - --selector='!figma.tokenops.dev/keep-on-undeploy'
+
 .PHONY: build-installer
 build-installer: manifests ## Write dist/install.yaml: the whole operator in one file, with image IMG, in AWS_REGION (AWS_ROLE_ARN for IRSA).
 	@mkdir -p dist

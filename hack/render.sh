@@ -2,7 +2,7 @@
 # Renders a kustomization with the manager image set to IMG, the AWS region the manager
 # calls Amplify UI Builder in, and any components given after it, without editing the
 # repository:
-#   AWS_REGION=us-east-1 hack/render.sh config/default registry.example.com/figma-token-operator:v0.1.0 [config/components/rollout-restarts ...]
+#   AWS_REGION=us-east-1 hack/render.sh config/default registry.example.com/figma-token-operator:v0.2.0 [config/components/rollout-restarts ...]
 # AWS_REGION is optional: without it the manager's Amplify upstream is off and only the Figma
 # upstream serves (it says so on stderr). AWS_ROLE_ARN, optional, annotates the
 # ServiceAccount for IRSA (eks.amazonaws.com/role-arn). KUBECTL names the kubectl whose

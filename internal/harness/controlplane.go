@@ -43,24 +43,16 @@ func Assets(ctx context.Context, build bool, progress func(elapsed time.Duration
 	}
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "hack", "envtest.sh"))
 	cmd.Stderr = os.Stderr
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		start := time.Now()
-		tick := time.NewTicker(15 * time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				if progress != nil {
-					progress(time.Since(start))
-				}
-			}
+	started := time.Now()
+	var out []byte
+	err = whileSaying(func() (err error) {
+		out, err = cmd.Output()
+		return err
+	}, 15*time.Second, func() {
+		if progress != nil {
+			progress(time.Since(started))
 		}
-	}()
-	out, err := cmd.Output()
+	})
 	if err != nil {
 		return "", fmt.Errorf("building the control plane: %w", err)
 	}

@@ -105,7 +105,7 @@ func TestHelmChartIsAcceptedByTheAPIServer(t *testing.T) {
 		objects := helmTemplate(t, helm, chart, "figma-default")
 		deployment := findDeployment(t, objects)
 		expectHardened(g, deployment)
-		g.Expect(deployment.Spec.Template.Spec.Containers[0].Image).To(Equal("figma-token-operator:v0.1.0"), "the chart's appVersion, the image tag make release pushes")
+		g.Expect(deployment.Spec.Template.Spec.Containers[0].Image).To(Equal("figma-token-operator:v0.2.0"), "the chart's appVersion, the image tag make release pushes")
 		g.Expect(kinds(objects)).To(ContainElements("ClusterRole", "ClusterRoleBinding", "Service"))
 		g.Expect(kinds(objects)).NotTo(ContainElements("ServiceMonitor", "PrometheusRule", "ConfigMap"))
 		g.Expect(grantsWorkloadPatch(objects)).To(BeFalse(), "rollout restarts are opt-in")

@@ -14,18 +14,27 @@ import (
 	"github.com/tokenops/figma-token-operator/internal/harness"
 )
 
-// Every install path works as the README writes it: make deploy, make deploy-namespaced,
-// make build-installer then kubectl apply, and Helm with the README's values, each applied
-// for real. Then the manager runs with exactly the installed Deployment's arguments and
-// environment, the AWS region among them, as the ServiceAccount the install created (a
-// token from the TokenRequest API), holding only the install's RBAC, until a FigmaToken is
-// Ready. The test adds only what a Pod gets from its cluster: a kubeconfig instead of the
-// in-cluster one, the Pod's namespace for the Lease, no listening ports (the test runs
-// several managers) and the fake Amplify endpoint (whose region, us-east-1, the README's
-// examples use).
+// Every install path works as the README writes it: its lines, read from the README and run
+// in a fresh clone (make deploy-namespaced, make deploy, make build-installer then kubectl
+// apply, helm install), each applied for real. Then the manager runs with exactly the
+// installed Deployment's arguments and environment, the AWS region among them, as the
+// ServiceAccount the install created (a token from the TokenRequest API), holding only the
+// install's RBAC, until a FigmaToken is Ready. The test adds only what a Pod gets from its
+// cluster: a kubeconfig instead of the in-cluster one, the Pod's namespace for the Lease, no
+// listening ports (the test runs several managers) and the fake Amplify endpoint (whose
+// region, us-east-1, the README's examples use).
 func TestEveryInstallPathStartsAWorkingManager(t *testing.T) {
 	const region = "us-east-1"
-	img := "registry.example.com/figma-token-operator:v0.1.0" // the README's, kept in step by internal/versions
+	dir := freshClone(t)
+	readme := func(t *testing.T, heading string, replace ...string) {
+		for _, line := range readmeCommands(t, heading) {
+			line = strings.NewReplacer(replace...).Replace(line)
+			if !strings.Contains(line, "AWS_REGION="+region) && !strings.Contains(line, "aws.region="+region) && !strings.HasPrefix(line, "kubectl ") {
+				t.Fatalf("the README's line %q names no region %s", line, region)
+			}
+			runAsANewcomer(t, dir, line)
+		}
+	}
 	for _, path := range []struct {
 		name string
 		// install applies the operator as the README says and returns the Deployment's
@@ -35,34 +44,23 @@ func TestEveryInstallPathStartsAWorkingManager(t *testing.T) {
 		watchesOnly bool
 	}{
 		// First: the installs after it bind cluster-wide roles to the same ServiceAccount.
-		{name: "make deploy-namespaced", watchesOnly: true, install: func(t *testing.T, ns string) (string, string) {
-			makeTarget(t, "deploy-namespaced", "WATCH_NAMESPACE="+ns, "IMG="+img, "AWS_REGION="+region)
+		{name: "one namespace", watchesOnly: true, install: func(t *testing.T, ns string) (string, string) {
+			readme(t, "### One namespace", "WATCH_NAMESPACE=web", "WATCH_NAMESPACE="+ns)
 			return "figma-token-operator-system", "figma-token-operator-controller-manager"
 		}},
-		{name: "make deploy", install: func(t *testing.T, _ string) (string, string) {
-			makeTarget(t, "deploy", "IMG="+img, "AWS_REGION="+region)
+		{name: "kustomize", install: func(t *testing.T, _ string) (string, string) {
+			readme(t, "### kustomize")
 			return "figma-token-operator-system", "figma-token-operator-controller-manager"
 		}},
-		{name: "make build-installer, kubectl apply", install: func(t *testing.T, _ string) (string, string) {
-			makeTarget(t, "build-installer", "IMG="+img, "AWS_REGION="+region)
-			mustKubectl(t, "", "apply", "--server-side", "-f", filepath.Join(root, "dist", "install.yaml"))
+		{name: "one YAML", install: func(t *testing.T, _ string) (string, string) {
+			readme(t, "### One YAML")
 			return "figma-token-operator-system", "figma-token-operator-controller-manager"
 		}},
-		{name: "helm with the README's values", install: func(t *testing.T, _ string) (string, string) {
-			helm := toolBinary(t, "HELM", "helm-*")
-			const release, namespace = "figma-token-operator", "figma-token-operator"
-			_, _ = kubectl(nil, "create", "namespace", namespace)
-			out, err := exec.Command(helm, "template", release, filepath.Join(root, "charts/figma-token-operator"), "-n", namespace,
-				"--set", "image.repository=registry.example.com/figma-token-operator", "--set", "image.tag=v0.1.0",
-				"--set", "aws.region="+region,
-				"--set", `serviceAccount.annotations.eks\.amazonaws\.com/role-arn=arn:aws:iam::111122223333:role/figma-token-operator`).Output()
-			if err != nil {
-				t.Fatalf("helm template: %v\n%s", err, stderrOf(err))
-			}
-			// helm install would own the CRD the suite installed; applying what it renders
-			// creates the same objects.
-			mustKubectl(t, string(out), "apply", "--server-side", "--force-conflicts", "-f", "-")
-			return namespace, release
+		{name: "helm", install: func(t *testing.T, _ string) (string, string) {
+			// The suite installed the CRDs before helm could: helm takes them over (a
+			// cluster's first helm install creates them).
+			readme(t, "### Helm", "--create-namespace", "--create-namespace --take-ownership")
+			return "figma-token-operator", "figma-token-operator"
 		}},
 	} {
 		t.Run(path.name, func(t *testing.T) {
@@ -115,18 +113,6 @@ func TestTheKustomizeInstallsRenderWithoutARegion(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "Amplify upstream is off") {
 		t.Fatalf("the render does not say the Amplify upstream is off: %q", stderr.String())
-	}
-}
-
-// makeTarget runs a make target of the repository as a user would, against the suite's API
-// server, without regenerating the manifests (the suite checks they are current).
-func makeTarget(t *testing.T, target string, vars ...string) {
-	t.Helper()
-	cmd := exec.Command("make", append([]string{"-s", "-o", "manifests", target, "KUBECTL=" + kubectlBin}, vars...)...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+adminKubeconfig)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make %s: %v\n%s", target, err, out)
 	}
 }
 
