@@ -13,6 +13,9 @@ PROMETHEUS_VERSION ?= v0.316.0
 # crane pushes the release's image; the same go-containerregistry release hack/release builds it with.
 CRANE_VERSION ?= v0.22.1
 GOTESTSUM_VERSION ?= v1.13.0
+# The release's signatures and attestations (cosign) and its SBOMs (cyclonedx-gomod).
+COSIGN_VERSION ?= v2.6.5
+CYCLONEDX_GOMOD_VERSION ?= v1.10.0
 # The generated docs: the chart's README (helm-docs) and docs/api.md (crd-ref-docs).
 HELM_DOCS_VERSION ?= v1.14.2
 CRD_REF_DOCS_VERSION ?= v0.3.0
@@ -25,6 +28,8 @@ PROMTOOL ?= $(LOCALBIN)/promtool-$(PROMETHEUS_VERSION)
 PROMETHEUS ?= $(LOCALBIN)/prometheus-$(PROMETHEUS_VERSION)
 CRANE ?= $(LOCALBIN)/crane-$(CRANE_VERSION)
 GOTESTSUM ?= $(LOCALBIN)/gotestsum-$(GOTESTSUM_VERSION)
+COSIGN ?= $(LOCALBIN)/cosign-$(COSIGN_VERSION)
+CYCLONEDX_GOMOD ?= $(LOCALBIN)/cyclonedx-gomod-$(CYCLONEDX_GOMOD_VERSION)
 HELM_DOCS ?= $(LOCALBIN)/helm-docs-$(HELM_DOCS_VERSION)
 CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs-$(CRD_REF_DOCS_VERSION)
 KUBECTL ?= $(shell [ -n "$(KUBEBUILDER_ASSETS)" ] && echo "$(KUBEBUILDER_ASSETS)/kubectl" || echo kubectl)
@@ -80,8 +85,8 @@ envtest: ## Put kube-apiserver, etcd and kubectl into bin/k8s/ (setup-envtest, e
 .PHONY: test
 # gotestsum names each test as it finishes and sums up at the end (failures again, with their
 # output). The nested modules (the envtest example, the release tool) run beside the main suite.
-test: manifests generate fmt vet $(HELM) $(PROMTOOL) $(PROMETHEUS) $(CRANE) $(GOTESTSUM) ## Run every test: unit, envtest and end-to-end.
-	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh --with-controller-manager)}" HELM=$(HELM) PROMTOOL=$(PROMTOOL) PROMETHEUS=$(PROMETHEUS) LOCALBIN=$(LOCALBIN); \
+test: manifests generate fmt vet $(HELM) $(PROMTOOL) $(PROMETHEUS) $(CRANE) $(GOTESTSUM) $(COSIGN) $(CYCLONEDX_GOMOD) ## Run every test: unit, envtest and end-to-end.
+	export KUBEBUILDER_ASSETS="$${KUBEBUILDER_ASSETS:-$$(hack/envtest.sh --with-controller-manager)}" HELM=$(HELM) PROMTOOL=$(PROMTOOL) PROMETHEUS=$(PROMETHEUS) LOCALBIN=$(LOCALBIN) COSIGN=$(COSIGN) CYCLONEDX_GOMOD=$(CYCLONEDX_GOMOD); \
 	$(GOTESTSUM) --format testname -- ./... -race -count=1 -parallel 32 -timeout 40m & suite=$$!; \
 	nested=0; for module in examples/envtest-app hack/release; do \
 		(cd $$module && $(GOTESTSUM) --format pkgname -- ./... -count=1 -timeout 10m) || nested=1; \
@@ -183,37 +188,93 @@ build-installer: manifests ## Write dist/install.yaml: the whole operator in one
 # make release VERSION=vX.Y.Z writes dist/: the manager for linux/amd64 and linux/arm64, the
 # multi-arch image as an OCI layout tarball (no container engine: hack/release), install.yaml
 # for IMG_REPO:VERSION, the packaged chart, the kubectl plugin's archives and krew manifest
-# (release-plugin), and SHA256SUMS.
+# (release-plugin), then their SBOMs, provenance and SHA256SUMS (release-attestations), signed
+# with COSIGN_KEY (release-sign).
 IMG_REPO ?= figma-token-operator
 RELEASE_PLATFORMS = amd64 arm64
+# What the provenance says ran: the make command line, less a password given on it.
+RELEASE_INVOCATION := make $(MAKECMDGOALS) $(filter-out COSIGN_PASSWORD=%,$(MAKEOVERRIDES))
+RELEASE_STARTED := $(shell date -u +%FT%TZ)
 .PHONY: release
-release: manifests $(HELM) ## Write a release to dist/ (VERSION=vX.Y.Z, IMG_REPO=registry/name, AWS_REGION for install.yaml's Amplify upstream).
+release: manifests $(HELM) $(COSIGN) $(CYCLONEDX_GOMOD) ## Write a release to dist/ (VERSION=vX.Y.Z, IMG_REPO=registry/name, AWS_REGION for install.yaml's Amplify upstream, COSIGN_KEY to sign it).
 	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "set VERSION=vX.Y.Z"; exit 1; }
 	hack/stamp-version.sh $(VERSION)
 	rm -rf dist && mkdir -p dist
 	for arch in $(RELEASE_PLATFORMS); do \
-		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o dist/manager-linux-$$arch . ; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch hack/progress.sh "building the manager for linux/$$arch" \
+			go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o dist/manager-linux-$$arch . || exit 1; \
 	done
-	cd hack/release && go run . -version $(VERSION) -out $(CURDIR)/dist/figma-token-operator-$(VERSION).oci.tar \
+	cd hack/release && ../progress.sh "building the image" go run . -version $(VERSION) -out $(CURDIR)/dist/figma-token-operator-$(VERSION).oci.tar \
 		$(foreach arch,$(RELEASE_PLATFORMS),-binary linux/$(arch)=$(CURDIR)/dist/manager-linux-$(arch))
 	KUBECTL="$$(hack/envtest.sh)/kubectl" AWS_REGION=$(AWS_REGION) AWS_ROLE_ARN=$(AWS_ROLE_ARN) hack/render.sh config/default $(IMG_REPO):$(VERSION) > dist/install.yaml.tmp
 	mv dist/install.yaml.tmp dist/install.yaml
 	$(HELM) package charts/figma-token-operator --version $(VERSION:v%=%) --app-version $(VERSION) -d dist
 	$(MAKE) --no-print-directory release-plugin VERSION=$(VERSION) PLUGIN_URL_BASE=$(PLUGIN_URL_BASE)
-	cd dist && sha256sum manager-linux-* *.oci.tar install.yaml *.tgz kubectl-figmatoken_*.tar.gz figmatoken.yaml > SHA256SUMS
+	$(MAKE) --no-print-directory release-attestations release-sign VERSION=$(VERSION) RELEASE_DIR=dist RELEASE_INVOCATION='$(RELEASE_INVOCATION)' RELEASE_STARTED=$(RELEASE_STARTED)
 	@echo "wrote dist/ for $(VERSION)"; cat dist/SHA256SUMS
 
-# make push VERSION=vX.Y.Z IMG_REPO=registry/name pushes what make release wrote: the OCI layout
-# tarball unpacked, its index (both platforms) pushed as one tag with crane, which reads the
-# credentials of docker login or crane auth login. It prints the pushed digest.
+# The release's files, in RELEASE_DIR, that the provenance and SHA256SUMS name.
+RELEASE_FILES = manager-linux-* figma-token-operator-*.oci.tar install.yaml figma-token-operator-*.tgz kubectl-figmatoken_*.tar.gz figmatoken.yaml
+RELEASE_PATH = $(abspath $(RELEASE_DIR))
+# COSIGN_KEY: a key file (cosign generate-key-pair; its password in COSIGN_PASSWORD) or a KMS
+# URI as cosign takes them (awskms://, gcpkms://, azurekms://, hashivault://). The signatures
+# go to the public transparency log only with COSIGN_TLOG=true: off, a release signs offline
+# and is verified with --insecure-ignore-tlog.
+COSIGN_KEY ?=
+COSIGN_TLOG ?= false
+# release-attestations writes, beside the release files in RELEASE_DIR: a CycloneDX SBOM for
+# each platform of the manager and of the plugin (hack/release/sbom.sh: the modules compiled
+# into that platform's binary, with their licenses), the SLSA provenance
+# (hack/release/provenance: the predicate provenance.slsa.json, and the statement
+# provenance.intoto.json naming each file by its SHA-256) and SHA256SUMS.
+.PHONY: release-attestations
+release-attestations: $(CYCLONEDX_GOMOD) ## Write RELEASE_DIR's SBOMs, provenance and SHA256SUMS (make release runs it).
+	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "set VERSION=vX.Y.Z"; exit 1; }
+	@for arch in $(RELEASE_PLATFORMS); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch CYCLONEDX_GOMOD=$(CYCLONEDX_GOMOD) hack/progress.sh "writing the manager's SBOM for linux/$$arch" \
+			hack/release/sbom.sh $(RELEASE_PATH)/figma-token-operator_linux_$$arch.cdx.json || exit 1; \
+	done
+	@for platform in $(PLUGIN_PLATFORMS); do \
+		os=$${platform%/*}; arch=$${platform#*/}; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch CYCLONEDX_GOMOD=$(CYCLONEDX_GOMOD) hack/progress.sh "writing the plugin's SBOM for $$platform" \
+			hack/release/sbom.sh $(RELEASE_PATH)/kubectl-figmatoken_$${os}_$${arch}.cdx.json cmd/kubectl-figmatoken || exit 1; \
+	done
+	cd hack/release && ../progress.sh "writing the provenance" go run ./provenance -source $(CURDIR) -version $(VERSION) -invocation '$(RELEASE_INVOCATION)' -started $(RELEASE_STARTED) \
+		-tool cosign=$(COSIGN_VERSION) -tool cyclonedx-gomod=$(CYCLONEDX_GOMOD_VERSION) -tool helm=$(HELM_VERSION) \
+		-predicate $(RELEASE_PATH)/provenance.slsa.json -statement $(RELEASE_PATH)/provenance.intoto.json \
+		$(addprefix $(RELEASE_PATH)/,$(RELEASE_FILES) *.cdx.json)
+	cd $(RELEASE_PATH) && sha256sum $(RELEASE_FILES) *.cdx.json provenance.slsa.json provenance.intoto.json > SHA256SUMS
+
+# release-sign signs, with COSIGN_KEY, the plugin archives and SHA256SUMS (a FILE.bundle each,
+# SHA256SUMS vouching for the rest) and the provenance statement (provenance.intoto.bundle),
+# and writes the public key beside them (cosign.pub). Without a key it says so.
+.PHONY: release-sign
+release-sign: $(COSIGN) ## Sign RELEASE_DIR's plugin archives, SHA256SUMS and provenance with COSIGN_KEY (make release runs it).
+	@if [ -z "$(COSIGN_KEY)" ]; then echo "COSIGN_KEY is not set: nothing was signed (no bundles, no cosign.pub in $(RELEASE_DIR))"; exit 0; fi; \
+	echo "signing the plugin archives, SHA256SUMS and the provenance with $(COSIGN_KEY)"; \
+	for blob in $(RELEASE_PATH)/kubectl-figmatoken_*.tar.gz $(RELEASE_PATH)/SHA256SUMS; do \
+		hack/progress.sh "signing $${blob##*/}" $(COSIGN) sign-blob --yes --key $(COSIGN_KEY) --tlog-upload=$(COSIGN_TLOG) --bundle $$blob.bundle $$blob > /dev/null || exit 1; \
+	done; \
+	hack/progress.sh "signing the provenance" $(COSIGN) attest-blob --yes --key $(COSIGN_KEY) --tlog-upload=$(COSIGN_TLOG) --statement $(RELEASE_PATH)/provenance.intoto.json \
+		--bundle $(RELEASE_PATH)/provenance.intoto.bundle > /dev/null && \
+	$(COSIGN) public-key --key $(COSIGN_KEY) > $(RELEASE_PATH)/cosign.pub
+
+# make push VERSION=vX.Y.Z IMG_REPO=registry/name pushes what make release wrote
+# (hack/release/push.sh): the image's OCI layout, its index (both platforms) as one tag, with
+# crane, and the chart as an OCI artifact beside it (CHART_REPO/figma-token-operator:X.Y.Z),
+# with helm; crane, helm and cosign read the credentials of docker login. With COSIGN_KEY it
+# signs the index, each platform image and the chart, and attests the manager's SBOMs and the
+# provenance on the index. It prints the chart's digest, then the image's, last.
+# PLAIN_HTTP=true is for a registry without TLS (a local test registry).
 RELEASE_DIR ?= dist
+CHART_REPO ?= $(patsubst %/,%,$(dir $(IMG_REPO)))/charts
+PLAIN_HTTP ?= false
 .PHONY: push
-push: $(CRANE) ## Push the release's multi-arch image to IMG_REPO:VERSION (after make release; your registry login).
+push: $(CRANE) $(HELM) $(COSIGN) ## Push the release's multi-arch image to IMG_REPO:VERSION and its chart to CHART_REPO, signed with COSIGN_KEY (after make release; your registry login).
 	@[[ "$(VERSION)" =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "set VERSION=vX.Y.Z, the release to push"; exit 1; }
 	@test -f $(RELEASE_DIR)/figma-token-operator-$(VERSION).oci.tar || { echo "no $(RELEASE_DIR)/figma-token-operator-$(VERSION).oci.tar: run make release VERSION=$(VERSION) first"; exit 1; }
-	layout=$$(mktemp -d) && trap 'rm -rf "$$layout"' EXIT && \
-	tar -xf $(RELEASE_DIR)/figma-token-operator-$(VERSION).oci.tar -C "$$layout" && \
-	$(CRANE) push --index "$$layout" $(IMG_REPO):$(VERSION)
+	@VERSION=$(VERSION) IMG_REPO=$(IMG_REPO) CHART_REPO=$(CHART_REPO) RELEASE_DIR=$(RELEASE_DIR) PLAIN_HTTP=$(PLAIN_HTTP) \
+		COSIGN_KEY=$(COSIGN_KEY) COSIGN_TLOG=$(COSIGN_TLOG) CRANE=$(CRANE) HELM=$(HELM) COSIGN=$(COSIGN) hack/release/push.sh
 
 # The kubectl plugin: an archive per platform (the binary and LICENSE, as krew installs it)
 # and the krew manifest dist/figmatoken.yaml, whose URIs are PLUGIN_URL_BASE/ARCHIVE
@@ -226,12 +287,13 @@ release-plugin: ## Write the kubectl plugin's archives (linux, darwin; amd64, ar
 	mkdir -p dist
 	for platform in $(PLUGIN_PLATFORMS); do \
 		os=$${platform%/*}; arch=$${platform#*/}; dir=$$(mktemp -d); \
-		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $$dir/kubectl-figmatoken ./cmd/kubectl-figmatoken; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch hack/progress.sh "building the plugin for $$platform" \
+			go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $$dir/kubectl-figmatoken ./cmd/kubectl-figmatoken || exit 1; \
 		cp LICENSE $$dir/; \
 		tar -czf dist/kubectl-figmatoken_$${os}_$${arch}.tar.gz -C $$dir kubectl-figmatoken LICENSE; \
 		rm -rf $$dir; \
 	done
-	go run ./hack/krew -version $(VERSION) -url-base $(PLUGIN_URL_BASE) -out dist/figmatoken.yaml $(foreach p,$(PLUGIN_PLATFORMS),dist/kubectl-figmatoken_$(subst /,_,$(p)).tar.gz)
+	hack/progress.sh "writing the krew manifest" go run ./hack/krew -version $(VERSION) -url-base $(PLUGIN_URL_BASE) -out dist/figmatoken.yaml $(foreach p,$(PLUGIN_PLATFORMS),dist/kubectl-figmatoken_$(subst /,_,$(p)).tar.gz)
 	@echo "wrote the kubectl plugin's archives and dist/figmatoken.yaml for $(VERSION)"
 
 .PHONY: docker-build
@@ -261,6 +323,12 @@ $(CRANE):
 
 $(GOTESTSUM):
 	$(call go-install,$@,gotest.tools/gotestsum,$(GOTESTSUM_VERSION))
+
+$(COSIGN):
+	$(call go-install,$@,github.com/sigstore/cosign/v2/cmd/cosign,$(COSIGN_VERSION))
+
+$(CYCLONEDX_GOMOD):
+	$(call go-install,$@,github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod,$(CYCLONEDX_GOMOD_VERSION))
 
 $(HELM_DOCS):
 	$(call go-install,$@,github.com/norwoodj/helm-docs/cmd/helm-docs,$(HELM_DOCS_VERSION))
