@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// The README's push line, run as written against a registry (go-containerregistry's, in
+// The README's push line, run as written in a fresh clone against a registry (go-containerregistry's, in
 // process) with only the registry and the version changed, and without a key: the release's
 // OCI layout lands as one tag whose index pulls back, by digest, an image per platform with
 // that platform's manager, and make push says that nothing was signed.
@@ -29,7 +29,7 @@ func TestTheReadmesPushLinePushesBothPlatforms(t *testing.T) {
 	dist := fakeRelease(t, version, managers)
 	repo := startRegistry(t) + "/figma-token-operator"
 	line = strings.NewReplacer("VERSION="+versionIn(t, line), "VERSION="+version, readmeRepo, "IMG_REPO="+repo).Replace(line)
-	out := runLine(t, repoRoot(t), line+makeVars(t, dist))
+	out := runLine(t, freshClone(t), line+makeVars(t, dist))
 	if !strings.Contains(out, "nothing was signed") {
 		t.Fatalf("make push without COSIGN_KEY does not say that nothing was signed:\n%s", out)
 	}

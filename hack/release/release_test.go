@@ -210,6 +210,17 @@ func readmeLines(t *testing.T, prefix string) []string {
 	return lines
 }
 
+// freshClone is the repository as a fresh clone has it, without the bin/ and dist/ of earlier
+// builds (hack/fresh-clone.sh): where the README's push line runs, as a newcomer runs it.
+func freshClone(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command(filepath.Join(repoRoot(t), "hack/fresh-clone.sh"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("hack/fresh-clone.sh: %v\n%s", err, out)
+	}
+	return dir
+}
+
 func repoRoot(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs("../..")
