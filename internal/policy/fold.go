@@ -84,6 +84,11 @@ func Fold(o Observation, out Outcome) (Observation, Event) {
 		}
 		o.Record, o.AccessTokenSet, o.TokenHeld, o.Adopt, o.Failure = *rec, true, true, false, Failure{}
 		o.WroteBefore = true
+		if out.Exchanged {
+			// The same write stored the refresh token the answer brought and removed the code:
+			// the next decision plans a refresh with it instead of taking it for a new one.
+			o.RefreshTokenHash, o.CodeHash = rec.RefreshTokenHash, ""
+		}
 	}
 	if rec := out.Adopted; rec != nil {
 		o.Record, o.Adopt, o.TokenHeld = *rec, false, true

@@ -61,6 +61,23 @@ func TestFoldAnnouncesOnlyAChangeOfState(t *testing.T) {
 	}
 }
 
+// After a code exchange the Secret holds the refresh token it brought: the reconcile's last
+// decision plans the next refresh (status.nextRefreshTime) rather than wanting another call.
+func TestFoldAnExchangePlansTheNextRefresh(t *testing.T) {
+	o := with(healthy(), func(o *Observation) {
+		o.RefreshTokenHash, o.CodeHash, o.AccessTokenSet, o.TokenHeld, o.Record = "", "code-1", false, false, tokensecret.Record{}
+	})
+	rec := tokensecret.Record{Owner: "ft", RefreshedAt: now, ExpiresAt: now.Add(time.Hour), RefreshTokenHash: "hash-2"}
+	got, _ := Fold(o, Outcome{Wrote: &rec, Exchanged: true})
+	if got.CredentialHash() != "hash-2" {
+		t.Fatalf("CredentialHash = %q, want the exchanged refresh token's hash-2", got.CredentialHash())
+	}
+	d := Decide(got)
+	if d.Refresh || !d.Next.Equal(got.ScheduledRefresh()) || d.Next.IsZero() {
+		t.Fatalf("after the exchange: Refresh %v, Next %v, want no refresh and the next planned at %v", d.Refresh, d.Next, got.ScheduledRefresh())
+	}
+}
+
 func TestFoldTakesInWhatAnActDid(t *testing.T) {
 	o := with(healthy(), func(o *Observation) { o.OutOfShape, o.Adopt, o.TokenHeld = true, true, false })
 	rec := tokensecret.Record{Owner: "ft", RefreshedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)}
