@@ -1,12 +1,16 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"runtime"
+	"strconv"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 
 	"github.com/tokenops/figma-token-operator/internal/version"
 )
@@ -25,8 +29,9 @@ func newRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl figmatoken"},
 		Short:       "Inspect and renew FigmaTokens (figma-token-operator)",
 		Long: `kubectl figmatoken shows why a FigmaToken is or is not Ready, forces a refresh and lists
-FigmaTokens by urgency. It connects like kubectl (--kubeconfig, --context, -n) and never
-prints a token: of a Secret it shows key names and value lengths only.
+FigmaTokens by urgency. It connects like kubectl (--kubeconfig, --context, -n; -v for
+verbosity, e.g. -v=6 logs each API request) and never prints a token: of a Secret it shows
+key names and value lengths only.
 
 Times are relative to now: "in 59d" is in the future, "3m ago" in the past
 (s, m, h, d, y as kubectl prints ages).
@@ -39,13 +44,42 @@ renew --wait, when a refresh failed or was not handled within --timeout.`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return capVerbosity(cmd.Flags())
+		},
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	o.flags.AddFlags(root.PersistentFlags())
+	addVerbosityFlags(root.PersistentFlags())
 	root.AddCommand(newStatusCommand(o), newRenewCommand(o), newGetCommand(o), newVersionCommand(o))
 	return root
+}
+
+// maxVerbosity is the highest -v allowed: from 8 on, client-go logs request and response
+// bodies, which would print the Secrets' values (codes, tokens).
+const maxVerbosity = 7
+
+// addVerbosityFlags gives -v its kubectl meaning: klog's verbosity, which client-go logs
+// at (-v=6 shows each request with its status, -v=7 its headers, credentials masked), and
+// --vmodule. Taking the shorthand first keeps cobra from binding -v to --version.
+func addVerbosityFlags(flags *pflag.FlagSet) {
+	klogFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	for _, name := range []string{"v", "vmodule"} {
+		flags.AddGoFlag(klogFlags.Lookup(name))
+	}
+	flags.Lookup("v").Usage = fmt.Sprintf("log verbosity, as kubectl's: 6 logs each API request, %d its headers (credentials masked); higher values are lowered to %d, which keeps Secret values out of the log", maxVerbosity, maxVerbosity)
+}
+
+// capVerbosity lowers -v to maxVerbosity.
+func capVerbosity(flags *pflag.FlagSet) error {
+	v := flags.Lookup("v")
+	if level, err := strconv.Atoi(v.Value.String()); err != nil || level <= maxVerbosity {
+		return err
+	}
+	return v.Value.Set(strconv.Itoa(maxVerbosity))
 }
 
 func newVersionCommand(o *options) *cobra.Command {
