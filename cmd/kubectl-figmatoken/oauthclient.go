@@ -92,3 +92,40 @@ func clientSummary(ft *figmav1alpha1.FigmaToken, r *clientReport) string {
 	}
 	return s
 }
+
+// oauthApp is what connect needs of an OAuth client: its client ID, and whether the
+// operator exchanges codes at Figma's own endpoint, which sends a PKCE verifier (the
+// Amplify upstream's exchange has no field for one).
+type oauthApp struct {
+	clientID string
+	figma    bool
+}
+
+// readApp reads the client ref names, in the session's namespace for a FigmaOAuthClient.
+// A client that a manager found not Ready is refused before the consent: its code could
+// not be exchanged.
+func (s *session) readApp(ctx context.Context, ref figmav1alpha1.ClientRef) (oauthApp, error) {
+	var spec figmav1alpha1.OAuthClientSpec
+	var status figmav1alpha1.OAuthClientStatus
+	var err error
+	where := " in namespace " + s.namespace
+	if clientKind(&ref) == figmav1alpha1.KindClusterFigmaOAuthClient {
+		c := &figmav1alpha1.ClusterFigmaOAuthClient{}
+		err = s.client.Get(ctx, client.ObjectKey{Name: string(ref.Name)}, c)
+		spec, status, where = c.Spec.OAuthClientSpec, c.Status, ""
+	} else {
+		c := &figmav1alpha1.FigmaOAuthClient{}
+		err = s.client.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: string(ref.Name)}, c)
+		spec, status = c.Spec, c.Status
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return oauthApp{}, fmt.Errorf("%s %s not found%s: create it (docs/figma-oauth.md), or name another with --client", clientKind(&ref), ref.Name, where)
+	case err != nil:
+		return oauthApp{}, err
+	}
+	if c := meta.FindStatusCondition(status.Conditions, figmav1alpha1.ConditionReady); c != nil && c.Status == "False" {
+		return oauthApp{}, fmt.Errorf("%s %s is not Ready (%s: %s): fix it first, or the operator cannot exchange the code", clientKind(&ref), ref.Name, c.Reason, c.Message)
+	}
+	return oauthApp{clientID: spec.ClientID, figma: spec.Figma != nil}, nil
+}

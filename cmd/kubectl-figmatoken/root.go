@@ -53,7 +53,7 @@ renew --wait, when a refresh failed or was not handled within --timeout.`,
 	root.SetErr(streams.ErrOut)
 	o.flags.AddFlags(root.PersistentFlags())
 	addVerbosityFlags(root.PersistentFlags())
-	root.AddCommand(newStatusCommand(o), newRenewCommand(o), newGetCommand(o), newVersionCommand(o))
+	root.AddCommand(newStatusCommand(o), newRenewCommand(o), newGetCommand(o), newConnectCommand(o), newVersionCommand(o))
 	return root
 }
 
