@@ -1,6 +1,8 @@
 // Command kubectl-figmatoken is the kubectl plugin of figma-token-operator:
-// kubectl figmatoken status NAME, renew NAME [--wait] and get [-A]. It reads FigmaTokens,
-// their Secrets' metadata and key names, and their Events; it never prints a token.
+// kubectl figmatoken status NAME, renew NAME [--wait], get [-A], connect NAME --client
+// CLIENT and consumers NAME. It reads FigmaTokens, their Secrets' metadata and key names,
+// their Events and the pods that use the token; connect writes an authorization code into
+// a Secret. It never prints a token or a code.
 package main
 
 import (
@@ -39,5 +41,6 @@ func main() {
 	}
 }
 
-// silentError fails the command after it has already said why (renew --wait's outcomes).
+// silentError fails the command after it has already said why (renew --wait's, connect's
+// and consumers' outcomes).
 type silentError struct{ error }

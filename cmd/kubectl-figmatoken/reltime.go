@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -60,4 +61,16 @@ func stamp(t *metav1.Time, now time.Time) string {
 		return "never"
 	}
 	return t.UTC().Format(time.RFC3339) + " (" + relative(t, now) + ")"
+}
+
+// shortDuration is a Go duration without its zero tails: "24h", "1h30m", "10m".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

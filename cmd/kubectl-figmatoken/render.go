@@ -77,8 +77,31 @@ func printReport(out io.Writer, r *report, now time.Time) error {
 			return err
 		}
 	}
+	if line := consumersLine(r); line != "" {
+		w.field("Consumers", line)
+	}
 	w.field("Verdict", verdict(ft, now))
 	return w.err
+}
+
+// consumersLine counts the containers that use the token and the stale ones; "" when the
+// user may not list pods.
+func consumersLine(r *report) string {
+	switch c := r.consumers; {
+	case r.consumersErr != nil:
+		return "cannot list them: " + r.consumersErr.Error()
+	case c == nil:
+		return ""
+	case len(c.Consumers) == 0:
+		return fmt.Sprintf("no container in namespace %s uses Secret %s", c.Namespace, c.Secret)
+	default:
+		pods := map[string]bool{}
+		for _, x := range c.Consumers {
+			pods[x.Pod] = true
+		}
+		return fmt.Sprintf("%d uses in %d pods, %d stale (a token that expires within %s, not renewed until a restart): kubectl figmatoken consumers %s -n %s",
+			len(c.Consumers), len(pods), c.Stale, shortDuration(staleWithin), c.FigmaToken, c.Namespace)
+	}
 }
 
 // lines writes "Label:  value" lines, keeping the first error.

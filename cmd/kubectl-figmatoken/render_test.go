@@ -94,3 +94,34 @@ func TestEventLineReadsBothEventAPIs(t *testing.T) {
 		t.Errorf("events.k8s.io Event with a series: %+v", l)
 	}
 }
+
+func TestStatusCountsStaleConsumersOnlyWhenPodsCanBeListed(t *testing.T) {
+	ft := figmaToken("Ready=True/Refreshed")
+	tests := []struct {
+		name         string
+		consumers    *consumersReport
+		consumersErr error
+		want         string // "" for no line
+	}{
+		{"may not list pods", nil, nil, ""},
+		{"none", &consumersReport{FigmaToken: ft.Name, Namespace: "web", Secret: "figma-credentials"}, nil,
+			"Consumers:          no container in namespace web uses Secret figma-credentials\n"},
+		{"some stale", &consumersReport{FigmaToken: ft.Name, Namespace: "web", Secret: "figma-credentials", Stale: 1,
+			Consumers: []consumer{{Pod: "a", Way: wayVolume}, {Pod: "a", Way: wayEnv, Stale: true}, {Pod: "b", Way: waySubPath}}}, nil,
+			"Consumers:          3 uses in 2 pods, 1 stale (a token that expires within 24h, not renewed until a restart): kubectl figmatoken consumers design-system -n web\n"},
+		{"another error", nil, errors.New("the server is currently unable to handle the request"),
+			"Consumers:          cannot list them: the server is currently unable to handle the request\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := printReport(&out, &report{token: ft, consumers: tt.consumers, consumersErr: tt.consumersErr}, now); err != nil {
+				t.Fatal(err)
+			}
+			got := out.String()
+			if tt.want == "" && strings.Contains(got, "Consumers:") || tt.want != "" && !strings.Contains(got, tt.want) {
+				t.Fatalf("status output, want %q:\n%s", tt.want, got)
+			}
+		})
+	}
+}

@@ -21,6 +21,10 @@ type report struct {
 	events  []eventLine
 	// eventsErr is why the Events could not be listed (e.g. forbidden); the rest is shown.
 	eventsErr error
+	// consumers are the pods that use the token, nil when the user may not list pods (the
+	// line is left out); consumersErr is why they could not be listed otherwise.
+	consumers    *consumersReport
+	consumersErr error
 }
 
 // secretReport is one Secret of a FigmaToken: the source (refresh token) or the target

@@ -27,20 +27,25 @@ func newRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Use: "kubectl-figmatoken",
 		// kubectl runs the binary kubectl-figmatoken as "kubectl figmatoken"; help says so.
 		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl figmatoken"},
-		Short:       "Inspect and renew FigmaTokens (figma-token-operator)",
-		Long: `kubectl figmatoken shows why a FigmaToken is or is not Ready, forces a refresh and lists
-FigmaTokens by urgency. It connects like kubectl (--kubeconfig, --context, -n; -v for
+		Short:       "Connect, inspect and renew FigmaTokens (figma-token-operator)",
+		Long: `kubectl figmatoken gets a FigmaToken its first refresh token through Figma's consent
+(connect), shows why a FigmaToken is or is not Ready, forces a refresh, lists FigmaTokens by
+urgency, and finds the pods that hold an old or expiring token (consumers). It connects like kubectl (--kubeconfig, --context, -n; -v for
 verbosity, e.g. -v=6 logs each API request) and never prints a token: of a Secret it shows
 key names and value lengths only.
 
 Times are relative to now: "in 59d" is in the future, "3m ago" in the past
 (s, m, h, d, y as kubectl prints ages).
 
-Exit status: 0 on success; 1 on an error (not found, forbidden, no connection) and, for
-renew --wait, when a refresh failed or was not handled within --timeout.`,
-		Example: `  kubectl figmatoken get -A
+Exit status: 0 on success; 1 on an error (not found, forbidden, no connection); for
+renew --wait, when a refresh failed or was not handled within --timeout; for connect, when
+the redirect was refused or the exchange failed or timed out; for consumers, when a
+consumer is stale.`,
+		Example: `  kubectl figmatoken connect design-system -n web --client design-app
+  kubectl figmatoken get -A
   kubectl figmatoken status design-system -n web
-  kubectl figmatoken renew design-system -n web --wait`,
+  kubectl figmatoken renew design-system -n web --wait
+  kubectl figmatoken consumers design-system -n web`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -53,7 +58,7 @@ renew --wait, when a refresh failed or was not handled within --timeout.`,
 	root.SetErr(streams.ErrOut)
 	o.flags.AddFlags(root.PersistentFlags())
 	addVerbosityFlags(root.PersistentFlags())
-	root.AddCommand(newStatusCommand(o), newRenewCommand(o), newGetCommand(o), newConnectCommand(o), newVersionCommand(o))
+	root.AddCommand(newStatusCommand(o), newRenewCommand(o), newGetCommand(o), newConnectCommand(o), newConsumersCommand(o), newVersionCommand(o))
 	return root
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	figmav1alpha1 "github.com/tokenops/figma-token-operator/api/v1alpha1"
@@ -15,6 +16,9 @@ import (
 
 // recentEvents is how many Events status shows, the newest.
 const recentEvents = 10
+
+// staleWithin is the --within of consumers that status counts stale consumers with.
+const staleWithin = 24 * time.Hour
 
 func newStatusCommand(o *options) *cobra.Command {
 	return &cobra.Command{
@@ -27,10 +31,13 @@ through, and whether the client is Ready; the pending or handled refresh request
 Secret it reads or writes (spec.secretRef, and spec.target when set) with its key names
 and value lengths (never a value), whether the access token key holds the token this
 FigmaToken wrote, and who owns the Secret (the figma.tokenops.dev/owner annotation,
-ownerReferences); the last ` + fmt.Sprint(recentEvents) + ` Events; and a one-line verdict with what to do next.
+ownerReferences); the last ` + fmt.Sprint(recentEvents) + ` Events; how many containers use the token and how
+many of them are stale (hold a token that expires within 24h: kubectl figmatoken consumers
+NAME lists them), when you may list pods; and a one-line verdict with what to do next.
 
-Needs get on figmatokens, secrets and events in the namespace; what cannot be read is
-said in its section and the rest is shown. Fails when the FigmaToken cannot be read.`,
+Needs get on figmatokens, secrets and events in the namespace (list on pods for the
+consumers line); what cannot be read is said in its section and the rest is shown. Fails
+when the FigmaToken cannot be read.`,
 		Example: `  kubectl figmatoken status design-system -n web`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -63,6 +70,10 @@ func (s *session) gather(ctx context.Context, name string) (*report, error) {
 			s.secret(ctx, ft, string(ft.Spec.Target.Name), "target: the access token", accessTokenKey(ft)))
 	}
 	r.events, r.eventsErr = s.events(ctx, ft)
+	r.consumers, r.consumersErr = s.consumers(ctx, ft, nil, staleWithin, time.Now())
+	if apierrors.IsForbidden(r.consumersErr) {
+		r.consumersErr = nil // the user may not list pods: no line
+	}
 	return r, nil
 }
 
