@@ -174,7 +174,7 @@ func (s *session) connectToken(ctx context.Context, o *options, co *connectOptio
 			fmt.Fprintf(o.streams.ErrOut, "Could not open a browser (%v): open the URL above yourself.\n", err)
 		}
 	}
-	fmt.Fprintf(o.streams.ErrOut, "Waiting up to %s for the redirect to %s ...\n", co.timeout, a.redirectURI)
+	fmt.Fprintf(o.streams.ErrOut, "Waiting up to %s for the redirect to %s ...\n", shortDuration(co.timeout), a.redirectURI)
 	consent, cancel := context.WithTimeout(ctx, co.timeout)
 	got, err := awaitRedirect(consent, ln, a, s.namespace+"/"+name)
 	cancel()
@@ -182,7 +182,7 @@ func (s *session) connectToken(ctx context.Context, o *options, co *connectOptio
 	case ctx.Err() != nil:
 		return errors.New("interrupted before the redirect came; nothing was written")
 	case err != nil:
-		return fmt.Errorf("no redirect to %s within %s: finish the consent in the browser, and check that the Figma app lists %s as a redirect URL. Nothing was written", a.redirectURI, co.timeout, a.redirectURI)
+		return fmt.Errorf("no redirect to %s within %s: finish the consent in the browser, and check that the Figma app lists %s as a redirect URL. Nothing was written", a.redirectURI, shortDuration(co.timeout), a.redirectURI)
 	case got.refused != "":
 		return errors.New(got.refused)
 	}

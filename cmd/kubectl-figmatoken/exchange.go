@@ -52,7 +52,7 @@ func exchangeOutcome(ft *figmav1alpha1.FigmaToken, secret *corev1.Secret, codeHa
 // code or timeout passes, and prints the outcome. Only the outcome is printed, never the
 // Secret's values.
 func (s *session) awaitExchange(ctx context.Context, out io.Writer, ft *figmav1alpha1.FigmaToken, h handover, timeout time.Duration) error {
-	fmt.Fprintf(out, "Waiting up to %s for the operator to exchange the code ...\n", timeout)
+	fmt.Fprintf(out, "Waiting up to %s for the operator to exchange the code ...\n", shortDuration(timeout))
 	codeHash := tokensecret.Fingerprint(string(ft.UID), h.code)
 	key := client.ObjectKeyFromObject(ft)
 	wait, cancel := context.WithTimeout(ctx, timeout)
@@ -79,7 +79,7 @@ func (s *session) awaitExchange(ctx context.Context, out io.Writer, ft *figmav1a
 		}
 		select {
 		case <-wait.Done():
-			what := fmt.Sprintf("not exchanged within %s", timeout)
+			what := fmt.Sprintf("not exchanged within %s", shortDuration(timeout))
 			if ctx.Err() != nil {
 				what = "interrupted before the exchange"
 			}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,10 +25,7 @@ func TestKubectlPluginStatusRenewAndGet(t *testing.T) {
 	t.Parallel()
 	g := newGomega(t)
 	ns := newNamespace(t)
-	pluginDir := filepath.Join(work, "plugin-bin")
-	if err := build(filepath.Join(pluginDir, "kubectl-figmatoken"), root, "./cmd/kubectl-figmatoken"); err != nil {
-		t.Fatal(err)
-	}
+	pluginDir := buildPlugin(t)
 	var printed []string
 	plugin := func(args ...string) (string, error) {
 		out, err := runPlugin(pluginDir, append([]string{"-n", ns}, args...)...)
@@ -137,6 +135,25 @@ func TestKubectlPluginStatusRenewAndGet(t *testing.T) {
 		g.Expect(all).NotTo(ContainSubstring(token), "the plugin printed a token")
 	}
 	t.Logf("kubectl figmatoken printed:\n%s", all)
+}
+
+var (
+	pluginOnce     sync.Once
+	pluginBuildErr error
+)
+
+// buildPlugin builds the plugin once per run, for the tests that run it side by side, and
+// returns its folder.
+func buildPlugin(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(work, "plugin-bin")
+	pluginOnce.Do(func() {
+		pluginBuildErr = build(filepath.Join(dir, "kubectl-figmatoken"), root, "./cmd/kubectl-figmatoken")
+	})
+	if pluginBuildErr != nil {
+		t.Fatal(pluginBuildErr)
+	}
+	return dir
 }
 
 // runPlugin runs "kubectl figmatoken ARGS" with the plugin's folder first on PATH, as the
