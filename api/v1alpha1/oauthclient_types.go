@@ -7,19 +7,20 @@ import (
 // OAuthClientSpec is a Figma OAuth app and the upstream its tokens are refreshed through.
 // +kubebuilder:validation:XValidation:rule="has(self.figma) != has(self.amplify)",message="set exactly one of figma and amplify: the upstream this client's tokens are refreshed through"
 type OAuthClientSpec struct {
-	// clientId is the Figma OAuth app's client ID. Example: AbCdEf0123456789.
+	// clientId is the Figma OAuth app's client ID, sent with the code exchange and with every
+	// refresh, on either upstream. Example: AbCdEf0123456789.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
 	ClientID string `json:"clientId"`
 
-	// figma refreshes at Figma's own OAuth endpoints (--figma-endpoint) with the app's
-	// client secret.
+	// figma exchanges codes and refreshes at Figma's own OAuth endpoints (--figma-endpoint),
+	// authenticated with clientId and the app's client secret.
 	// +optional
 	Figma *FigmaUpstream `json:"figma,omitempty"`
 
-	// amplify refreshes through the AWS Amplify UI Builder RefreshToken operation, with
-	// clientId sent as clientId.
+	// amplify exchanges codes and refreshes through the AWS Amplify UI Builder operations
+	// ExchangeCodeForToken and RefreshToken, with clientId sent as clientId to both.
 	// +optional
 	Amplify *AmplifyUpstream `json:"amplify,omitempty"`
 }
