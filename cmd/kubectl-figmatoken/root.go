@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -76,15 +77,42 @@ func addVerbosityFlags(flags *pflag.FlagSet) {
 		flags.AddGoFlag(klogFlags.Lookup(name))
 	}
 	flags.Lookup("v").Usage = fmt.Sprintf("log verbosity, as kubectl's: 6 logs each API request, %d its headers (credentials masked); higher values are lowered to %d, which keeps Secret values out of the log", maxVerbosity, maxVerbosity)
+	flags.Lookup("vmodule").Usage = fmt.Sprintf("log verbosity per Go file, pattern=N,... (as kubectl's); levels above %d are lowered to %d, as for -v", maxVerbosity, maxVerbosity)
 }
 
-// capVerbosity lowers -v to maxVerbosity.
+// capVerbosity lowers -v, and each level of --vmodule, to maxVerbosity: --vmodule=request=8
+// would otherwise log the bodies that -v=8 does.
 func capVerbosity(flags *pflag.FlagSet) error {
 	v := flags.Lookup("v")
-	if level, err := strconv.Atoi(v.Value.String()); err != nil || level <= maxVerbosity {
+	level, err := strconv.Atoi(v.Value.String())
+	if err != nil {
 		return err
 	}
-	return v.Value.Set(strconv.Itoa(maxVerbosity))
+	if level > maxVerbosity {
+		if err := v.Value.Set(strconv.Itoa(maxVerbosity)); err != nil {
+			return err
+		}
+	}
+	m := flags.Lookup("vmodule")
+	if capped := capModules(m.Value.String()); capped != m.Value.String() {
+		return m.Value.Set(capped)
+	}
+	return nil
+}
+
+// capModules lowers each pattern=N of a --vmodule value above maxVerbosity to it.
+func capModules(spec string) string {
+	if spec == "" {
+		return spec
+	}
+	parts := strings.Split(spec, ",")
+	for i, part := range parts {
+		pattern, level, ok := strings.Cut(part, "=")
+		if n, err := strconv.Atoi(level); ok && err == nil && n > maxVerbosity {
+			parts[i] = pattern + "=" + strconv.Itoa(maxVerbosity)
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 func newVersionCommand(o *options) *cobra.Command {

@@ -47,9 +47,18 @@ func TestVIsKubectlsVerbosityNotVersion(t *testing.T) {
 			}
 		})
 	}
+	// --vmodule takes the same ceiling per file: client-go's request.go logs bodies at 8.
+	root := newRootCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}})
+	root.SetArgs([]string{"--vmodule=request=9,round_trippers=6", "version"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got := root.PersistentFlags().Lookup("vmodule").Value.String(); got != "request=7,round_trippers=6" {
+		t.Errorf("--vmodule = %s, want request=7,round_trippers=6", got)
+	}
 	// -v alone is not --version: it wants a level.
 	if out, err := run(t, "-v"); err == nil {
 		t.Errorf("-v alone succeeded: %q", out)
 	}
-	t.Cleanup(func() { _, _ = run(t, "-v=0", "version") })
+	t.Cleanup(func() { _, _ = run(t, "-v=0", "--vmodule=", "version") })
 }
