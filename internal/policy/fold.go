@@ -76,7 +76,7 @@ func Fold(o Observation, out Outcome) (Observation, Event) {
 		announce := !o.ReadyBefore || o.Failure.Attempts > 0 || o.RequestPending() || o.RefreshTokenHash == ""
 		if announce && !out.Restored {
 			how := "Refreshed"
-			if out.Exchanged {
+			if out.Exchanged && o.CodeHash != "" { // not a rotation: the Secret held a code
 				how = "Exchanged the authorization code for a refresh token and"
 			}
 			ev = Event{Type: corev1.EventTypeNormal, Reason: figmav1alpha1.ReasonRefreshed, Action: "Refresh",
