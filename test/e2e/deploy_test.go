@@ -45,16 +45,41 @@ func TestKustomizeInstallerIsAcceptedByTheAPIServer(t *testing.T) {
 
 	dryRunApply(t, objects)
 
-	// make undeploy deletes all of it but the CRD, which would take every FigmaToken along.
+	// make undeploy deletes all of it but the CRD, which would take every FigmaToken along,
+	// and the operator's namespace, which holds the Secrets of ClusterFigmaOAuthClients.
 	undeployed, err := kubectl(bytes.NewReader(rendered), "delete", "--dry-run=client", "-o", "name", "-f", "-",
 		"--selector", "!figma.tokenops.dev/keep-on-undeploy")
 	g.Expect(err).NotTo(HaveOccurred(), undeployed)
 	g.Expect(undeployed).To(ContainSubstring("deployment.apps/figma-token-operator-controller-manager"))
 	g.Expect(undeployed).NotTo(ContainSubstring("customresourcedefinition"))
+	g.Expect(undeployed).NotTo(ContainSubstring("namespace/"))
 
 	prometheus, err := exec.Command(kubectlBin, "kustomize", filepath.Join(root, "config/prometheus")).Output()
 	g.Expect(err).NotTo(HaveOccurred(), "%s", stderrOf(err))
 	checkPrometheusObjects(t, decodeAll(t, prometheus), 2)
+}
+
+// The namespaced install grants nothing cluster-wide but the metrics endpoint's reviews, each
+// object once under the install's prefix, so that make undeploy-namespaced deletes only what
+// it created.
+func TestTheNamespacedInstallGrantsNothingElseClusterWide(t *testing.T) {
+	t.Parallel()
+	g := newGomega(t)
+	cmd := exec.Command(filepath.Join(root, "hack/render.sh"), filepath.Join(root, "config/namespaced"), "registry.example.com/fto:v1.2.3")
+	cmd.Env = append(os.Environ(), "KUBECTL="+kubectlBin, "AWS_REGION=us-east-1")
+	rendered, err := cmd.Output()
+	g.Expect(err).NotTo(HaveOccurred(), "%s", stderrOf(err))
+	var clusterWide []string
+	for _, o := range decodeAll(t, rendered) {
+		switch o.GetKind() {
+		case "ClusterRole", "ClusterRoleBinding":
+			clusterWide = append(clusterWide, o.GetKind()+"/"+o.GetName())
+		}
+	}
+	g.Expect(clusterWide).To(ConsistOf(
+		"ClusterRole/figma-token-operator-metrics-auth-role",
+		"ClusterRole/figma-token-operator-metrics-reader",
+		"ClusterRoleBinding/figma-token-operator-metrics-auth-rolebinding"))
 }
 
 func TestRolloutRestartsComponentGrantsAndEnablesThem(t *testing.T) {
