@@ -22,53 +22,51 @@ import (
 // install's RBAC, until a FigmaToken is Ready. The test adds only what a Pod gets from its
 // cluster: a kubeconfig instead of the in-cluster one, the Pod's namespace for the Lease, no
 // listening ports (the test runs several managers) and the fake Amplify endpoint (whose
-// region, us-east-1, the README's examples use).
+// region, us-east-1, the README's examples use). Last, the path's uninstall line removes the
+// manager and keeps the CRDs, the FigmaToken, and the operator's namespace.
 func TestEveryInstallPathStartsAWorkingManager(t *testing.T) {
 	const region = "us-east-1"
 	dir := freshClone(t)
-	readme := func(t *testing.T, heading string, replace ...string) {
-		for _, line := range readmeCommands(t, heading) {
-			line = strings.NewReplacer(replace...).Replace(line)
-			if !strings.Contains(line, "AWS_REGION="+region) && !strings.Contains(line, "aws.region="+region) && !strings.HasPrefix(line, "kubectl ") {
-				t.Fatalf("the README's line %q names no region %s", line, region)
-			}
-			runAsANewcomer(t, dir, line)
-		}
-	}
 	for _, path := range []struct {
-		name string
-		// install applies the operator as the README says and returns the Deployment's
-		// namespace and name; ns is a namespace the test's FigmaToken may live in.
-		install func(t *testing.T, ns string) (string, string)
+		name, heading string
+		// replace: what the test changes in the README's lines (old, new, ...); ns stands
+		// for a namespace the test's FigmaToken may live in.
+		replace func(ns string) []string
+		// namespace and deployment: what the install creates.
+		namespace, deployment string
 		// watchesOnly: the install watches the given namespace only.
 		watchesOnly bool
 	}{
 		// First: the installs after it bind cluster-wide roles to the same ServiceAccount.
-		{name: "one namespace", watchesOnly: true, install: func(t *testing.T, ns string) (string, string) {
-			readme(t, "### One namespace", "WATCH_NAMESPACE=web", "WATCH_NAMESPACE="+ns)
-			return "figma-token-operator-system", "figma-token-operator-controller-manager"
-		}},
-		{name: "kustomize", install: func(t *testing.T, _ string) (string, string) {
-			readme(t, "### kustomize")
-			return "figma-token-operator-system", "figma-token-operator-controller-manager"
-		}},
-		{name: "one YAML", install: func(t *testing.T, _ string) (string, string) {
-			readme(t, "### One YAML")
-			return "figma-token-operator-system", "figma-token-operator-controller-manager"
-		}},
-		{name: "helm", install: func(t *testing.T, _ string) (string, string) {
-			// The suite installed the CRDs before helm could: helm takes them over (a
-			// cluster's first helm install creates them).
-			readme(t, "### Helm", "--create-namespace", "--create-namespace --take-ownership")
-			return "figma-token-operator", "figma-token-operator"
-		}},
+		{name: "one namespace", heading: "### One namespace", watchesOnly: true,
+			replace:   func(ns string) []string { return []string{"WATCH_NAMESPACE=web", "WATCH_NAMESPACE=" + ns} },
+			namespace: "figma-token-operator-system", deployment: "figma-token-operator-controller-manager"},
+		{name: "kustomize", heading: "### kustomize",
+			namespace: "figma-token-operator-system", deployment: "figma-token-operator-controller-manager"},
+		{name: "one YAML", heading: "### One YAML",
+			namespace: "figma-token-operator-system", deployment: "figma-token-operator-controller-manager"},
+		// The suite installed the CRDs before helm could: helm takes them over (a cluster's
+		// first helm install creates them).
+		{name: "helm", heading: "### Helm",
+			replace:   func(string) []string { return []string{"--create-namespace", "--create-namespace --take-ownership"} },
+			namespace: "figma-token-operator", deployment: "figma-token-operator"},
 	} {
 		t.Run(path.name, func(t *testing.T) {
 			ns := newNamespace(t)
-			namespace, name := path.install(t, ns)
-			deployment := installedDeployment(t, namespace, name)
+			replace := strings.NewReplacer()
+			if path.replace != nil {
+				replace = strings.NewReplacer(path.replace(ns)...)
+			}
+			for _, line := range readmeCommands(t, path.heading) {
+				line = replace.Replace(line)
+				if !strings.Contains(line, "AWS_REGION="+region) && !strings.Contains(line, "aws.region="+region) && !strings.HasPrefix(line, "kubectl ") {
+					t.Fatalf("the README's line %q names no region %s", line, region)
+				}
+				runAsANewcomer(t, dir, line)
+			}
+			deployment := installedDeployment(t, path.namespace, path.deployment)
 			if path.watchesOnly {
-				sa := "system:serviceaccount:" + namespace + ":" + deployment.Spec.Template.Spec.ServiceAccountName
+				sa := "system:serviceaccount:" + path.namespace + ":" + deployment.Spec.Template.Spec.ServiceAccountName
 				out, _ := kubectl(nil, "auth", "can-i", "list", "figmatokens.figma.tokenops.dev", "--all-namespaces", "--as="+sa)
 				if strings.TrimSpace(out) != "no" {
 					t.Fatalf("the namespaced install lets its ServiceAccount list FigmaTokens cluster-wide: %s", out)
@@ -89,6 +87,20 @@ func TestEveryInstallPathStartsAWorkingManager(t *testing.T) {
 			}
 			if args := strings.Join(manager.Args, " "); path.watchesOnly && !strings.Contains(args, "--watch-namespace="+ns) {
 				t.Fatalf("the Deployment does not watch %s: %s", ns, args)
+			}
+
+			runAsANewcomer(t, dir, replace.Replace(readmeUninstall(t, path.heading)))
+			if out, err := kubectl(nil, "get", "deployment", path.deployment, "-n", path.namespace); err == nil {
+				t.Fatalf("the uninstall left the Deployment:\n%s", out)
+			}
+			for _, kept := range [][]string{
+				{"get", "crd", "figmatokens.figma.tokenops.dev", "clusterfigmaoauthclients.figma.tokenops.dev"},
+				{"get", "figmatoken", "installed", "-n", ns},
+				{"get", "namespace", path.namespace, "-o", "jsonpath={.status.phase}"},
+			} {
+				if out := mustKubectl(t, "", kept...); strings.Contains(out, "Terminating") {
+					t.Fatalf("the uninstall is deleting namespace %s, which holds the Secrets of ClusterFigmaOAuthClients", path.namespace)
+				}
 			}
 		})
 	}

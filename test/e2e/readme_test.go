@@ -2,12 +2,15 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The README's lines run where a newcomer runs them: a fresh clone (hack/fresh-clone.sh), not
@@ -73,6 +76,28 @@ func readmeCommands(t *testing.T, heading string) []string {
 	return nil
 }
 
+// readmeUninstall is the command of the "- Uninstall: `...`" line under the README's heading.
+func readmeUninstall(t *testing.T, heading string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "\n"+heading+"\n")
+	if ok {
+		if end := strings.Index(section, "\n#"); end >= 0 {
+			section = section[:end]
+		}
+		if _, rest, ok := strings.Cut(section, "\n- Uninstall: `"); ok {
+			if command, _, ok := strings.Cut(rest, "`"); ok {
+				return strings.Join(strings.Fields(command), " ")
+			}
+		}
+	}
+	t.Fatalf("README.md: no \"- Uninstall: `...`\" line under %q", heading)
+	return ""
+}
+
 // runAsANewcomer runs a README line with bash in dir, against the suite's API server, as a user
 // types it: kubectl (the one matching the API server) and helm on PATH, and the pinned tools
 // the Makefile builds taken from this working tree's bin/ (a fresh clone would build the same
@@ -91,16 +116,31 @@ func runAsANewcomer(t *testing.T, dir, line string) string {
 			}
 		}
 	}
-	cmd := exec.Command("bash", "-c", line)
+	// A line that waits for ever (kubectl delete waiting on a Namespace that this control
+	// plane, without a namespace controller, never finalizes) fails instead of the suite
+	// hanging: its whole process group is killed.
+	ctx, cancel := context.WithTimeout(context.Background(), newcomerLineTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", line)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Dir = dir
 	cmd.Env = append(userEnv(), "PATH="+path+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"KUBECONFIG="+adminKubeconfig, "LOCALBIN="+filepath.Join(root, "bin"))
 	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("%s\n(in a fresh clone) did not finish within %s:\n%s", line, newcomerLineTimeout, out)
+	}
 	if err != nil {
 		t.Fatalf("%s\n(in a fresh clone): %v\n%s", line, err, out)
 	}
 	return string(out)
 }
+
+// newcomerLineTimeout bounds one README line: a make line that regenerates the manifests
+// first takes well under a minute with the tools built.
+const newcomerLineTimeout = 3 * time.Minute
 
 // userEnv is this process's environment without what a parent make passes to its children
 // and without the envtest assets make test exports (a user has neither).
